@@ -1,0 +1,21 @@
+"""Settings of the matching service, from ``MATCHING_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class MatchingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore")
+
+    service_name: str = "matching"
+    port: int = 8003
+
+
+@cache
+def get_settings() -> MatchingSettings:
+    return MatchingSettings()

@@ -1,0 +1,1 @@
+"""Opportunity catalogue: jobs, internships, training, business capital, mentoring."""

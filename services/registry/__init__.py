@@ -1,0 +1,1 @@
+"""Resident registry: residents, households, village priority, follow-ups, consent, audit."""

@@ -1,0 +1,15 @@
+"""The base of this service's tables: its own metadata, so its migrations see only them."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from shared.database import new_registry
+from shared.feed import FeedTables
+
+
+class Base(SQLModel, registry=new_registry()):
+    pass
+
+
+feed_tables = FeedTables(Base.metadata, producer=True, consumer=False)

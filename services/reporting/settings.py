@@ -1,0 +1,21 @@
+"""Settings of the reporting service, from ``REPORTING_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class ReportingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REPORTING_", extra="ignore")
+
+    service_name: str = "reporting"
+    port: int = 8004
+
+
+@cache
+def get_settings() -> ReportingSettings:
+    return ReportingSettings()

@@ -1,0 +1,132 @@
+"""Engine and request-scoped sessions for SQLite (embedded default) and PostgreSQL.
+
+The session commits when the route returns and rolls back when it raises, before the response
+is sent, so a client never sees 2xx for a write that did not commit. Routes and services never
+call ``session.commit()`` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import registry
+from sqlmodel import Session, create_engine
+
+# Stable constraint names, so migrations can drop and alter what they created.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def new_registry() -> registry:
+    """A table registry of one service: its own metadata, so its Alembic sees only its tables.
+
+    Use as ``class Base(SQLModel, registry=new_registry())`` and derive table models from it.
+    """
+    return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgres://")
+    return url
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is switched off so that BEGIN is ours (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A write that reads first must take the write lock at BEGIN: a deferred transaction
+        # that upgrades from read to write fails with "database is locked" instead of waiting.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One service's database: its engine and the sessions over it."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = normalise_url(url)
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if is_sqlite(self.url):
+            path = self.url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=10)
+            # Fail fast when the server is gone, so readiness answers within seconds.
+            kwargs["connect_args"] = {"connect_timeout": 3}
+        self.engine = create_engine(self.url, **kwargs)
+        if is_sqlite(self.url):
+            _configure_sqlite(self.engine)
+        self.write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A unit of work: commit on success, roll back on error."""
+        bind = self.write_engine if write else self.engine
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _request_session(request: Request) -> Iterator[Session]:
+    db = get_database(request)
+    with db.session(write=request.method not in SAFE_METHODS) as session:
+        yield session
+
+
+# "function" scope: the commit happens before the response leaves, never after.
+SessionDep = Annotated[Session, Depends(_request_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_database)]

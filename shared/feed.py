@@ -1,0 +1,321 @@
+"""Change feeds: an outbox written in the same transaction as each change, the endpoint that
+serves it, and a consumer that applies it exactly once.
+
+The late-commit trap: a sequence number is taken before commit, so a reader that has seen
+seq 11 can miss seq 10 when its transaction commits later. We avoid it by ordering the feed
+by the writing transaction's id and serving only rows of transactions older than every
+transaction still running:
+
+- PostgreSQL: each outbox row stores ``pg_current_xact_id()``; the feed serves rows whose
+  ``txid`` is below ``pg_snapshot_xmin(pg_current_snapshot())``, ordered by ``(txid, id)``.
+  A transaction still open holds back every later row until it commits or rolls back.
+- SQLite: writers are serialised (``BEGIN IMMEDIATE``), so ids are already in commit order;
+  ``txid`` is 0.
+
+The cursor is ``"<txid>.<id>"``, opaque to clients. A consumer applies a batch and stores its
+cursor in its own database in one transaction, so a crash applies a batch wholly or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import anyio
+import httpx
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from shared.auth import require_scopes
+from shared.database import Database, SessionDep
+from shared.problems import UnprocessableEntity
+from shared.scopes import CHANGES_READ
+
+logger = logging.getLogger("sinergi.feed")
+
+CURSOR_PATTERN = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
+START = "0.0"
+MAX_FEED_LIMIT = 1000
+
+
+class FeedTables:
+    """The outbox a producer writes and the cursor table a consumer keeps, in one metadata."""
+
+    outbox: Table
+    cursors: Table
+
+    def __init__(self, metadata: MetaData, *, producer: bool = True, consumer: bool = True):
+        if producer:
+            self._define_outbox(metadata)
+        if consumer:
+            self._define_cursors(metadata)
+
+    def _define_outbox(self, metadata: MetaData) -> None:
+        self.outbox = Table(
+            "outbox",
+            metadata,
+            Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+            Column("txid", BigInteger, nullable=False),
+            Column("entity", String(40), nullable=False),
+            Column("entity_id", String(64), nullable=False),
+            Column("event", String(40), nullable=False),
+            Column("version", Integer, nullable=False),
+            Column("payload", JSON, nullable=False),
+            Column("occurred_at", DateTime(timezone=True), nullable=False),
+            Index("ix_outbox_txid_id", "txid", "id"),
+        )
+
+    def _define_cursors(self, metadata: MetaData) -> None:
+        self.cursors = Table(
+            "feed_cursor",
+            metadata,
+            Column("feed", String(60), primary_key=True),
+            Column("position", String(40), nullable=False),
+            Column("applied", BigInteger, nullable=False),
+            Column("last_change_at", DateTime(timezone=True), nullable=True),
+            Column("updated_at", DateTime(timezone=True), nullable=False),
+        )
+
+
+class Change(BaseModel):
+    cursor: str
+    entity: str
+    entity_id: str
+    event: str
+    version: int
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+class ChangePage(BaseModel):
+    items: list[Change]
+    next_cursor: str
+    has_more: bool
+
+
+def parse_cursor(cursor: str | None) -> tuple[int, int]:
+    if not cursor:
+        return (0, 0)
+    match = CURSOR_PATTERN.match(cursor)
+    if match is None:
+        raise UnprocessableEntity(["query", "after"], "not a feed cursor (expected '<txid>.<id>')")
+    return int(match.group(1)), int(match.group(2))
+
+
+def record_change(
+    session: Session,
+    tables: FeedTables,
+    *,
+    entity: str,
+    entity_id: str,
+    event: str,
+    version: int,
+    payload: Mapping[str, Any],
+) -> None:
+    """Append a change to the outbox inside the caller's transaction."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    txid: Any = literal_column("pg_current_xact_id()::text::bigint") if postgres else 0
+    session.execute(
+        tables.outbox.insert().values(
+            txid=txid,
+            entity=entity,
+            entity_id=entity_id,
+            event=event,
+            version=version,
+            payload=dict(payload),
+            occurred_at=datetime.now(UTC),
+        )
+    )
+
+
+def read_changes(session: Session, tables: FeedTables, after: str | None, limit: int) -> ChangePage:
+    outbox = tables.outbox
+    txid, row_id = parse_cursor(after)
+    statement = select(outbox).where(
+        or_(outbox.c.txid > txid, and_(outbox.c.txid == txid, outbox.c.id > row_id))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        horizon: Any = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        statement = statement.where(outbox.c.txid < horizon)
+    rows = session.execute(statement.order_by(outbox.c.txid, outbox.c.id).limit(limit + 1)).all()
+    has_more = len(rows) > limit
+    items = [
+        Change(
+            cursor=f"{row.txid}.{row.id}",
+            entity=row.entity,
+            entity_id=row.entity_id,
+            event=row.event,
+            version=row.version,
+            occurred_at=row.occurred_at,
+            payload=row.payload,
+        )
+        for row in rows[:limit]
+    ]
+    next_cursor = items[-1].cursor if items else f"{txid}.{row_id}"
+    return ChangePage(items=items, next_cursor=next_cursor, has_more=has_more)
+
+
+def changes_router(tables: FeedTables) -> APIRouter:
+    """``GET /v1/changes``: the service's change feed, for internal service clients only."""
+    router = APIRouter(tags=["changes"])
+
+    @router.get("/v1/changes", response_model=ChangePage, summary="Change feed (services only)")
+    def list_changes(
+        session: SessionDep,
+        _principal: require_scopes(CHANGES_READ),  # type: ignore[valid-type]
+        after: Annotated[str | None, Query(max_length=40, description="Cursor")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_FEED_LIMIT)] = 500,
+    ) -> ChangePage:
+        return read_changes(session, tables, after, limit)
+
+    return router
+
+
+FeedFetcher = Callable[[str, int], Awaitable[ChangePage]]
+Applier = Callable[[Session, list[Change]], None]
+
+
+class HttpFeedSource:
+    """Fetches a producer's ``/v1/changes`` over REST with a service client."""
+
+    def __init__(self, client: httpx.AsyncClient, path: str = "/v1/changes") -> None:
+        self.client = client
+        self.path = path
+
+    async def __call__(self, after: str, limit: int) -> ChangePage:
+        response = await self.client.get(self.path, params={"after": after, "limit": limit})
+        response.raise_for_status()
+        return ChangePage.model_validate(response.json())
+
+
+class FeedConsumer:
+    """Applies one producer's feed to this service's read model, exactly once per change."""
+
+    def __init__(
+        self,
+        name: str,
+        db: Database,
+        tables: FeedTables,
+        fetch: FeedFetcher,
+        apply: Applier,
+        *,
+        batch_size: int = 500,
+    ) -> None:
+        self.name = name
+        self.db = db
+        self.tables = tables
+        self.fetch = fetch
+        self.apply = apply
+        self.batch_size = batch_size
+        self.last_error: str | None = None
+        self.last_polled_at: datetime | None = None
+        self.behind = True
+
+    def position(self) -> str:
+        with self.db.session(write=False) as session:
+            value = session.execute(
+                select(self.tables.cursors.c.position).where(
+                    self.tables.cursors.c.feed == self.name
+                )
+            ).scalar_one_or_none()
+        return value or START
+
+    def state(self) -> dict[str, Any]:
+        with self.db.session(write=False) as session:
+            row = session.execute(
+                select(self.tables.cursors).where(self.tables.cursors.c.feed == self.name)
+            ).first()
+        last_change_at = row.last_change_at if row else None
+        if last_change_at is not None and last_change_at.tzinfo is None:
+            last_change_at = last_change_at.replace(tzinfo=UTC)
+        lag = 0.0
+        if self.behind and last_change_at is not None:
+            lag = max(0.0, (datetime.now(UTC) - last_change_at).total_seconds())
+        return {
+            "feed": self.name,
+            "cursor": row.position if row else START,
+            "applied": row.applied if row else 0,
+            "last_change_at": last_change_at,
+            "last_polled_at": self.last_polled_at,
+            "caught_up": not self.behind,
+            "lag_seconds": lag,
+            "last_error": self.last_error,
+        }
+
+    def _apply_batch(self, expected: str, page: ChangePage) -> bool:
+        cursors = self.tables.cursors
+        with self.db.session(write=True) as session:
+            row = session.execute(
+                select(cursors).where(cursors.c.feed == self.name).with_for_update()
+            ).first()
+            current = row.position if row else START
+            if current != expected:
+                # Another worker applied this batch meanwhile; applying it again would count twice.
+                return False
+            self.apply(session, page.items)
+            values = {
+                "position": page.next_cursor,
+                "applied": (row.applied if row else 0) + len(page.items),
+                "last_change_at": page.items[-1].occurred_at,
+                "updated_at": datetime.now(UTC),
+            }
+            if row is None:
+                session.execute(cursors.insert().values(feed=self.name, **values))
+            else:
+                session.execute(
+                    cursors.update().where(cursors.c.feed == self.name).values(**values)
+                )
+        return True
+
+    async def poll_once(self) -> int:
+        """Fetch and apply one batch; returns how many changes were applied."""
+        expected = await anyio.to_thread.run_sync(self.position)
+        page = await self.fetch(expected, self.batch_size)
+        self.last_polled_at = datetime.now(UTC)
+        self.behind = page.has_more
+        if not page.items:
+            return 0
+        applied = await anyio.to_thread.run_sync(self._apply_batch, expected, page)
+        return len(page.items) if applied else 0
+
+    async def catch_up(self, max_batches: int = 10_000) -> int:
+        total = 0
+        for _ in range(max_batches):
+            count = await self.poll_once()
+            total += count
+            if count == 0 or not self.behind:
+                break
+        return total
+
+    async def run(self, interval_seconds: float = 0.5) -> None:
+        """Poll until cancelled; errors are logged and retried, never fatal."""
+        while True:
+            try:
+                await self.catch_up()
+                self.last_error = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a producer that is down is retried
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                logger.warning("feed %s: %s", self.name, self.last_error)
+            await asyncio.sleep(interval_seconds)

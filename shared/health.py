@@ -1,0 +1,54 @@
+"""``/healthz`` (the process is alive) and ``/readyz`` (database reachable, migrations at head)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from shared.database import Database
+from shared.migrations import current_revision, head_revision
+
+READINESS_TIMEOUT_SECONDS = 4.0
+
+
+def check_database(db: Database, service_dir: Path | None) -> dict[str, Any]:
+    try:
+        db.ping()
+        if service_dir is None:
+            return {"ok": True}
+        current = current_revision(db.engine)
+        head = head_revision(service_dir)
+    except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": current == head, "revision": current, "head": head}
+
+
+def health_router(service_dir: Path | None) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        summary="Readiness: database reachable and migrations at head",
+        responses={503: {"description": "Not ready"}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        db: Database = request.app.state.db
+        with anyio.move_on_after(READINESS_TIMEOUT_SECONDS) as scope:
+            database = await anyio.to_thread.run_sync(
+                check_database, db, service_dir, abandon_on_cancel=True
+            )
+        if scope.cancelled_caught:
+            database = {"ok": False, "error": "timeout"}
+        ready = bool(database.get("ok"))
+        body = {"status": "ready" if ready else "not ready", "database": database}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return router

@@ -1,0 +1,133 @@
+"""RFC 9457 problem details, mapped once for every service.
+
+Routes and services raise the typed errors below (or ``HTTPException``); the handler installed
+by :func:`install_problem_handlers` turns every error, including validation errors with the
+offending fields and unexpected exceptions, into ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi_problem.handler import add_exception_handler, new_exception_handler
+from rfc9457 import Problem
+
+logger = logging.getLogger("sinergi.problems")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Problem types are stable URNs: clients switch on them, people read ``title`` and ``detail``.
+PROBLEM_TYPE_URI = "urn:sinergi:problem:{type}"
+
+
+class DomainProblem(Problem):
+    """Base of our typed errors: a stable ``type``, a status and a human ``detail``."""
+
+    status = 400
+    title = "Bad request"
+    type_: str = "bad-request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extras: Any):
+        super().__init__(
+            title=self.title,
+            detail=detail,
+            type_=self.type_,
+            status=self.status,
+            headers=headers,
+            **extras,
+        )
+
+
+class Unauthorized(DomainProblem):
+    status = 401
+    title = "Not authenticated"
+    type_ = "unauthorized"
+
+    def __init__(self, detail: str, **extras: Any):
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extras)
+
+
+class Forbidden(DomainProblem):
+    status = 403
+    title = "Forbidden"
+    type_ = "forbidden"
+
+
+class NotFound(DomainProblem):
+    status = 404
+    title = "Not found"
+    type_ = "not-found"
+
+
+class Conflict(DomainProblem):
+    status = 409
+    title = "Conflict"
+    type_ = "conflict"
+
+
+class PreconditionFailed(DomainProblem):
+    status = 412
+    title = "Precondition failed"
+    type_ = "precondition-failed"
+
+
+class PreconditionRequired(DomainProblem):
+    status = 428
+    title = "Precondition required"
+    type_ = "precondition-required"
+
+
+class PayloadTooLarge(DomainProblem):
+    status = 413
+    title = "Payload too large"
+    type_ = "payload-too-large"
+
+
+class UnprocessableEntity(DomainProblem):
+    """A domain rule broken by one field: ``errors`` names it as validation errors do."""
+
+    status = 422
+    title = "Request validation error."
+    type_ = "request-validation-failed"
+
+    def __init__(self, field: str | list[str | int], message: str, **extras: Any):
+        loc = field if isinstance(field, list) else ["body", field]
+        errors = [{"loc": loc, "msg": message, "type": "value_error"}]
+        super().__init__(f"{'.'.join(map(str, loc))}: {message}", errors=errors, **extras)
+
+
+class TooManyRequests(DomainProblem):
+    status = 429
+    title = "Too many requests"
+    type_ = "rate-limited"
+
+
+class ServiceUnavailable(DomainProblem):
+    status = 503
+    title = "Service unavailable"
+    type_ = "service-unavailable"
+
+
+class GatewayTimeout(DomainProblem):
+    status = 504
+    title = "Gateway timeout"
+    type_ = "gateway-timeout"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    handler = new_exception_handler(
+        logger=logger, documentation_uri_template=PROBLEM_TYPE_URI, strict_rfc9457=False
+    )
+    add_exception_handler(app, handler)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem statuses a route documents."""
+    return {
+        status: {
+            "description": "Problem details (RFC 9457)",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,130 @@
+"""Organisation types and the scopes each may hold: DESIGN.md's access matrix as data.
+
+The gateway issues tokens with these default scopes; every service checks the scope and then
+the organisation's rights on each row (own region, own opportunities, disclosed residents).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+OrgType = Literal[
+    "admin",
+    "government_agency",
+    "village_government",
+    "district_government",
+    "company",
+    "university",
+    "school",
+    "bumdes",
+    "ngo",
+    "regional_agency",
+    "service",
+]
+ORG_TYPES: tuple[str, ...] = get_args(OrgType)
+
+PROVIDER_TYPES = frozenset({"company", "university", "school", "bumdes", "ngo"})
+LOCAL_GOVERNMENT_TYPES = frozenset({"village_government", "district_government"})
+# Organisations that must name the region they govern.
+REGIONAL_TYPES = LOCAL_GOVERNMENT_TYPES
+
+RESIDENTS_READ = "residents:read"
+RESIDENTS_WRITE = "residents:write"
+RESIDENTS_VERIFY = "residents:verify"
+RESIDENTS_PRIORITY = "residents:priority"
+RESIDENTS_IMPORT = "residents:import"
+RESIDENTS_FOLLOW_UP = "residents:follow-up"
+RESIDENTS_ERASE = "residents:erase"
+RESIDENTS_DISCLOSE = "residents:disclose"
+AUDIT_READ = "audit:read"
+OPPORTUNITIES_READ = "opportunities:read"
+OPPORTUNITIES_WRITE = "opportunities:write"
+MATCHING_RUN = "matching:run"
+MATCHING_READ = "matching:read"
+PLACEMENTS_READ = "placements:read"
+PLACEMENTS_WRITE = "placements:write"
+PLACEMENTS_RESPOND = "placements:respond"
+PLACEMENTS_PROGRESS = "placements:progress"
+REPORTS_READ = "reports:read"
+PROGRAM_WRITE = "program:write"
+ORGANISATIONS_ADMIN = "organisations:admin"
+CHANGES_READ = "changes:read"
+
+_REGISTRY_EDIT = {
+    RESIDENTS_READ,
+    RESIDENTS_WRITE,
+    RESIDENTS_VERIFY,
+    RESIDENTS_PRIORITY,
+    RESIDENTS_IMPORT,
+    RESIDENTS_FOLLOW_UP,
+}
+_PROVIDER = {
+    RESIDENTS_READ,  # rows limited to residents disclosed to the provider
+    RESIDENTS_FOLLOW_UP,  # of residents disclosed to it
+    OPPORTUNITIES_READ,
+    OPPORTUNITIES_WRITE,
+    MATCHING_READ,
+    PLACEMENTS_READ,
+    PLACEMENTS_PROGRESS,
+    REPORTS_READ,
+}
+
+DEFAULT_SCOPES: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        _REGISTRY_EDIT
+        | {
+            RESIDENTS_ERASE,
+            AUDIT_READ,
+            OPPORTUNITIES_READ,
+            OPPORTUNITIES_WRITE,
+            MATCHING_RUN,
+            MATCHING_READ,
+            PLACEMENTS_READ,
+            PLACEMENTS_WRITE,
+            PLACEMENTS_RESPOND,
+            PLACEMENTS_PROGRESS,
+            REPORTS_READ,
+            PROGRAM_WRITE,
+            ORGANISATIONS_ADMIN,
+        }
+    ),
+    "government_agency": frozenset(
+        _REGISTRY_EDIT
+        | {
+            OPPORTUNITIES_READ,
+            OPPORTUNITIES_WRITE,
+            MATCHING_RUN,
+            MATCHING_READ,
+            PLACEMENTS_READ,
+            PLACEMENTS_WRITE,
+            PLACEMENTS_RESPOND,
+            PLACEMENTS_PROGRESS,
+            REPORTS_READ,
+        }
+    ),
+    "village_government": frozenset(
+        _REGISTRY_EDIT
+        | {
+            OPPORTUNITIES_READ,
+            OPPORTUNITIES_WRITE,
+            MATCHING_READ,
+            PLACEMENTS_READ,
+            PLACEMENTS_RESPOND,
+            REPORTS_READ,
+        }
+    ),
+    "company": frozenset(_PROVIDER),
+    "university": frozenset(_PROVIDER),
+    "school": frozenset(_PROVIDER),
+    "bumdes": frozenset(_PROVIDER),
+    "ngo": frozenset(_PROVIDER),
+    "regional_agency": frozenset({OPPORTUNITIES_READ, REPORTS_READ}),
+    "service": frozenset({CHANGES_READ, RESIDENTS_DISCLOSE}),
+}
+DEFAULT_SCOPES["district_government"] = DEFAULT_SCOPES["village_government"]
+
+ALL_SCOPES: frozenset[str] = frozenset().union(*DEFAULT_SCOPES.values())
+
+
+def default_scopes(org_type: str) -> frozenset[str]:
+    return DEFAULT_SCOPES.get(org_type, frozenset())

@@ -1,0 +1,76 @@
+"""Settings every service shares, read from the environment with the service's own prefix.
+
+Each service subclasses :class:`ServiceSettings` and sets ``env_prefix`` (``REGISTRY_`` and so
+on), so ``REGISTRY_DATABASE_URL`` configures the registry alone. A handful of programme-wide
+settings (``SINERGI_ENV``) carry the ``SINERGI_`` prefix and are read by every service.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# The repository's var/ folder holds the embedded SQLite files and the generated signing key.
+DEFAULT_DATA_DIR = Path(os.environ.get("SINERGI_DATA_DIR", "var"))
+
+
+def sinergi_env() -> Environment:
+    value = os.environ.get("SINERGI_ENV", "development")
+    if value not in ("development", "test", "production"):
+        raise ValueError(f"SINERGI_ENV must be development, test or production, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+class ProductionSettingError(RuntimeError):
+    """A development default found where production was asked for; names the setting."""
+
+
+class ServiceSettings(BaseSettings):
+    """The settings common to every service; subclasses add their own."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    service_name: str = "service"
+    environment: Environment = Field(default_factory=sinergi_env)
+    database_url: str = ""
+    allow_sqlite_in_production: bool = False
+    # Where tokens are checked: the gateway's JWKS, or a public key PEM file.
+    jwks_url: str = "http://127.0.0.1:8000/v1/auth/jwks.json"
+    public_key_file: str = ""
+    token_issuer: str = "sinergi-gateway"
+    token_audience: str = "sinergi"
+    # Browsers may call services only through the gateway; services serve no CORS.
+    request_timeout_seconds: float = 10.0
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+
+    def sqlite_default(self) -> str:
+        return f"sqlite:///{DEFAULT_DATA_DIR / (self.service_name + '.db')}"
+
+    def effective_database_url(self) -> str:
+        return self.database_url or self.sqlite_default()
+
+    def production_problems(self) -> list[str]:
+        """Development defaults that must not reach production, one message per setting."""
+        problems: list[str] = []
+        prefix = (self.model_config.get("env_prefix") or "").upper()
+        url = self.effective_database_url()
+        if url.startswith("sqlite") and not self.allow_sqlite_in_production:
+            problems.append(
+                f"{prefix}DATABASE_URL is SQLite ({url}); production needs PostgreSQL "
+                f"(or set {prefix}ALLOW_SQLITE_IN_PRODUCTION=true on purpose)"
+            )
+        return problems
+
+    def check_production(self) -> None:
+        if self.environment != "production":
+            return
+        problems = self.production_problems()
+        if problems:
+            raise ProductionSettingError("; ".join(problems))

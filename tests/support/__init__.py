@@ -1,0 +1,1 @@
+"""Test support: fresh migrated databases on SQLite and PostgreSQL, signing keys and tokens."""
