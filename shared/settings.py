@@ -74,3 +74,31 @@ class ServiceSettings(BaseSettings):
         problems = self.production_problems()
         if problems:
             raise ProductionSettingError("; ".join(problems))
+
+
+DEV_SERVICE_SECRET_PREFIX = "dev-"
+
+
+class ConsumerSettings(ServiceSettings):
+    """Settings of a service that reads other services' change feeds (matching, reporting):
+    its own client credentials at the gateway, and where the producers live."""
+
+    gateway_url: str = "http://127.0.0.1:8000"
+    client_id: str = ""
+    client_secret: str = ""
+    registry_url: str = "http://127.0.0.1:8001"
+    opportunities_url: str = "http://127.0.0.1:8002"
+    matching_url: str = "http://127.0.0.1:8003"
+    feed_poll_seconds: float = 0.5
+    feed_batch_size: int = 500
+
+    @property
+    def token_url(self) -> str:
+        return self.gateway_url.rstrip("/") + "/v1/auth/token"
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        prefix = (self.model_config.get("env_prefix") or "").upper()
+        if not self.client_secret or self.client_secret.startswith(DEV_SERVICE_SECRET_PREFIX):
+            problems.append(f"{prefix}CLIENT_SECRET is unset or a development default")
+        return problems

@@ -6,13 +6,15 @@ from functools import cache
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ConsumerSettings
 
 
-class MatchingSettings(ServiceSettings):
+class MatchingSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore")
 
     service_name: str = "matching"
+    client_id: str = "matching-service"
+    client_secret: str = "dev-matching-secret"
     port: int = 8003
 
 

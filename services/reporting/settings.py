@@ -6,13 +6,15 @@ from functools import cache
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ConsumerSettings
 
 
-class ReportingSettings(ServiceSettings):
+class ReportingSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTING_", extra="ignore")
 
     service_name: str = "reporting"
+    client_id: str = "reporting-service"
+    client_secret: str = "dev-reporting-secret"
     port: int = 8004
 
 
