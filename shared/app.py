@@ -82,24 +82,23 @@ class BodySizeLimitMiddleware:
                     raise _BodyTooLarge
             return message
 
-        response_started = False
+        replaced = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
+        async def guarded_send(message: Message) -> None:
+            # The app turns a failed body read into its own error (400); the reason was size.
+            nonlocal replaced
+            if too_large:
+                if message["type"] == "http.response.start" and not replaced:
+                    replaced = True
+                    await _send_413(send, limit)
+                return
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
-            if not response_started:
+            if not replaced:
                 await _send_413(send, limit)
-        except Exception:
-            if too_large and not response_started:
-                await _send_413(send, limit)
-                return
-            raise
 
 
 class _BodyTooLarge(Exception):

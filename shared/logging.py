@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import traceback
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdFilter
@@ -18,9 +19,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 access_logger = logging.getLogger("sinergi.access")
 
 
+class RedactExceptionMessages(logging.Filter):
+    """Keep a logged exception's type and traceback but drop its message: database errors
+    quote the offending values (a NIK, a name), and logs must hold no personal data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[0] is not None:
+            exc_type, _exc, tb = record.exc_info
+            frames = "".join(traceback.format_tb(tb))
+            record.exc_text = f"Traceback (message redacted):\n{frames}{exc_type.__name__}"
+            record.exc_info = None
+        return True
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(CorrelationIdFilter(uuid_length=32, default_value="-"))
+    handler.addFilter(RedactExceptionMessages())
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",

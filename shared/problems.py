@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi_problem.handler import add_exception_handler, new_exception_handler
-from rfc9457 import Problem
+from rfc9457 import Problem, StatusProblem
 
 logger = logging.getLogger("sinergi.problems")
 
@@ -115,9 +115,24 @@ class GatewayTimeout(DomainProblem):
     type_ = "gateway-timeout"
 
 
+class InternalError(StatusProblem):
+    """What a client sees of an unexpected exception: never its message, which may hold data
+    (a database error quotes the offending row). The log has the traceback and request id."""
+
+    status = 500
+    title = "Internal server error"
+    type_ = "internal-error"
+
+    def __init__(self, detail: str | None = None, **_ignored: Any) -> None:
+        super().__init__("an unexpected error occurred; it was logged with the request id")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     handler = new_exception_handler(
-        logger=logger, documentation_uri_template=PROBLEM_TYPE_URI, strict_rfc9457=False
+        logger=logger,
+        unhandled_wrappers={"default": InternalError},
+        documentation_uri_template=PROBLEM_TYPE_URI,
+        strict_rfc9457=False,
     )
     add_exception_handler(app, handler)
 
