@@ -1,0 +1,1 @@
+"""Deployment files (deploy/) checked against the code."""
