@@ -6,7 +6,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.opportunities.jobposting import views as jobposting_views
+from services.opportunities.opportunities import views as opportunity_views
+from services.opportunities.opportunities.expiry import expiry_loop
 from services.opportunities.settings import OpportunitiesSettings, get_settings
+from services.opportunities.skills import views as skill_views
 from services.opportunities.tables import feed_tables
 from shared.app import create_service_app
 from shared.tokens import TokenVerifier
@@ -18,12 +22,16 @@ def create_app(
     settings: OpportunitiesSettings | None = None, *, verifier: TokenVerifier | None = None
 ) -> FastAPI:
     """The app factory (``uvicorn --factory``); tests pass their own settings and verifier."""
+    settings = settings or get_settings()
     return create_service_app(
-        settings or get_settings(),
+        settings,
         title="Sinergi opportunities",
         description="Every stakeholder's offers in one catalogue.",
         service_dir=SERVICE_DIR,
-        routers=[],
+        # The JobPosting route comes first: "/jobposting" must not be read as an opportunity id.
+        routers=[jobposting_views.router, opportunity_views.router, skill_views.router],
         feed_tables=feed_tables,
+        background=[expiry_loop],
+        body_limits={"/v1/opportunities/batch": settings.batch_max_bytes},
         verifier=verifier,
     )

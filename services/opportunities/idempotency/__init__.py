@@ -1,0 +1,1 @@
+"""Idempotency-Key: the first response of a POST, replayed to its retries."""

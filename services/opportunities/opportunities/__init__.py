@@ -1,0 +1,1 @@
+"""Opportunities: the catalogue entries, their rules and their endpoints."""

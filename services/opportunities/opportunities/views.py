@@ -1,0 +1,256 @@
+"""Routes of the catalogue: they read the request, call the service and shape the response."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, get_args
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.opportunities.idempotency import service as idempotency
+from services.opportunities.opportunities import service
+from services.opportunities.opportunities.models import (
+    BatchRequest,
+    BatchResponse,
+    CloseRequest,
+    Kind,
+    Opportunity,
+    OpportunityCreate,
+    OpportunityFields,
+    OpportunityPublic,
+    OpportunityUpdate,
+    Status,
+)
+from services.opportunities.settings import OpportunitiesSettings
+from shared.auth import require_scopes
+from shared.database import DatabaseDep, SessionDep
+from shared.pagination import Page, PageParamsDep
+from shared.problems import PreconditionFailed, PreconditionRequired, problem_responses
+from shared.scopes import OPPORTUNITIES_READ, OPPORTUNITIES_WRITE
+from shared.tokens import Principal
+
+router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
+
+
+def _scoped(scope: str) -> Any:
+    """The ``Depends`` inside ``require_scopes``, so the alias below stays a type for mypy."""
+    return get_args(require_scopes(scope))[1]
+
+
+Reader = Annotated[Principal, _scoped(OPPORTUNITIES_READ)]
+Writer = Annotated[Principal, _scoped(OPPORTUNITIES_WRITE)]
+RegionQuery = Query(max_length=13, pattern=r"^\d{2}(\.\d{2}){1,2}(\.\d{4})?$")
+
+
+def get_catalogue(request: Request) -> service.Catalogue:
+    settings: OpportunitiesSettings = request.app.state.settings
+    return service.Catalogue(regency_code=settings.regency_code, timezone=settings.timezone)
+
+
+CatalogueDep = Annotated[service.Catalogue, Depends(get_catalogue)]
+
+
+def etag_headers(opportunity: OpportunityPublic) -> dict[str, str]:
+    return {
+        "ETag": f'"{opportunity.id}.v{opportunity.version}"',
+        "Location": f"/v1/opportunities/{opportunity.id}",
+    }
+
+
+def visible_opportunity(
+    session: SessionDep,
+    principal: Reader,
+    opportunity_id: Annotated[str, Path(max_length=36)],
+) -> Opportunity:
+    return service.get_visible(session, principal, opportunity_id)
+
+
+VisibleOpportunity = Annotated[Opportunity, Depends(visible_opportunity)]
+
+
+@router.post(
+    "",
+    response_model=OpportunityPublic,
+    status_code=201,
+    summary="Publish an opportunity",
+    responses=problem_responses(403, 409, 422),
+)
+def create_opportunity(
+    session: SessionDep,
+    principal: Writer,
+    catalogue: CatalogueDep,
+    body: OpportunityCreate,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Retry safely: the same key and body return the first response",
+        ),
+    ] = None,
+) -> Any:
+    def perform() -> tuple[int, dict[str, Any]]:
+        row = service.create(session, principal, body, catalogue)
+        return 201, service.to_public(row, catalogue.now).model_dump(mode="json")
+
+    if idempotency_key is None:
+        status_code, payload = perform()
+        replayed = False
+    else:
+        stored = idempotency.run_once(
+            session,
+            org_id=principal.org_id,
+            key=idempotency.check_key(idempotency_key),
+            endpoint="POST /v1/opportunities",
+            body=body.model_dump(mode="json"),
+            perform=perform,
+        )
+        status_code, payload, replayed = stored.status_code, stored.body, stored.replayed
+    headers = etag_headers(OpportunityPublic.model_validate(payload))
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(payload, status_code=status_code, headers=headers)
+
+
+@router.put(
+    "/external/{external_id:path}",
+    response_model=OpportunityPublic,
+    summary="Create or replace by the provider's own reference (idempotent)",
+    responses={201: {"model": OpportunityPublic}, **problem_responses(403, 409, 422)},
+)
+def put_external(
+    session: SessionDep,
+    principal: Writer,
+    catalogue: CatalogueDep,
+    response: Response,
+    external_id: Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\s\x00-\x1f]+$")],
+    body: OpportunityFields,
+) -> OpportunityPublic:
+    outcome = service.upsert_external(session, principal, external_id, body, catalogue)
+    response.status_code = 201 if outcome.created else 200
+    response.headers.update(etag_headers(outcome.opportunity))
+    return outcome.opportunity
+
+
+@router.post(
+    "/batch",
+    response_model=BatchResponse,
+    summary="Up to 500 upserts by external_id, a result per item",
+    responses=problem_responses(403, 413, 422),
+)
+def batch(
+    session: SessionDep,
+    principal: Writer,
+    catalogue: CatalogueDep,
+    body: BatchRequest,
+) -> BatchResponse:
+    return service.batch_upsert(session, principal, body.items, catalogue)
+
+
+@router.get("", response_model=Page[OpportunityPublic], summary="Browse the catalogue")
+def list_opportunities(
+    session: SessionDep,
+    principal: Reader,
+    catalogue: CatalogueDep,
+    page: PageParamsDep,
+    kind: Kind | None = None,
+    status: Status | None = None,
+    district_code: Annotated[str | None, RegionQuery] = None,
+    village_code: Annotated[str | None, RegionQuery] = None,
+    provider_org_id: Annotated[str | None, Query(max_length=64)] = None,
+    skill: Annotated[str | None, Query(max_length=80)] = None,
+    open_on: Annotated[
+        date | None, Query(description="Accepting applications on this date")
+    ] = None,
+) -> Page[OpportunityPublic]:
+    filters = service.ListFilters(
+        kind=kind,
+        status=status,
+        district_code=district_code,
+        village_code=village_code,
+        provider_org_id=provider_org_id,
+        skill=skill,
+        open_on=open_on,
+    )
+    items, cursor = service.list_visible(session, principal, filters, page, catalogue)
+    return Page[OpportunityPublic](items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/{opportunity_id}",  # noqa: FAST003 - read by the VisibleOpportunity dependency
+    response_model=OpportunityPublic,
+    summary="One opportunity, with its ETag",
+    responses=problem_responses(404),
+)
+def get_opportunity(
+    row: VisibleOpportunity,
+    db: DatabaseDep,
+    catalogue: CatalogueDep,
+    response: Response,
+) -> OpportunityPublic:
+    if service.is_expired(row, catalogue.now):
+        # Touched after its valid_through: store the closing now, so the feed sees it too.
+        with db.session() as session:
+            fresh = session.get(Opportunity, row.id)
+            if fresh is not None:
+                service.expire_if_due(session, fresh, catalogue.now)
+                row = fresh
+    public = service.to_public(row, catalogue.now)
+    response.headers.update(etag_headers(public))
+    return public
+
+
+def _check_if_match(if_match: str | None, row: Opportunity) -> None:
+    if if_match is None:
+        raise PreconditionRequired("send If-Match with the ETag of the version you edited")
+    current = service.etag(row)
+    offered = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    if "*" not in offered and current not in offered:
+        raise PreconditionFailed(
+            f"the opportunity changed since you read it (now version {row.version}); "
+            "GET it again and reapply your change"
+        )
+
+
+@router.patch(
+    "/{opportunity_id}",  # noqa: FAST003 - read by the VisibleOpportunity dependency
+    response_model=OpportunityPublic,
+    summary="Change some fields (If-Match required)",
+    responses=problem_responses(403, 404, 409, 412, 422, 428),
+)
+def patch_opportunity(
+    session: SessionDep,
+    principal: Writer,
+    catalogue: CatalogueDep,
+    row: VisibleOpportunity,
+    body: OpportunityUpdate,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> OpportunityPublic:
+    _check_if_match(if_match, service.lock(session, row))
+    row = service.update(session, principal, row, body, catalogue)
+    public = service.to_public(row, catalogue.now)
+    response.headers.update(etag_headers(public))
+    return public
+
+
+@router.post(
+    "/{opportunity_id}/close",  # noqa: FAST003 - read by the VisibleOpportunity dependency
+    response_model=OpportunityPublic,
+    summary="Close (or cancel) an opportunity",
+    responses=problem_responses(403, 404, 409),
+)
+def close_opportunity(
+    session: SessionDep,
+    principal: Writer,
+    catalogue: CatalogueDep,
+    row: VisibleOpportunity,
+    response: Response,
+    body: CloseRequest | None = None,
+) -> OpportunityPublic:
+    cancel = body.cancel if body else False
+    service.lock(session, row)
+    row = service.close(session, principal, row, cancel=cancel, now=catalogue.now)
+    public = service.to_public(row, catalogue.now)
+    response.headers.update(etag_headers(public))
+    return public

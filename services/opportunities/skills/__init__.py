@@ -1,0 +1,1 @@
+"""The skills vocabulary shared with the registry (``shared/reference/skills.csv``)."""
