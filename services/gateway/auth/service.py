@@ -1,0 +1,66 @@
+"""Issuing access tokens (claims exactly as docs/contracts.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.gateway.auth.keys import KeyRing
+from services.gateway.organisations.service import Authenticated
+from services.gateway.settings import GatewaySettings
+from shared.scopes import default_scopes
+from shared.tokens import issue_claims, sign
+
+
+class OAuthError(Exception):
+    """An RFC 6749 section 5.2 error: ``error`` code, description and HTTP status."""
+
+    def __init__(
+        self, error: str, description: str, status: int = 400, *, basic_challenge: bool = False
+    ) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.basic_challenge = basic_challenge
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scope: str
+
+
+def granted_scopes(org_type: str, requested: str | None) -> frozenset[str]:
+    """The organisation type's default scopes, narrowed to ``requested`` when given. Asking
+    for a scope the type does not hold is ``invalid_scope`` rather than a silent drop."""
+    allowed = default_scopes(org_type)
+    if requested is None or not requested.strip():
+        return allowed
+    wanted = frozenset(requested.split())
+    extra = wanted - allowed
+    if extra:
+        raise OAuthError("invalid_scope", f"scope not granted to this organisation: {min(extra)}")
+    return wanted
+
+
+def issue_token(
+    settings: GatewaySettings, keys: KeyRing, who: Authenticated, requested_scope: str | None
+) -> IssuedToken:
+    organisation = who.organisation
+    scopes = granted_scopes(organisation.type, requested_scope)
+    claims = issue_claims(
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        subject=who.subject,
+        org_id=organisation.id,
+        org_type=organisation.type,
+        region=organisation.region_code,
+        scopes=scopes,
+        lifetime_seconds=settings.token_lifetime_seconds,
+    )
+    return IssuedToken(
+        access_token=sign(claims, keys.private_pem, keys.kid),
+        expires_in=settings.token_lifetime_seconds,
+        scope=claims["scope"],
+    )

@@ -1,0 +1,132 @@
+"""Organisations, their client credentials and their staff users.
+
+Secrets and passwords are stored only as argon2 hashes; a client secret is shown once, in the
+response that issues it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, field_validator
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field, SQLModel
+
+from services.gateway.tables import Base
+from shared.scopes import OrgType
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; every time stored here is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _timestamp(nullable: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class OrganisationBase(SQLModel):
+    name: str = Field(min_length=2, max_length=200)
+    type: OrgType = Field(max_length=40)
+    region_code: str | None = Field(default=None, max_length=20)
+
+
+class Organisation(Base, table=True):
+    __tablename__ = "organisation"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    name: str = Field(max_length=200, unique=True)
+    type: str = Field(max_length=40)
+    region_code: str | None = Field(default=None, max_length=20)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    deactivated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class OrganisationCreate(OrganisationBase):
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return " ".join(value.split())
+
+
+class OrganisationPublic(OrganisationBase):
+    id: str
+    active: bool
+    created_at: UtcDatetime
+    deactivated_at: UtcDatetime | None
+
+
+class ClientCredential(Base, table=True):
+    __tablename__ = "client_credential"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=36)
+    client_id: str = Field(max_length=100, unique=True)
+    secret_hash: str = Field(max_length=200)
+    label: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    rotated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ClientCredentialCreate(SQLModel):
+    label: str | None = Field(default=None, max_length=100)
+
+
+class ClientCredentialPublic(SQLModel):
+    client_id: str
+    organisation_id: str
+    label: str | None
+    created_at: UtcDatetime
+    rotated_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
+
+
+class ClientCredentialIssued(ClientCredentialPublic):
+    """The only response that carries the secret: store it now, it is never shown again."""
+
+    client_secret: str
+
+
+class StaffUser(Base, table=True):
+    __tablename__ = "staff_user"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=36)
+    username: str = Field(max_length=100, unique=True)
+    password_hash: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class StaffUserCreate(SQLModel):
+    username: str = Field(min_length=3, max_length=100, regex=r"^[A-Za-z0-9._@-]+$")
+    # NIST SP 800-63B: length over composition rules.
+    password: str = Field(min_length=10, max_length=256)
+
+    @field_validator("username")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class StaffUserPublic(SQLModel):
+    id: str
+    organisation_id: str
+    username: str
+    active: bool
+    created_at: datetime

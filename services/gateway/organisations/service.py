@@ -1,0 +1,305 @@
+"""Organisations, client credentials and staff users: plain functions over a session.
+
+Secrets are compared only through argon2; an unknown client id still costs one argon2
+verification, so response time does not reveal which client ids exist.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from services.gateway.organisations.models import (
+    ClientCredential,
+    ClientCredentialIssued,
+    Organisation,
+    OrganisationCreate,
+    StaffUser,
+    StaffUserCreate,
+    utcnow,
+)
+from shared.pagination import PageParams, paginate
+from shared.problems import Conflict, NotFound, UnprocessableEntity
+from shared.regions import is_known
+
+# The level of region each local government governs.
+REGION_LEVEL = {"village_government": "village", "district_government": "district"}
+CLIENT_ID_PREFIX = "sc_"
+
+hasher = PasswordHasher()
+# Verified against when a client id or username is unknown, to even out timing.
+_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
+def use_hasher(time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set the argon2 cost of new hashes (settings). Stored hashes carry their own parameters,
+    so a change keeps every existing secret and password valid."""
+    global hasher, _DUMMY_HASH
+    if (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (
+        time_cost,
+        memory_kib,
+        parallelism,
+    ):
+        return
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def verify_secret(stored_hash: str | None, secret: str) -> bool:
+    try:
+        return hasher.verify(stored_hash or _DUMMY_HASH, secret) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# Organisations -----------------------------------------------------------------------------
+
+
+def validate_region(data: OrganisationCreate) -> None:
+    level = REGION_LEVEL.get(data.type)
+    if level is None:
+        if data.region_code is not None:
+            raise UnprocessableEntity(
+                "region_code", "only village and district governments govern a region"
+            )
+        return
+    if not data.region_code:
+        raise UnprocessableEntity("region_code", f"a {data.type} must name the {level} it governs")
+    if not is_known(data.region_code, level):
+        raise UnprocessableEntity(
+            "region_code", f"{data.region_code!r} is not a {level} code of the Kemendagri list"
+        )
+
+
+def create_organisation(session: Session, data: OrganisationCreate) -> tuple[Organisation, bool]:
+    """The organisation, and whether it was created now. A retried create with the same body
+    answers the organisation made the first time; the same name with other details is 409."""
+    validate_region(data)
+    existing = session.exec(select(Organisation).where(col(Organisation.name) == data.name)).first()
+    if existing is not None:
+        if (existing.type, existing.region_code) == (data.type, data.region_code):
+            return existing, False
+        raise Conflict(f"an organisation named {data.name!r} already exists")
+    organisation = Organisation(name=data.name, type=data.type, region_code=data.region_code)
+    session.add(organisation)
+    session.flush()
+    return organisation, True
+
+
+def list_organisations(
+    session: Session, params: PageParams, *, org_type: str | None = None
+) -> tuple[list[Organisation], str | None]:
+    statement = select(Organisation)
+    if org_type is not None:
+        statement = statement.where(col(Organisation.type) == org_type)
+    rows, cursor = paginate(session, statement, [col(Organisation.id)], params)  # type: ignore[list-item]
+    return rows, cursor
+
+
+def get_organisation(session: Session, organisation_id: str) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(f"no organisation {organisation_id}")
+    return organisation
+
+
+def deactivate_organisation(session: Session, organisation_id: str) -> Organisation:
+    """Idempotent: deactivating twice keeps the first time."""
+    organisation = get_organisation(session, organisation_id)
+    if organisation.active:
+        organisation.active = False
+        organisation.deactivated_at = utcnow()
+        session.add(organisation)
+    return organisation
+
+
+def organisation_is_active(session: Session, organisation_id: str) -> bool:
+    organisation = session.get(Organisation, organisation_id)
+    return organisation is not None and organisation.active
+
+
+# Client credentials -----------------------------------------------------------------------
+
+
+def _issued(credential: ClientCredential, secret: str) -> ClientCredentialIssued:
+    return ClientCredentialIssued(**credential.model_dump(), client_secret=secret)
+
+
+def issue_credential(
+    session: Session, organisation_id: str, label: str | None
+) -> ClientCredentialIssued:
+    organisation = get_organisation(session, organisation_id)
+    if not organisation.active:
+        raise Conflict("the organisation is deactivated")
+    secret = new_secret()
+    credential = ClientCredential(
+        organisation_id=organisation.id,
+        client_id=CLIENT_ID_PREFIX + secrets.token_hex(10),
+        secret_hash=hasher.hash(secret),
+        label=label,
+    )
+    session.add(credential)
+    session.flush()
+    return _issued(credential, secret)
+
+
+def list_credentials(session: Session, organisation_id: str) -> list[ClientCredential]:
+    get_organisation(session, organisation_id)
+    statement = (
+        select(ClientCredential)
+        .where(col(ClientCredential.organisation_id) == organisation_id)
+        .order_by(col(ClientCredential.created_at), col(ClientCredential.client_id))
+    )
+    return list(session.exec(statement))
+
+
+def _credential(session: Session, organisation_id: str, client_id: str) -> ClientCredential:
+    credential = session.exec(
+        select(ClientCredential).where(
+            col(ClientCredential.client_id) == client_id,
+            col(ClientCredential.organisation_id) == organisation_id,
+        )
+    ).first()
+    if credential is None:
+        raise NotFound(f"no client {client_id} in organisation {organisation_id}")
+    return credential
+
+
+def revoke_credential(session: Session, organisation_id: str, client_id: str) -> ClientCredential:
+    """Idempotent: the first revocation time is kept."""
+    credential = _credential(session, organisation_id, client_id)
+    if credential.revoked_at is None:
+        credential.revoked_at = utcnow()
+        session.add(credential)
+    return credential
+
+
+def rotate_credential(
+    session: Session, organisation_id: str, client_id: str
+) -> ClientCredentialIssued:
+    """A new secret for the same client id; the old secret stops working at once. For an
+    overlap without downtime, issue a second credential and revoke the first later."""
+    credential = _credential(session, organisation_id, client_id)
+    if credential.revoked_at is not None:
+        raise Conflict(f"client {client_id} is revoked")
+    secret = new_secret()
+    credential.secret_hash = hasher.hash(secret)
+    credential.rotated_at = utcnow()
+    session.add(credential)
+    return _issued(credential, secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    subject: str
+    organisation: Organisation
+
+
+def authenticate_client(session: Session, client_id: str, secret: str) -> Authenticated | None:
+    credential = session.exec(
+        select(ClientCredential).where(col(ClientCredential.client_id) == client_id)
+    ).first()
+    if not verify_secret(credential.secret_hash if credential else None, secret):
+        return None
+    assert credential is not None
+    if credential.revoked_at is not None:
+        return None
+    organisation = session.get(Organisation, credential.organisation_id)
+    if organisation is None or not organisation.active:
+        return None
+    return Authenticated(subject=f"client:{client_id}", organisation=organisation)
+
+
+# Staff users ------------------------------------------------------------------------------
+
+
+def add_user(session: Session, organisation_id: str, data: StaffUserCreate) -> StaffUser:
+    organisation = get_organisation(session, organisation_id)
+    if not organisation.active:
+        raise Conflict("the organisation is deactivated")
+    taken = session.exec(select(StaffUser).where(col(StaffUser.username) == data.username)).first()
+    if taken is not None:
+        raise Conflict(f"the username {data.username!r} is taken")
+    user = StaffUser(
+        organisation_id=organisation.id,
+        username=data.username,
+        password_hash=hasher.hash(data.password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(
+    session: Session, organisation_id: str, params: PageParams
+) -> tuple[list[StaffUser], str | None]:
+    get_organisation(session, organisation_id)
+    statement = select(StaffUser).where(col(StaffUser.organisation_id) == organisation_id)
+    rows, cursor = paginate(session, statement, [col(StaffUser.id)], params)  # type: ignore[list-item]
+    return rows, cursor
+
+
+def authenticate_user(session: Session, username: str, password: str) -> Authenticated | None:
+    user = session.exec(
+        select(StaffUser).where(col(StaffUser.username) == username.lower())
+    ).first()
+    if not verify_secret(user.password_hash if user else None, password):
+        return None
+    assert user is not None
+    if not user.active:
+        return None
+    organisation = session.get(Organisation, user.organisation_id)
+    if organisation is None or not organisation.active:
+        return None
+    return Authenticated(subject=f"user:{user.id}", organisation=organisation)
+
+
+# Bootstrap --------------------------------------------------------------------------------
+
+
+def ensure_client_organisation(
+    session: Session, *, name: str, org_type: str, client_id: str, secret: str
+) -> dict[str, Any]:
+    """The organisation owning ``client_id`` exists with that secret: created when missing,
+    the secret re-hashed when it changed, the credential un-revoked and the org reactivated."""
+    credential = session.exec(
+        select(ClientCredential).where(col(ClientCredential.client_id) == client_id)
+    ).first()
+    if credential is None:
+        organisation = session.exec(
+            select(Organisation).where(col(Organisation.name) == name)
+        ).first()
+        if organisation is None:
+            organisation = Organisation(name=name, type=org_type)
+            session.add(organisation)
+            session.flush()
+        credential = ClientCredential(
+            organisation_id=organisation.id,
+            client_id=client_id,
+            secret_hash=hasher.hash(secret),
+            label="bootstrap",
+        )
+        session.add(credential)
+        session.flush()
+        return {"client_id": client_id, "new_client": True}
+    organisation = session.get(Organisation, credential.organisation_id)
+    assert organisation is not None
+    if not organisation.active:
+        organisation.active = True
+        organisation.deactivated_at = None
+        session.add(organisation)
+    if credential.revoked_at is not None or not verify_secret(credential.secret_hash, secret):
+        credential.secret_hash = hasher.hash(secret)
+        credential.revoked_at = None
+        credential.rotated_at = utcnow()
+        session.add(credential)
+    return {"client_id": client_id, "new_client": False}

@@ -1,0 +1,204 @@
+"""The forwarding path: a lean ASGI middleware that answers proxied prefixes before FastAPI's
+routing, admits the caller (token, organisation, rate limit), and streams the request and the
+response through without buffering them.
+
+Hop-by-hop headers (RFC 9110 7.6.1) are dropped both ways; ``X-Request-ID`` is set from the
+correlation id; the caller's ``Authorization`` goes on, so the service checks the token again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from asgi_correlation_id import correlation_id
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.gateway.access.admission import Admission, problem_body
+from services.gateway.proxy.forwarders import (
+    Body,
+    Forwarder,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    DomainProblem,
+    GatewayTimeout,
+    ServiceUnavailable,
+)
+
+logger = logging.getLogger("sinergi.gateway.proxy")
+
+# Path prefix -> service. /v1/changes is deliberately absent: feeds are for services only.
+ROUTES: dict[str, str] = {
+    "/v1/residents": "registry",
+    "/v1/households": "registry",
+    "/v1/regions": "registry",
+    "/v1/audit": "registry",
+    "/v1/opportunities": "opportunities",
+    "/v1/skills": "opportunities",
+    "/v1/matching": "matching",
+    "/v1/placements": "matching",
+    "/v1/reports": "reporting",
+    "/v1/program": "reporting",
+}
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Set by the gateway itself (request id) or by the client library (host).
+REQUEST_DROP = HOP_BY_HOP | {b"host", b"x-request-id", b"x-forwarded-for", b"x-forwarded-host"}
+RESPONSE_DROP = HOP_BY_HOP | {b"x-request-id", b"server", b"date"}
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    name: str
+    base_url: str
+    forwarder: Forwarder
+
+
+def _connection_tokens(headers: Sequence[tuple[bytes, bytes]]) -> set[bytes]:
+    """Header names listed in ``Connection`` are hop-by-hop too."""
+    names: set[bytes] = set()
+    for name, value in headers:
+        if name.lower() == b"connection":
+            names.update(t.strip().lower() for t in value.split(b",") if t.strip())
+    return names
+
+
+async def send_problem(send: Send, problem: DomainProblem) -> None:
+    body = json.dumps(problem_body(problem)).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers.extend((k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items())
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class ProxyMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        upstreams: dict[str, Upstream],
+        admission: Admission,
+        routes: dict[str, str] | None = None,
+    ) -> None:
+        self.app = app
+        self.upstreams = upstreams
+        self.admission = admission
+        self.routes = routes or ROUTES
+
+    def match(self, path: str) -> Upstream | None:
+        # "/v1/residents" or "/v1/residents/...": the first two segments pick the service.
+        parts = path.split("/", 3)
+        if len(parts) < 3:
+            return None
+        service = self.routes.get("/" + parts[1] + "/" + parts[2])
+        return self.upstreams.get(service) if service else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        upstream = self.match(scope["path"]) if scope["type"] == "http" else None
+        if upstream is None:
+            await self.app(scope, receive, send)
+            return
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        authorization = next((v for k, v in headers if k == b"authorization"), None)
+        try:
+            principal = await self.admission.admit(
+                authorization.decode("latin-1") if authorization else None
+            )
+        except DomainProblem as problem:
+            await send_problem(send, problem)
+            return
+        # Request.state of the access log: it records the organisation, never the person.
+        scope.setdefault("state", {})["principal"] = principal
+
+        drop = REQUEST_DROP | _connection_tokens(headers)
+        forward = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers if k not in drop]
+        request_id = correlation_id.get()
+        if request_id:
+            forward.append(("x-request-id", request_id))
+        client = scope.get("client")
+        if client:
+            forward.append(("x-forwarded-for", str(client[0])))
+        host = next((v for k, v in headers if k == b"host"), None)
+        if host:
+            forward.append(("x-forwarded-host", host.decode("latin-1")))
+
+        path = scope.get("raw_path") or scope["path"].encode()
+        url = upstream.base_url + path.decode("latin-1")
+        if scope.get("query_string"):
+            url += "?" + scope["query_string"].decode("latin-1")
+
+        body = await _request_body(receive, headers)
+        try:
+            response = await upstream.forwarder.open(scope["method"], url, forward, body)
+        except UpstreamUnavailable:
+            logger.warning("upstream unavailable", extra={"service": upstream.name})
+            await send_problem(
+                send, ServiceUnavailable(f"the {upstream.name} service is unavailable")
+            )
+            return
+        except UpstreamTimeout:
+            logger.warning("upstream timeout", extra={"service": upstream.name})
+            await send_problem(
+                send, GatewayTimeout(f"the {upstream.name} service did not answer in time")
+            )
+            return
+        try:
+            drop = RESPONSE_DROP | _connection_tokens(response.headers)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status,
+                    "headers": [(k, v) for k, v in response.headers if k.lower() not in drop],
+                }
+            )
+            async for chunk in response.body:
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.close()
+
+
+async def _request_body(receive: Receive, headers: Sequence[tuple[bytes, bytes]]) -> Body:
+    """The request body: bytes when it came in one message (most JSON), else a stream."""
+    if not any(k in (b"content-length", b"transfer-encoding") for k, _ in headers):
+        return None
+    first = await receive()
+    chunk: bytes = first.get("body", b"")
+    if not first.get("more_body", False):
+        return chunk
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield chunk
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            data: bytes = message.get("body", b"")
+            if data:
+                yield data
+            if not message.get("more_body", False):
+                return
+
+    return stream()

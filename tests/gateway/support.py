@@ -1,0 +1,183 @@
+"""Helpers for gateway tests: a gateway app over a fresh database, real service apps reached
+through ``httpx.ASGITransport`` or a real uvicorn server, and token helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from services.gateway.main import create_app
+from services.gateway.settings import DEV_ADMIN_CLIENT_ID, DEV_ADMIN_CLIENT_SECRET, GatewaySettings
+from shared.app import create_service_app
+from shared.auth import CurrentPrincipal
+from shared.settings import ServiceSettings
+from shared.tokens import TokenVerifier
+
+ADMIN = (DEV_ADMIN_CLIENT_ID, DEV_ADMIN_CLIENT_SECRET)
+BASE = "http://gateway.test"
+
+
+def unique(name: str) -> str:
+    """A name no other test in the shared database uses."""
+    return f"{name} {uuid.uuid4().hex[:8]}"
+
+
+def gateway_settings(database_url: str, data_dir: Path, **overrides: Any) -> GatewaySettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "rate_limit": "10000/minute",
+        "upstream_timeout_seconds": 5.0,
+        # Cheap hashes keep the suite fast; production refuses these (test_production).
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 64,
+        "argon2_parallelism": 1,
+    }
+    values.update(overrides)
+    return GatewaySettings(**values)
+
+
+def gateway_client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    settings: GatewaySettings, transports: dict[str, httpx.AsyncBaseTransport] | None = None
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(settings, transports=transports, configure_logs=False)
+    try:
+        async with gateway_client(app) as client:
+            yield app, client
+    finally:
+        await app.state.aclose()
+        app.state.db.dispose()
+
+
+async def token(client: httpx.AsyncClient, client_id: str, secret: str, **form: str) -> str:
+    response = await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        | form,
+    )
+    assert response.status_code == 200, response.text
+    value: str = response.json()["access_token"]
+    return value
+
+
+async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await token(client, *ADMIN)}"}
+
+
+def verifier_for(app: FastAPI) -> TokenVerifier:
+    """A service's own verifier holding the gateway's public keys (as its JWKS would)."""
+    keys = app.state.keys
+    settings: GatewaySettings = app.state.settings
+    verifier: TokenVerifier = keys.verifier(settings)
+    return verifier
+
+
+# A real service app built with the shared factory: it checks the token again, like every
+# domain service, and echoes what reached it.
+def echo_service(verifier: TokenVerifier, database_url: str) -> FastAPI:
+    router = APIRouter()
+
+    @router.get("/v1/residents/slow")
+    async def slow(principal: CurrentPrincipal, seconds: float = 1.0) -> dict[str, str]:
+        await asyncio.sleep(seconds)
+        return {"status": "late"}
+
+    @router.api_route("/v1/residents/echo", methods=["GET", "POST", "PUT"])
+    async def echo(request: Request, principal: CurrentPrincipal) -> JSONResponse:
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+        return JSONResponse(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "query": request.url.query,
+                "headers": {k: v for k, v in request.headers.items()},
+                "body_length": len(body),
+                "body_head": body[:40].decode(errors="replace"),
+                "org": principal.org_id,
+            },
+            headers={"Connection": "close, X-Hop", "X-Hop": "drop-me", "X-Kept": "yes"},
+        )
+
+    @router.get("/v1/residents/stream")
+    async def stream(principal: CurrentPrincipal, chunks: int = 50) -> StreamingResponse:
+        async def generate() -> AsyncIterator[bytes]:
+            for i in range(chunks):
+                yield f"chunk {i:04d}\n".encode()
+
+        return StreamingResponse(generate(), media_type="text/plain")
+
+    settings = ServiceSettings(
+        service_name="echo", database_url=database_url, jwks_url="", max_body_bytes=8 << 20
+    )
+    return create_service_app(
+        settings,
+        title="echo",
+        description="test upstream",
+        service_dir=Path(__file__).parent,
+        routers=[router],
+        verifier=verifier,
+        configure_logs=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def uvicorn_server(app: FastAPI) -> Iterator[str]:
+    """A real uvicorn server on a free port in a thread; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            time.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_json(value: dict[str, Any]) -> str:
+    return b64url(json.dumps(value, separators=(",", ":")).encode())

@@ -1,0 +1,190 @@
+"""Routing by path prefix to real service apps: in process through httpx.ASGITransport, and
+over a real socket with aiohttp to a uvicorn server. Headers, streaming both ways, request
+ids, 503 and 504."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from jose import jwt
+
+from tests.gateway.support import (
+    ADMIN,
+    echo_service,
+    free_port,
+    gateway_settings,
+    running_gateway,
+    token,
+    uvicorn_server,
+    verifier_for,
+)
+
+pytestmark = pytest.mark.anyio
+
+BIG = 3 * 1024 * 1024 + 17  # many ASGI messages, and over the gateway's own body limit
+
+
+async def _chunks() -> AsyncIterator[bytes]:
+    for _ in range(BIG // 65536):
+        yield b"a" * 65536
+    yield b"a" * (BIG % 65536)
+
+
+async def _upstream_verifier(gateway_db: str, data_dir: Path):  # type: ignore[no-untyped-def]
+    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (probe, _client):
+        return verifier_for(probe)
+
+
+async def _check_forwarding(client: httpx.AsyncClient) -> None:
+    bearer = await token(client, *ADMIN)
+    headers = {
+        "Authorization": f"Bearer {bearer}",
+        "X-Request-ID": "4bd1f2c0a0b94b1fb3c4cbb1d0e0f001",
+        "Connection": "keep-alive, X-Secret-Hop",
+        "X-Secret-Hop": "must not pass",
+        "Keep-Alive": "timeout=5",
+        "X-Custom": "passes",
+    }
+    response = await client.get("/v1/residents/echo?village=63.02.17.2002", headers=headers)
+    assert response.status_code == 200, response.text
+    echoed = response.json()
+    assert echoed["path"] == "/v1/residents/echo"
+    assert echoed["query"] == "village=63.02.17.2002"
+    seen = echoed["headers"]
+    assert seen["authorization"] == f"Bearer {bearer}"
+    assert seen["x-request-id"] == "4bd1f2c0a0b94b1fb3c4cbb1d0e0f001"
+    assert seen["x-custom"] == "passes"
+    assert "x-secret-hop" not in seen
+    assert "keep-alive" not in seen
+    assert seen["x-forwarded-host"] == "gateway.test"
+    # The service checked the token again and saw the same organisation.
+    assert echoed["org"] == jwt.get_unverified_claims(bearer)["org"]
+    # Response: hop-by-hop gone (also those named in Connection), the request id echoed once.
+    assert response.headers["x-kept"] == "yes"
+    assert "x-hop" not in response.headers
+    assert response.headers.get_list("x-request-id") == ["4bd1f2c0a0b94b1fb3c4cbb1d0e0f001"]
+
+    generated = await client.get(
+        "/v1/residents/echo", headers={"Authorization": f"Bearer {bearer}"}
+    )
+    request_id = generated.headers["x-request-id"]
+    assert request_id and generated.json()["headers"]["x-request-id"] == request_id
+
+    upload = await client.post(
+        "/v1/residents/echo", content=_chunks(), headers={"Authorization": f"Bearer {bearer}"}
+    )
+    assert upload.status_code == 200, upload.text
+    assert upload.json()["body_length"] == BIG
+    assert upload.json()["method"] == "POST"
+    small = await client.post(
+        "/v1/residents/echo",
+        json={"nik": "not logged"},
+        headers={"Authorization": f"Bearer {bearer}"},
+    )
+    assert small.json()["body_head"] == '{"nik":"not logged"}'
+    assert small.json()["headers"]["content-length"] == "20"
+
+    async with client.stream(
+        "GET", "/v1/residents/stream?chunks=300", headers={"Authorization": f"Bearer {bearer}"}
+    ) as streamed:
+        lines = [line async for line in streamed.aiter_lines()]
+    assert lines[0] == "chunk 0000" and lines[-1] == "chunk 0299" and len(lines) == 300
+
+
+async def test_routes_in_process_to_a_service_app(
+    gateway_db: str, data_dir: Path, tmp_path: Path
+) -> None:
+    upstream = echo_service(
+        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
+    )
+    transports = {"registry": httpx.ASGITransport(app=upstream)}
+    settings = gateway_settings(gateway_db, data_dir)
+    async with running_gateway(settings, transports) as (_app, client):
+        await _check_forwarding(client)
+
+
+async def test_routes_over_a_real_socket_with_aiohttp(
+    gateway_db: str, data_dir: Path, tmp_path: Path
+) -> None:
+    upstream = echo_service(
+        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
+    )
+    with uvicorn_server(upstream) as url:
+        settings = gateway_settings(gateway_db, data_dir, registry_url=url)
+        async with running_gateway(settings) as (_app, client):
+            await _check_forwarding(client)
+
+
+async def test_unreachable_service_is_503(gateway_db: str, data_dir: Path) -> None:
+    settings = gateway_settings(
+        gateway_db, data_dir, opportunities_url=f"http://127.0.0.1:{free_port()}"
+    )
+    async with running_gateway(settings) as (_app, client):
+        bearer = await token(client, *ADMIN)
+        response = await client.get(
+            "/v1/opportunities", headers={"Authorization": f"Bearer {bearer}"}
+        )
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:sinergi:problem:service-unavailable"
+        assert "opportunities" in response.json()["detail"]
+
+
+async def test_slow_service_is_504_in_process(
+    gateway_db: str, data_dir: Path, tmp_path: Path
+) -> None:
+    upstream = echo_service(
+        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
+    )
+    settings = gateway_settings(gateway_db, data_dir, upstream_timeout_seconds=0.2)
+    async with running_gateway(settings, {"registry": httpx.ASGITransport(app=upstream)}) as (
+        _app,
+        client,
+    ):
+        bearer = await token(client, *ADMIN)
+        response = await client.get(
+            "/v1/residents/slow?seconds=5", headers={"Authorization": f"Bearer {bearer}"}
+        )
+        assert response.status_code == 504
+        assert response.json()["type"] == "urn:sinergi:problem:gateway-timeout"
+
+
+async def test_slow_service_is_504_over_a_socket(
+    gateway_db: str, data_dir: Path, tmp_path: Path
+) -> None:
+    upstream = echo_service(
+        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
+    )
+    with uvicorn_server(upstream) as url:
+        settings = gateway_settings(
+            gateway_db, data_dir, registry_url=url, upstream_timeout_seconds=0.2
+        )
+        async with running_gateway(settings) as (_app, client):
+            bearer = await token(client, *ADMIN)
+            response = await client.get(
+                "/v1/residents/slow?seconds=1", headers={"Authorization": f"Bearer {bearer}"}
+            )
+            assert response.status_code == 504
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_changes_feed_is_not_exposed(gateway_db: str, data_dir: Path) -> None:
+    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
+        bearer = await token(client, "matching-service", "dev-matching-secret")
+        response = await client.get("/v1/changes", headers={"Authorization": f"Bearer {bearer}"})
+        assert response.status_code == 404
+
+
+async def test_no_token_is_refused_before_forwarding(gateway_db: str, data_dir: Path) -> None:
+    # Nothing listens at the registry's address: a 401 proves nothing was forwarded.
+    settings = gateway_settings(
+        gateway_db, data_dir, registry_url=f"http://127.0.0.1:{free_port()}"
+    )
+    async with running_gateway(settings) as (_app, client):
+        response = await client.get("/v1/residents")
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["type"] == "urn:sinergi:problem:unauthorized"
