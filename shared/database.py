@@ -28,6 +28,13 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+# Requests that may hold a session at once: as many as the pool has connections. The rest
+# wait their turn without holding a worker thread. Otherwise, under load, every worker thread
+# can be waiting for a connection while the requests that hold the connections wait for a
+# thread to commit and give them back: a deadlock until the pool times out.
+MAX_CONCURRENT_SESSIONS = POOL_SIZE + POOL_OVERFLOW
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -75,16 +82,23 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """One service's database: its engine and the sessions over it."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalise_url(url)
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": True,
+            "pool_size": POOL_SIZE,
+            "max_overflow": POOL_OVERFLOW,
+            "pool_timeout": 30,
+        }
+        self.sqlite_file: Path | None = None
         if is_sqlite(self.url):
             path = self.url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_file = Path(path)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=10)
             # Fail fast when the server is gone, so readiness answers within seconds.
             kwargs["connect_args"] = {"connect_timeout": 3}
         self.engine = create_engine(self.url, **kwargs)
@@ -109,6 +123,11 @@ class Database:
                 raise
 
     def ping(self) -> None:
+        # A SQLite file moved or deleted under a running service still answers through the
+        # connections already open, and whatever they write is lost with the unlinked file:
+        # readiness must see that the file is no longer where the service keeps it.
+        if self.sqlite_file is not None and not self.sqlite_file.is_file():
+            raise FileNotFoundError("the SQLite database file is not at its path")
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
@@ -128,5 +147,8 @@ def _request_session(request: Request) -> Iterator[Session]:
 
 
 # "function" scope: the commit happens before the response leaves, never after.
-SessionDep = Annotated[Session, Depends(_request_session, scope="function")]
+SessionDep = Annotated[
+    Session,
+    Depends(_request_session, scope="function", max_concurrency=MAX_CONCURRENT_SESSIONS),
+]
 DatabaseDep = Annotated[Database, Depends(get_database)]

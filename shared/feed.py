@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -145,6 +145,40 @@ def record_change(
             payload=dict(payload),
             occurred_at=datetime.now(UTC),
         )
+    )
+
+
+def record_changes(
+    session: Session, tables: FeedTables, changes: Sequence[Mapping[str, Any]]
+) -> None:
+    """Append many changes at once (bulk imports); each mapping has the keyword arguments of
+    :func:`record_change`. The transaction id is read once, so the rows are plain parameters
+    of one executemany (pipelined by psycopg)."""
+    if not changes:
+        return
+    outbox = tables.outbox
+    txid = 0
+    if session.get_bind().dialect.name == "postgresql":
+        txid = int(
+            session.execute(
+                select(literal_column("pg_current_xact_id()::text::bigint"))
+            ).scalar_one()
+        )
+    now = datetime.now(UTC)
+    session.execute(
+        outbox.insert(),
+        [
+            {
+                "txid": txid,
+                "entity": change["entity"],
+                "entity_id": change["entity_id"],
+                "event": change["event"],
+                "version": change["version"],
+                "payload": dict(change["payload"]),
+                "occurred_at": now,
+            }
+            for change in changes
+        ],
     )
 
 

@@ -16,8 +16,17 @@ TokenSource = Callable[[], Awaitable[str]]
 class ClientCredentialsTokenSource:
     """A service's own access token from the gateway, renewed a minute before it expires."""
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str, timeout: float = 10):
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        timeout: float = 10,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.token_url = token_url
+        # Tests pass an ASGITransport around the real gateway app.
+        self.transport = transport
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
@@ -29,7 +38,8 @@ class ClientCredentialsTokenSource:
         async with self._lock:
             if self._token is None or time.time() > self._expires_at - 60:
                 async with httpx.AsyncClient(
-                    timeout=self.timeout, transport=httpx.AsyncHTTPTransport(retries=2)
+                    timeout=self.timeout,
+                    transport=self.transport or httpx.AsyncHTTPTransport(retries=2),
                 ) as client:
                     response = await client.post(
                         self.token_url,

@@ -10,8 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi_problem.handler import add_exception_handler, new_exception_handler
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi_problem.handler import (
+    ExceptionHandler,
+    add_exception_handler,
+    new_exception_handler,
+)
 from rfc9457 import Problem, StatusProblem
 
 logger = logging.getLogger("sinergi.problems")
@@ -127,10 +132,30 @@ class InternalError(StatusProblem):
         super().__init__("an unexpected error occurred; it was logged with the request id")
 
 
+def _validation_problem(
+    _handler: ExceptionHandler, _request: Request, exc: RequestValidationError
+) -> Problem:
+    # Each error names the field (``loc``) and what is wrong; the submitted value (``input``)
+    # is left out, since it can be a NIK or, for a missing field, the whole body.
+    errors = [
+        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg")), "type": error.get("type")}
+        for error in exc.errors()
+    ]
+    fields = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors[:5])
+    return Problem(
+        title="Request validation error.",
+        type_="request-validation-failed",
+        status=422,
+        detail=f"invalid or missing: {fields}",
+        errors=errors,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     handler = new_exception_handler(
         logger=logger,
         unhandled_wrappers={"default": InternalError},
+        request_validation_handler=_validation_problem,
         documentation_uri_template=PROBLEM_TYPE_URI,
         strict_rfc9457=False,
     )

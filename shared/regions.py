@@ -79,6 +79,7 @@ def is_known(code: str, level: str | None = None) -> bool:
     return region is not None and (level is None or region.level == level)
 
 
+@cache
 def province_codes() -> frozenset[str]:
     return frozenset(r.code for r in regions().values() if r.level == "province")
 

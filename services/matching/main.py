@@ -2,28 +2,89 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
+from services.matching import workers
+from services.matching.placements.views import router as placements_router
+from services.matching.readmodel.service import apply_opportunity_changes, apply_resident_changes
+from services.matching.readmodel.views import router as sync_router
+from services.matching.runs.views import router as runs_router
+from services.matching.scoring.views import router as lookups_router
 from services.matching.settings import MatchingSettings, get_settings
 from services.matching.tables import feed_tables
 from shared.app import create_service_app
+from shared.feed import FeedConsumer, HttpFeedSource
+from shared.http import ClientCredentialsTokenSource, service_client
 from shared.tokens import TokenVerifier
 
 SERVICE_DIR = Path(__file__).parent
 
 
 def create_app(
-    settings: MatchingSettings | None = None, *, verifier: TokenVerifier | None = None
+    settings: MatchingSettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> FastAPI:
-    """The app factory (``uvicorn --factory``); tests pass their own settings and verifier."""
-    return create_service_app(
-        settings or get_settings(),
+    """The app factory (``uvicorn --factory``); tests pass their own settings, verifier and
+    transports ("registry", "opportunities", "gateway") around real apps."""
+    settings = settings or get_settings()
+    transports = transports or {}
+    app = create_service_app(
+        settings,
         title="Sinergi matching",
         description="Eligibility, scoring and allocation of residents; placements.",
         service_dir=SERVICE_DIR,
-        routers=[],
+        routers=[sync_router, runs_router, lookups_router, placements_router],
         feed_tables=feed_tables,
+        background=[
+            workers.close_clients,
+            workers.run_feeds,
+            workers.run_worker,
+            workers.run_disclosures,
+        ],
         verifier=verifier,
     )
+    token_source = ClientCredentialsTokenSource(
+        settings.token_url,
+        settings.client_id,
+        settings.client_secret,
+        transport=transports.get("gateway"),
+    )
+
+    def client(name: str, url: str) -> httpx.AsyncClient:
+        return service_client(
+            url,
+            token_source=token_source,
+            timeout_seconds=settings.request_timeout_seconds,
+            transport=transports.get(name),
+        )
+
+    app.state.clients = {
+        "registry": client("registry", settings.registry_url),
+        "opportunities": client("opportunities", settings.opportunities_url),
+    }
+    db = app.state.db
+    app.state.consumers = {
+        "registry": FeedConsumer(
+            "registry",
+            db,
+            feed_tables,
+            HttpFeedSource(app.state.clients["registry"]),
+            apply_resident_changes,
+            batch_size=settings.feed_batch_size,
+        ),
+        "opportunities": FeedConsumer(
+            "opportunities",
+            db,
+            feed_tables,
+            HttpFeedSource(app.state.clients["opportunities"]),
+            apply_opportunity_changes,
+            batch_size=settings.feed_batch_size,
+        ),
+    }
+    return app

@@ -6,6 +6,18 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.registry import models  # noqa: F401 - every table registered before first use
+from services.registry.audit.views import router as audit_router
+from services.registry.bench.views import router as bench_router
+from services.registry.disclosures.views import router as disclosures_router
+from services.registry.duplicates.views import router as duplicates_router
+from services.registry.follow_ups.views import router as follow_ups_router
+from services.registry.households.views import router as households_router
+from services.registry.imports.views import IMPORT_PATH
+from services.registry.imports.views import router as imports_router
+from services.registry.imports.worker import import_worker
+from services.registry.regions.views import router as regions_router
+from services.registry.residents.views import router as residents_router
 from services.registry.settings import RegistrySettings, get_settings
 from services.registry.tables import feed_tables
 from shared.app import create_service_app
@@ -18,12 +30,28 @@ def create_app(
     settings: RegistrySettings | None = None, *, verifier: TokenVerifier | None = None
 ) -> FastAPI:
     """The app factory (``uvicorn --factory``); tests pass their own settings and verifier."""
+    settings = settings or get_settings()
+    public = [regions_router]
+    if settings.bench_unauthenticated_reads:
+        public.append(bench_router)
     return create_service_app(
-        settings or get_settings(),
+        settings,
         title="Sinergi registry",
         description="Residents and households of the programme, the only holder of personal data.",
         service_dir=SERVICE_DIR,
-        routers=[],
+        # Fixed paths before /v1/residents/{id}, so "duplicates" is not taken for an id.
+        routers=[
+            duplicates_router,
+            imports_router,
+            residents_router,
+            disclosures_router,
+            follow_ups_router,
+            households_router,
+            audit_router,
+        ],
+        public_routers=public,
         feed_tables=feed_tables,
+        background=[import_worker],
+        body_limits={IMPORT_PATH: settings.import_max_bytes + 64 * 1024},
         verifier=verifier,
     )

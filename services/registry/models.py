@@ -1,5 +1,22 @@
 """Every table of the registry service, imported here so Alembic sees them all."""
 
+from services.registry.audit.models import AuditRecord
+from services.registry.disclosures.models import Disclosure
+from services.registry.duplicates.models import DuplicateDismissal
+from services.registry.follow_ups.models import FollowUp
+from services.registry.imports.models import ImportJob, ImportRejection
+from services.registry.residents.models import Resident, ResidentChange
 from services.registry.tables import Base, feed_tables
 
-__all__ = ["Base", "feed_tables"]
+__all__ = [
+    "AuditRecord",
+    "Base",
+    "Disclosure",
+    "DuplicateDismissal",
+    "FollowUp",
+    "ImportJob",
+    "ImportRejection",
+    "Resident",
+    "ResidentChange",
+    "feed_tables",
+]

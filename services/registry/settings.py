@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -14,6 +15,36 @@ class RegistrySettings(ServiceSettings):
 
     service_name: str = "registry"
     port: int = 8001
+    # The programme targets the poorest deciles of the national socio-economic register.
+    target_max_decile: int = Field(default=4, ge=1, le=10)
+    # Productive age, the BPS definition.
+    productive_age_min: int = 15
+    productive_age_max: int = 64
+    # Rupiah per capita per month. 600,000 is a placeholder: align it with BPS' poverty line
+    # for Kabupaten Kotabaru of the current year.
+    poverty_line_idr: int = Field(default=600_000, ge=0)
+    # Independence: this many follow-ups above the poverty line, spanning at least these days.
+    independence_follow_ups: int = Field(default=2, ge=1)
+    independence_min_days: int = Field(default=90, ge=0)
+    # Imports: their own body limit, row limit and a bound on an XLSX's uncompressed size.
+    import_max_bytes: int = 50 * 1024 * 1024
+    import_max_rows: int = 100_000
+    import_max_xlsx_uncompressed_bytes: int = 400 * 1024 * 1024
+    import_chunk_size: int = Field(default=1000, ge=1)
+    import_poll_seconds: float = 2.0
+    # A job whose worker has not reported for this long is taken over (the worker crashed).
+    import_lease_seconds: float = 120.0
+    # Benchmark only: GET /bench/residents/{id} without a token, to measure authentication.
+    bench_unauthenticated_reads: bool = False
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.bench_unauthenticated_reads:
+            problems.append(
+                "REGISTRY_BENCH_UNAUTHENTICATED_READS is on; it serves personal data without "
+                "a token and exists for benchmarks only"
+            )
+        return problems
 
 
 @cache

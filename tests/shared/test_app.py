@@ -21,6 +21,7 @@ from shared.settings import ServiceSettings
 
 SERVICE_DIR = Path(__file__).parents[2] / "services" / "registry"
 
+
 class Base(SQLModel, registry=new_registry()):
     pass
 
@@ -184,3 +185,30 @@ def test_logged_exceptions_keep_no_message() -> None:
     assert record.exc_info is None
     assert "6302064101900001" not in (record.exc_text or "")
     assert "ValueError" in (record.exc_text or "")
+
+
+@pytest.mark.anyio
+async def test_many_concurrent_writes_neither_deadlock_nor_fail(client: httpx.AsyncClient) -> None:
+    import anyio
+
+    statuses: list[int] = []
+
+    async def post(i: int) -> None:
+        response = await client.post("/v1/items", json={"name": f"c{i}", "count": i})
+        statuses.append(response.status_code)
+
+    # More concurrent requests than worker threads (40) and pooled connections (20).
+    async with anyio.create_task_group() as group:
+        for i in range(120):
+            group.start_soon(post, i)
+    assert statuses == [201] * 120
+    with client.app.state.db.session(write=False) as session:  # type: ignore[attr-defined]
+        assert session.scalar(select(func.count()).select_from(items)) == 120
+
+
+@pytest.mark.anyio
+async def test_validation_errors_do_not_echo_submitted_values(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/items", json={"name": "6302064101900001"})
+    assert response.status_code == 422
+    assert "6302064101900001" not in response.text
+    assert response.json()["errors"][0]["loc"] == ["body", "count"]

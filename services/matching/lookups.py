@@ -1,0 +1,247 @@
+"""Lookups for frontends, over the same rules and scores as a run: why (not) a pair,
+recommended opportunities for a resident, ranked candidates for an opportunity."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from services.matching.access import governs_resident, in_region, is_programme, owns
+from services.matching.eligibility.rules import (
+    REASON_TEXT,
+    OpportunityFacts,
+    Reason,
+    check,
+    opportunity_reasons,
+    resident_reasons,
+)
+from services.matching.eligibility.service import (
+    load_open_opportunities,
+    load_residents,
+    opportunity_facts,
+)
+from services.matching.readmodel.models import OpportunityView, ResidentView
+from services.matching.scoring.service import Policy, pair_features, score_pairs
+from services.matching.settings import MatchingSettings
+from shared.pagination import PageParams, decode_cursor, encode_cursor
+from shared.problems import NotFound, UnprocessableEntity
+from shared.scopes import LOCAL_GOVERNMENT_TYPES
+from shared.tokens import Principal
+
+
+class ReasonPublic(BaseModel):
+    code: str
+    message: str
+
+
+class Explanation(BaseModel):
+    resident_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    eligible: bool
+    reasons: list[ReasonPublic]
+    score: float
+    features: dict[str, float]
+
+
+class Recommendation(BaseModel):
+    opportunity_id: uuid.UUID
+    title: str
+    kind: str
+    provider_org_id: str
+    location_village_code: str | None
+    score: float
+    features: dict[str, float]
+
+
+class Recommendations(BaseModel):
+    resident_id: uuid.UUID
+    eligible: bool
+    reasons: list[ReasonPublic]
+    items: list[Recommendation]
+    next_cursor: str | None = None
+
+
+class Candidate(BaseModel):
+    """An eligible resident as a provider may see them: no NIK, name, contact or birth date."""
+
+    resident_id: uuid.UUID
+    village_code: str
+    district_code: str
+    age: int | None
+    sex: str | None
+    education_level: str | None
+    skills: list[str]
+    welfare_decile: int | None
+    priority_rank: int | None
+    score: float
+    features: dict[str, float]
+
+
+class Candidates(BaseModel):
+    opportunity_id: uuid.UUID
+    items: list[Candidate]
+    next_cursor: str | None = None
+
+
+def _reasons(reasons: list[Reason]) -> list[ReasonPublic]:
+    return [ReasonPublic(code=r.value, message=REASON_TEXT[r]) for r in reasons]
+
+
+def _offset(page: PageParams) -> int:
+    if not page.cursor:
+        return 0
+    (offset,) = decode_cursor(page.cursor, 1)
+    if not isinstance(offset, int) or offset < 0:
+        raise UnprocessableEntity(["query", "cursor"], "not a cursor this endpoint issued")
+    return offset
+
+
+def _slice(items: list[Any], page: PageParams) -> tuple[list[Any], str | None]:
+    start = _offset(page)
+    chunk = items[start : start + page.limit]
+    more = start + page.limit < len(items)
+    return chunk, encode_cursor([start + page.limit]) if more else None
+
+
+def _opportunity(
+    session: Session, principal: Principal, opportunity_id: uuid.UUID
+) -> OpportunityView:
+    row = session.get(OpportunityView, opportunity_id)
+    providerish = not is_programme(principal) and principal.org_type not in LOCAL_GOVERNMENT_TYPES
+    if row is None or (providerish and not owns(principal, row.provider_org_id)):
+        raise NotFound("no such opportunity")
+    return row
+
+
+def explain(
+    session: Session,
+    principal: Principal,
+    resident_id: uuid.UUID,
+    opportunity_id: uuid.UUID,
+    settings: MatchingSettings,
+) -> Explanation:
+    opportunity = _opportunity(session, principal, opportunity_id)
+    resident_row = session.get(ResidentView, resident_id)
+    allowed = resident_row is not None and (
+        governs_resident(principal, resident_row.village_code)
+        or owns(principal, opportunity.provider_org_id)
+    )
+    if not allowed:
+        raise NotFound("no such resident")
+    resident = load_residents(session, ids=[resident_id])[0]
+    facts = opportunity_facts(session, [opportunity])[0]
+    today = date.today()
+    reasons = check(resident, facts, today, frozenset(settings.eligible_resident_statuses))
+    score, features = pair_features(resident, facts, today, Policy.from_settings(settings))
+    return Explanation(
+        resident_id=resident_id,
+        opportunity_id=opportunity_id,
+        eligible=not reasons,
+        reasons=_reasons(reasons),
+        score=score,
+        features=features,
+    )
+
+
+def recommendations(
+    session: Session,
+    principal: Principal,
+    resident_id: uuid.UUID,
+    settings: MatchingSettings,
+    page: PageParams,
+) -> Recommendations:
+    row = session.get(ResidentView, resident_id)
+    if row is None or not governs_resident(principal, row.village_code):
+        raise NotFound("no such resident")
+    resident = load_residents(session, ids=[resident_id])[0]
+    policy = Policy.from_settings(settings)
+    reasons = resident_reasons(resident, frozenset(policy.eligible_statuses))
+    today = date.today()
+    if reasons:
+        return Recommendations(
+            resident_id=resident_id, eligible=False, reasons=_reasons(reasons), items=[]
+        )
+    opportunities = load_open_opportunities(session, today)
+    titles = {
+        o.id: (o.title, o.location_village_code)
+        for o in session.scalars(
+            select(OpportunityView).where(
+                col(OpportunityView.id).in_([f.id for f in opportunities])
+            )
+        )
+    }
+    ranked = [
+        Recommendation(
+            opportunity_id=p.opportunity.id,
+            title=titles[p.opportunity.id][0],
+            kind=p.opportunity.kind,
+            provider_org_id=p.opportunity.provider_org_id,
+            location_village_code=titles[p.opportunity.id][1],
+            score=p.score,
+            features=p.features,
+        )
+        for p in score_pairs([resident], opportunities, today, policy)
+    ]
+    items, next_cursor = _slice(ranked, page)
+    return Recommendations(
+        resident_id=resident_id, eligible=True, reasons=[], items=items, next_cursor=next_cursor
+    )
+
+
+def candidates(
+    session: Session,
+    principal: Principal,
+    opportunity_id: uuid.UUID,
+    settings: MatchingSettings,
+    page: PageParams,
+) -> Candidates:
+    opportunity = _opportunity(session, principal, opportunity_id)
+    today = date.today()
+    policy = Policy.from_settings(settings)
+    facts: OpportunityFacts = opportunity_facts(session, [opportunity])[0]
+    if opportunity_reasons(facts, today):
+        return Candidates(opportunity_id=opportunity_id, items=[])
+    region = principal.region if in_region(principal, principal.region or "") else None
+    residents = load_residents(
+        session,
+        area_codes=list(facts.eligible_area_codes) or None,
+        region=region,
+        eligible_statuses=list(policy.eligible_statuses),
+    )
+    pairs = score_pairs(residents, [facts], today, policy)
+    rows = {
+        r.id: r
+        for r in session.scalars(
+            select(ResidentView).where(
+                col(ResidentView.id).in_(
+                    [p.resident.id for p in pairs[: _offset(page) + page.limit]]
+                )
+            )
+        )
+    }
+    chunk, next_cursor = _slice(pairs, page)
+    items = []
+    for pair in chunk:
+        row = rows[pair.resident.id]
+        items.append(
+            Candidate(
+                resident_id=row.id,
+                village_code=row.village_code,
+                district_code=row.district_code,
+                age=row.age,
+                sex=row.sex,
+                education_level=row.education_level,
+                skills=list(row.skills or []),
+                welfare_decile=row.welfare_decile,
+                priority_rank=row.priority_rank,
+                score=pair.score,
+                features=pair.features,
+            )
+        )
+    return Candidates(opportunity_id=opportunity_id, items=items, next_cursor=next_cursor)

@@ -1,0 +1,460 @@
+"""Placements: creation (by a run or directly by an agency), the transitions of DESIGN.md's
+matrix, and the limits that must hold under concurrency (slots, capital once, one active
+placement per kind), each enforced by the database in the transition's own transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from services.matching.access import in_region, is_programme, owns
+from services.matching.common import aware, iso, utcnow
+from services.matching.eligibility.rules import (
+    CAPITAL_KIND,
+    REASON_TEXT,
+    OpportunityFacts,
+    ResidentFacts,
+    check,
+)
+from services.matching.eligibility.service import load_residents, opportunity_facts
+from services.matching.placements.models import (
+    ActiveKind,
+    CapitalGrant,
+    PendingDisclosure,
+    Placement,
+    PlacementCreate,
+    PlacementDetail,
+    PlacementPublic,
+    PlacementTransition,
+    TransitionPublic,
+)
+from services.matching.readmodel.models import OpportunityView
+from services.matching.settings import MatchingSettings
+from services.matching.tables import feed_tables
+from shared.feed import record_change
+from shared.pagination import PageParams, decode_cursor, encode_cursor
+from shared.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
+from shared.scopes import (
+    LOCAL_GOVERNMENT_TYPES,
+    PLACEMENTS_PROGRESS,
+    PLACEMENTS_RESPOND,
+    PLACEMENTS_WRITE,
+    PROVIDER_TYPES,
+)
+from shared.tokens import Principal
+
+ENDED = frozenset({"completed", "declined", "dropped", "expired"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str
+    stamp: str
+    scope: str
+    actors: str  # programme | respond | progress
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "offer": Transition(
+        frozenset({"proposed"}), "offered", "offered_at", PLACEMENTS_WRITE, "programme"
+    ),
+    "accept": Transition(
+        frozenset({"offered"}), "accepted", "accepted_at", PLACEMENTS_RESPOND, "respond"
+    ),
+    "decline": Transition(
+        frozenset({"proposed", "offered"}), "declined", "ended_at", PLACEMENTS_RESPOND, "respond"
+    ),
+    "start": Transition(
+        frozenset({"accepted"}), "started", "started_at", PLACEMENTS_PROGRESS, "progress"
+    ),
+    "complete": Transition(
+        frozenset({"started"}), "completed", "completed_at", PLACEMENTS_PROGRESS, "progress"
+    ),
+    "drop": Transition(
+        frozenset({"accepted", "started"}), "dropped", "ended_at", PLACEMENTS_PROGRESS, "progress"
+    ),
+}
+
+
+def payload(placement: Placement) -> dict[str, Any]:
+    """The change-feed payload of docs/contracts.md: ids, codes and dates, no personal data."""
+    return {
+        "id": str(placement.id),
+        "version": placement.version,
+        "status": placement.status,
+        "resident_id": str(placement.resident_id),
+        "opportunity_id": str(placement.opportunity_id),
+        "run_id": str(placement.run_id) if placement.run_id else None,
+        "provider_org_id": placement.provider_org_id,
+        "provider_org_type": placement.provider_org_type,
+        "kind": placement.kind,
+        "village_code": placement.village_code,
+        "district_code": placement.district_code,
+        "grant_amount_idr": placement.grant_amount_idr,
+        "proposed_at": iso(placement.proposed_at),
+        "offered_at": iso(placement.offered_at),
+        "accepted_at": iso(placement.accepted_at),
+        "started_at": iso(placement.started_at),
+        "completed_at": iso(placement.completed_at),
+        "ended_at": iso(placement.ended_at),
+    }
+
+
+def _record(
+    session: Session,
+    placement: Placement,
+    from_status: str | None,
+    org_id: str,
+    org_type: str,
+    at: datetime,
+) -> None:
+    session.add(
+        PlacementTransition(
+            placement_id=placement.id,
+            from_status=from_status,
+            to_status=placement.status,
+            version=placement.version,
+            org_id=org_id,
+            org_type=org_type,
+            at=at,
+        )
+    )
+    record_change(
+        session,
+        feed_tables,
+        entity="placement",
+        entity_id=str(placement.id),
+        event=placement.status,
+        version=placement.version,
+        payload=payload(placement),
+    )
+
+
+def new_placement(
+    session: Session,
+    *,
+    resident: ResidentFacts,
+    opportunity: OpportunityView,
+    status: str,
+    org_id: str,
+    org_type: str,
+    run_id: uuid.UUID | None = None,
+    score: float | None = None,
+    now: datetime | None = None,
+) -> Placement:
+    now = now or utcnow()
+    placement = Placement(
+        status=status,
+        resident_id=resident.id,
+        opportunity_id=opportunity.id,
+        run_id=run_id,
+        provider_org_id=opportunity.provider_org_id,
+        provider_org_type=opportunity.provider_org_type,
+        kind=opportunity.kind,
+        village_code=resident.village_code,
+        district_code=resident.district_code,
+        grant_amount_idr=opportunity.grant_amount_idr,
+        score=score,
+        created_by_org=org_id,
+        proposed_at=now,
+        offered_at=now if status == "offered" else None,
+        created_at=now,
+    )
+    session.add(placement)
+    session.flush()
+    _record(session, placement, None, org_id, org_type, now)
+    return placement
+
+
+def can_see(principal: Principal, placement: Placement) -> bool:
+    return (
+        is_programme(principal)
+        or in_region(principal, placement.village_code)
+        or owns(principal, placement.provider_org_id)
+    )
+
+
+def may_act(principal: Principal, placement: Placement, actors: str) -> bool:
+    if is_programme(principal):
+        return True
+    if actors == "respond":
+        return in_region(principal, placement.village_code)
+    if actors == "progress":
+        return owns(principal, placement.provider_org_id)
+    return False
+
+
+def get_visible(session: Session, principal: Principal, placement_id: uuid.UUID) -> Placement:
+    placement = session.get(Placement, placement_id)
+    if placement is None or not can_see(principal, placement):
+        raise NotFound("no such placement")
+    return placement
+
+
+def _flush_or_conflict(session: Session, message: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message) from exc
+
+
+def _on_accept(session: Session, placement: Placement, settings: MatchingSettings) -> None:
+    opportunity = session.get(OpportunityView, placement.opportunity_id)
+    if opportunity is None or opportunity.status != "open":
+        raise Conflict("the opportunity is no longer open")
+    # The slot is taken by one conditional UPDATE: concurrent accepts queue on the row and
+    # each re-checks ``taken < slots``, so the last slot is given once.
+    taken = session.execute(
+        update(OpportunityView)
+        .where(OpportunityView.id == placement.opportunity_id)  # type: ignore[arg-type]
+        .where(OpportunityView.taken < OpportunityView.slots)  # type: ignore[arg-type]
+        .values(taken=OpportunityView.taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("every slot of the opportunity is taken")
+    session.add(
+        ActiveKind(
+            resident_id=placement.resident_id, kind=placement.kind, placement_id=placement.id
+        )
+    )
+    _flush_or_conflict(session, f"the resident already holds an active {placement.kind} placement")
+    if placement.kind == CAPITAL_KIND:
+        session.add(
+            CapitalGrant(
+                resident_id=placement.resident_id,
+                placement_id=placement.id,
+                provider_org_id=placement.provider_org_id,
+                granted_at=utcnow(),
+            )
+        )
+        _flush_or_conflict(session, "the resident already received business capital")
+    now = utcnow()
+    session.add(
+        PendingDisclosure(
+            placement_id=placement.id,
+            resident_id=placement.resident_id,
+            org_id=placement.provider_org_id,
+            valid_until=date.today() + timedelta(days=settings.disclosure_valid_days),
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+
+
+def _on_end(session: Session, placement: Placement, from_status: str) -> None:
+    session.execute(delete(ActiveKind).where(ActiveKind.placement_id == placement.id))  # type: ignore[arg-type]
+    if placement.status == "dropped":
+        session.execute(
+            update(OpportunityView)
+            .where(OpportunityView.id == placement.opportunity_id)  # type: ignore[arg-type]
+            .where(OpportunityView.taken > 0)  # type: ignore[arg-type]
+            .values(taken=OpportunityView.taken - 1)
+            .execution_options(synchronize_session=False)
+        )
+        if from_status == "accepted":
+            # Dropped before it started: the capital was never paid out.
+            session.execute(
+                delete(CapitalGrant).where(CapitalGrant.placement_id == placement.id)  # type: ignore[arg-type]
+            )
+
+
+def transition(
+    session: Session,
+    principal: Principal,
+    placement_id: uuid.UUID,
+    action: str,
+    settings: MatchingSettings,
+) -> Placement:
+    rule = TRANSITIONS[action]
+    placement = get_visible(session, principal, placement_id)
+    if not may_act(principal, placement, rule.actors):
+        raise Forbidden(
+            f"organisations of type {principal.org_type} may not {action} this placement"
+        )
+    if placement.status == rule.target:
+        return placement  # a retried request: already done, nothing more to do
+    if placement.status not in rule.sources:
+        raise Conflict(
+            f"cannot {action} a placement that is {placement.status}; "
+            f"it must be {' or '.join(sorted(rule.sources))}"
+        )
+    from_status = placement.status
+    now = utcnow()
+    result = session.execute(
+        update(Placement)
+        .where(Placement.id == placement.id)  # type: ignore[arg-type]
+        .where(Placement.version == placement.version)  # type: ignore[arg-type]
+        .values(status=rule.target, version=placement.version + 1, **{rule.stamp: now})
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"the placement changed meanwhile; it is no longer {from_status}")
+    session.refresh(placement)
+    if action == "accept":
+        _on_accept(session, placement, settings)
+    elif placement.status in ENDED:
+        _on_end(session, placement, from_status)
+    _record(session, placement, from_status, principal.org_id, principal.org_type, now)
+    return placement
+
+
+def create_direct(
+    session: Session, principal: Principal, body: PlacementCreate, settings: MatchingSettings
+) -> tuple[Placement, bool]:
+    """An agency places a resident directly (status ``offered``), under the same rules. A retry
+    finds the placement already made for the pair and returns it."""
+    existing = session.scalars(
+        select(Placement).where(
+            Placement.resident_id == body.resident_id,  # type: ignore[arg-type]
+            Placement.opportunity_id == body.opportunity_id,  # type: ignore[arg-type]
+            Placement.status.not_in(ENDED),  # type: ignore[attr-defined]
+        )
+    ).first()
+    if existing is not None:
+        return existing, False
+    residents = load_residents(session, ids=[body.resident_id])
+    if not residents:
+        raise UnprocessableEntity("resident_id", "no such resident in the matching read model")
+    opportunity = session.get(OpportunityView, body.opportunity_id)
+    if opportunity is None:
+        raise UnprocessableEntity("opportunity_id", "no such opportunity")
+    facts: OpportunityFacts = opportunity_facts(session, [opportunity])[0]
+    reasons = check(
+        residents[0], facts, date.today(), frozenset(settings.eligible_resident_statuses)
+    )
+    if reasons:
+        raise UnprocessableEntity(
+            "opportunity_id",
+            "the resident is not eligible: " + "; ".join(REASON_TEXT[r] for r in reasons),
+            reasons=[r.value for r in reasons],
+        )
+    placement = new_placement(
+        session,
+        resident=residents[0],
+        opportunity=opportunity,
+        status="offered",
+        org_id=principal.org_id,
+        org_type=principal.org_type,
+    )
+    return placement, True
+
+
+@dataclass(frozen=True)
+class PlacementFilters:
+    resident_id: uuid.UUID | None = None
+    opportunity_id: uuid.UUID | None = None
+    provider_org_id: str | None = None
+    status: str | None = None
+    district_code: str | None = None
+
+
+def list_placements(
+    session: Session, principal: Principal, filters: PlacementFilters, page: PageParams
+) -> tuple[list[Placement], str | None]:
+    statement = select(Placement)
+    if is_programme(principal):
+        pass
+    elif principal.org_type in LOCAL_GOVERNMENT_TYPES and principal.region:
+        region = principal.region
+        statement = statement.where(
+            or_(
+                col(Placement.village_code) == region,
+                col(Placement.village_code).like(region + ".%"),
+            )
+        )
+    elif principal.org_type in PROVIDER_TYPES:
+        statement = statement.where(Placement.provider_org_id == principal.org_id)  # type: ignore[arg-type]
+    else:
+        return [], None
+    for column, value in (
+        (Placement.resident_id, filters.resident_id),
+        (Placement.opportunity_id, filters.opportunity_id),
+        (Placement.provider_org_id, filters.provider_org_id),
+        (Placement.status, filters.status),
+        (Placement.district_code, filters.district_code),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)  # type: ignore[arg-type]
+    if page.cursor:
+        (after,) = decode_cursor(page.cursor, 1)
+        try:
+            after_id = uuid.UUID(str(after))
+        except ValueError as exc:
+            raise UnprocessableEntity(
+                ["query", "cursor"], "not a cursor this endpoint issued"
+            ) from exc
+        statement = statement.where(Placement.id > after_id)  # type: ignore[arg-type]
+    rows = list(session.scalars(statement.order_by(Placement.id).limit(page.limit + 1)))  # type: ignore[arg-type]
+    if len(rows) <= page.limit:
+        return rows, None
+    rows = rows[: page.limit]
+    return rows, encode_cursor([str(rows[-1].id)])
+
+
+def to_public(placement: Placement) -> PlacementPublic:
+    public = PlacementPublic.model_validate(placement, from_attributes=True)
+    for name in (
+        "proposed_at",
+        "offered_at",
+        "accepted_at",
+        "started_at",
+        "completed_at",
+        "ended_at",
+    ):
+        setattr(public, name, aware(getattr(public, name)))
+    return public
+
+
+def detail(session: Session, placement: Placement) -> PlacementDetail:
+    history = session.scalars(
+        select(PlacementTransition)
+        .where(PlacementTransition.placement_id == placement.id)  # type: ignore[arg-type]
+        .order_by(PlacementTransition.version)  # type: ignore[arg-type]
+    )
+    return PlacementDetail(
+        **to_public(placement).model_dump(),
+        history=[TransitionPublic.model_validate(h, from_attributes=True) for h in history],
+    )
+
+
+def expire_stale(session: Session, today: date, *, limit: int = 500) -> int:
+    """Proposed or offered placements whose opportunity closed or passed its validity expire:
+    their slots go back to the next round. Returns how many expired."""
+    stale = session.scalars(
+        select(Placement)
+        .join(OpportunityView, col(OpportunityView.id) == col(Placement.opportunity_id))
+        .where(
+            col(Placement.status).in_(("proposed", "offered")),
+            or_(
+                col(OpportunityView.status) != "open",
+                col(OpportunityView.valid_through) < today,
+                col(OpportunityView.end_date) < today,
+            ),
+        )
+        .limit(limit)
+    ).all()
+    now = utcnow()
+    expired = 0
+    for placement in stale:
+        from_status = placement.status
+        result = session.execute(
+            update(Placement)
+            .where(col(Placement.id) == placement.id, col(Placement.version) == placement.version)
+            .values(status="expired", version=placement.version + 1, ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # moved on meanwhile; the next sweep looks again
+        session.refresh(placement)
+        _record(session, placement, from_status, "matching-service", "service", now)
+        expired += 1
+    return expired

@@ -1,0 +1,112 @@
+"""``/v1/placements``: list, direct placement, one placement with its history, transitions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Query, Response, status
+
+from services.matching.access import PROGRAMME_TYPES, require_org_types
+from services.matching.deps import SettingsDep
+from services.matching.placements import service
+from services.matching.placements.models import (
+    Action,
+    PlacementCreate,
+    PlacementDetail,
+    PlacementPublic,
+    PlacementStatus,
+)
+from shared.auth import CurrentPrincipal, require_scopes
+from shared.database import DatabaseDep, SessionDep
+from shared.pagination import Page, PageParamsDep
+from shared.problems import Forbidden, problem_responses
+from shared.scopes import PLACEMENTS_PROGRESS, PLACEMENTS_READ, PLACEMENTS_RESPOND, PLACEMENTS_WRITE
+
+router = APIRouter(prefix="/v1/placements", tags=["placements"])
+
+
+@router.get("", response_model=Page[PlacementPublic], responses=problem_responses(403, 422))
+def list_placements(
+    session: SessionDep,
+    page: PageParamsDep,
+    principal: require_scopes(PLACEMENTS_READ),  # type: ignore[valid-type]
+    resident_id: uuid.UUID | None = None,
+    opportunity_id: uuid.UUID | None = None,
+    provider_org_id: Annotated[str | None, Query(max_length=64)] = None,
+    placement_status: Annotated[PlacementStatus | None, Query(alias="status")] = None,
+    district_code: Annotated[str | None, Query(max_length=20)] = None,
+) -> Page[PlacementPublic]:
+    filters = service.PlacementFilters(
+        resident_id, opportunity_id, provider_org_id, placement_status, district_code
+    )
+    rows, next_cursor = service.list_placements(session, principal, filters, page)
+    return Page(items=[service.to_public(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "",
+    response_model=PlacementPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(403, 422),
+    summary="Place a resident directly (agencies); a retry returns the same placement",
+)
+def create_placement(
+    body: PlacementCreate,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: require_scopes(PLACEMENTS_WRITE),  # type: ignore[valid-type]
+) -> PlacementPublic:
+    require_org_types(principal, PROGRAMME_TYPES, "place residents")
+    placement, created = service.create_direct(session, principal, body, settings)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/placements/{placement.id}"
+    return service.to_public(placement)
+
+
+@router.get("/{placement_id}", response_model=PlacementDetail, responses=problem_responses(404))
+def read_placement(
+    placement_id: uuid.UUID,
+    session: SessionDep,
+    principal: require_scopes(PLACEMENTS_READ),  # type: ignore[valid-type]
+) -> PlacementDetail:
+    return service.detail(session, service.get_visible(session, principal, placement_id))
+
+
+SCOPES = {
+    "offer": PLACEMENTS_WRITE,
+    "accept": PLACEMENTS_RESPOND,
+    "decline": PLACEMENTS_RESPOND,
+    "start": PLACEMENTS_PROGRESS,
+    "complete": PLACEMENTS_PROGRESS,
+    "drop": PLACEMENTS_PROGRESS,
+}
+
+
+@router.post(
+    "/{placement_id}/{action}",
+    response_model=PlacementPublic,
+    responses=problem_responses(403, 404, 409),
+    summary="Move a placement on: offer, accept, decline, start, complete or drop",
+)
+async def act(
+    placement_id: uuid.UUID,
+    action: Action,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> PlacementPublic:
+    if SCOPES[action] not in principal.scopes:
+        raise Forbidden(f"this action needs the scope {SCOPES[action]}")
+
+    # The whole unit of work, commit included, runs in one worker thread: under a burst of
+    # accepts a request never holds a connection while it waits for a thread to commit.
+    def unit_of_work() -> PlacementPublic:
+        with db.session() as session:
+            placement = service.transition(session, principal, placement_id, action, settings)
+            return service.to_public(placement)
+
+    return await anyio.to_thread.run_sync(unit_of_work)

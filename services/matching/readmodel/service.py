@@ -1,0 +1,138 @@
+"""Appliers of the registry and catalogue feeds: each change is applied only when its
+``version`` is newer than the row held, so a change seen twice (or late) changes nothing."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.matching.common import parse_date, parse_datetime, parse_uuid, utcnow
+from services.matching.readmodel.models import OpportunityView, ResidentView
+from shared.feed import Change
+from shared.regions import district_of, regency_of
+
+logger = logging.getLogger("sinergi.matching.readmodel")
+
+RESIDENT_FIELDS = (
+    "village_code",
+    "age",
+    "sex",
+    "education_level",
+    "welfare_decile",
+    "productive_age",
+    "in_target_group",
+    "status",
+    "priority_rank",
+)
+
+
+def _resident_values(payload: dict[str, Any], event: str) -> dict[str, Any]:
+    village = str(payload.get("village_code") or "")
+    values: dict[str, Any] = {name: payload.get(name) for name in RESIDENT_FIELDS}
+    values.update(
+        village_code=village,
+        district_code=payload.get("district_code") or district_of(village) or "",
+        regency_code=payload.get("regency_code") or regency_of(village) or "",
+        skills=list(payload.get("skills") or []),
+        disability=list(payload.get("disability") or []),
+        productive_age=bool(payload.get("productive_age")),
+        in_target_group=bool(payload.get("in_target_group")),
+        status=str(payload.get("status") or event),
+        registered_at=parse_datetime(payload.get("registered_at")),
+        verified_at=parse_datetime(payload.get("verified_at")),
+        independent_at=parse_datetime(payload.get("independent_at")),
+        merged_into=parse_uuid(payload.get("merged_into")),
+    )
+    if event in ("erased", "merged", "archived"):
+        # Such a resident is never proposed again, whatever the snapshot's status says.
+        values["status"] = event
+        values["in_target_group"] = False
+    return values
+
+
+def apply_resident_changes(session: Session, changes: list[Change]) -> None:
+    for change in changes:
+        if change.entity != "resident":
+            continue
+        resident_id = uuid.UUID(change.entity_id)
+        row = session.get(ResidentView, resident_id, with_for_update=True)
+        if row is not None and row.version >= change.version:
+            continue
+        values = _resident_values(change.payload, change.event)
+        if row is None:
+            session.add(
+                ResidentView(id=resident_id, version=change.version, updated_at=utcnow(), **values)
+            )
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.version = change.version
+            row.updated_at = utcnow()
+        session.flush()
+
+
+OPPORTUNITY_FIELDS = (
+    "provider_org_id",
+    "provider_org_type",
+    "kind",
+    "title",
+    "min_age",
+    "max_age",
+    "min_education",
+    "sex",
+    "location_village_code",
+    "grant_amount_idr",
+    "status",
+)
+
+
+def _opportunity_values(payload: dict[str, Any], event: str) -> dict[str, Any]:
+    values: dict[str, Any] = {name: payload.get(name) for name in OPPORTUNITY_FIELDS}
+    values.update(
+        provider_org_id=str(payload.get("provider_org_id") or ""),
+        provider_org_type=str(payload.get("provider_org_type") or ""),
+        kind=str(payload.get("kind") or ""),
+        title=str(payload.get("title") or "")[:200],
+        skills_required=list(payload.get("skills_required") or []),
+        skills_taught=list(payload.get("skills_taught") or []),
+        eligible_area_codes=list(payload.get("eligible_area_codes") or []),
+        disability_friendly=bool(payload.get("disability_friendly")),
+        slots=int(payload.get("slots") or 0),
+        start_date=parse_date(payload.get("start_date")),
+        end_date=parse_date(payload.get("end_date")),
+        valid_through=parse_date(payload.get("valid_through")),
+        status=str(payload.get("status") or event),
+    )
+    if event in ("closed", "cancelled", "expired"):
+        values["status"] = event
+    return values
+
+
+def apply_opportunity_changes(session: Session, changes: list[Change]) -> None:
+    for change in changes:
+        if change.entity != "opportunity":
+            continue
+        opportunity_id = uuid.UUID(change.entity_id)
+        row = session.get(OpportunityView, opportunity_id, with_for_update=True)
+        if row is not None and row.version >= change.version:
+            continue
+        values = _opportunity_values(change.payload, change.event)
+        if row is None:
+            session.add(
+                OpportunityView(
+                    id=opportunity_id,
+                    version=change.version,
+                    taken=0,
+                    updated_at=utcnow(),
+                    **values,
+                )
+            )
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.version = change.version
+            row.updated_at = utcnow()
+        session.flush()

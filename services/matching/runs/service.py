@@ -1,0 +1,356 @@
+"""Runs: queued by the API, claimed and executed by the worker, results persisted as proposals
+(and, unless a dry run, placements in status ``proposed``)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from services.matching.allocation.arrays import build_arrays
+from services.matching.allocation.engine import (
+    GAIN_SCALE,
+    Candidates,
+    allocate,
+    generate_candidates,
+    justified_envy,
+    merge_candidates,
+    village_quotas,
+)
+from services.matching.common import aware, utcnow
+from services.matching.eligibility.rules import OpportunityFacts, ResidentFacts
+from services.matching.eligibility.service import load_open_opportunities, load_residents
+from services.matching.placements.service import new_placement
+from services.matching.readmodel.models import OpportunityView
+from services.matching.runs.models import Proposal, ProposalPublic, Run, RunCreate, RunPublic
+from services.matching.scoring.features import weight_vector
+from services.matching.scoring.service import Policy, contributions_dict
+from services.matching.settings import MatchingSettings
+from shared.database import Database
+from shared.pagination import PageParams, decode_cursor, encode_cursor
+from shared.problems import NotFound, UnprocessableEntity
+from shared.tokens import Principal
+
+logger = logging.getLogger("sinergi.matching.runs")
+
+
+@dataclass
+class ProposedPair:
+    resident: ResidentFacts
+    opportunity: OpportunityFacts
+    score: float
+    features: dict[str, float]
+
+
+@dataclass
+class RoundResult:
+    proposals: list[ProposedPair]
+    statistics: dict[str, Any] = field(default_factory=dict)
+
+
+def compute_round(
+    residents: Sequence[ResidentFacts],
+    opportunities: Sequence[OpportunityFacts],
+    run_date: date,
+    policy: Policy,
+) -> RoundResult:
+    """One round over facts that already pass the resident-only and opportunity-only rules."""
+    arrays = build_arrays(
+        residents,
+        opportunities,
+        run_date,
+        priority_rank_horizon=policy.priority_rank_horizon,
+        waiting_horizon_days=policy.waiting_horizon_days,
+        priority_weighting=policy.priority_weighting,
+    )
+    per_resident = policy.max_proposals_per_resident
+    weights = weight_vector(policy.weights)
+    candidates = generate_candidates(
+        arrays.residents,
+        arrays.resident_scores,
+        arrays.opportunities,
+        arrays.village_codes,
+        weights,
+        policy.top_k,
+        one_per_kind=per_resident > 1,
+    )
+    quota = None
+    if policy.village_fair_share:
+        quota = village_quotas(
+            arrays.residents.village,
+            arrays.village_district,
+            candidates,
+            arrays.opportunities.district,
+            arrays.opportunities.capacity,
+        )
+    capacity = arrays.opportunities.capacity
+
+    def solve(pairs: Candidates) -> np.ndarray:
+        return allocate(
+            len(residents),
+            capacity,
+            pairs,
+            per_resident=per_resident,
+            resident_village=arrays.residents.village,
+            village_quota=quota,
+        )
+
+    chosen = solve(candidates)
+    # Top K per resident crowds onto the most attractive opportunities and can leave others
+    # unfilled; a refill pass adds, for residents still free, their top K among the
+    # opportunities with slots left, and the flow solves again over the union.
+    for _ in range(policy.refill_passes):
+        filled = np.bincount(candidates.opportunity[chosen], minlength=len(capacity))
+        open_slots = filled < capacity
+        assigned = np.bincount(candidates.resident[chosen], minlength=len(residents))
+        free = assigned < per_resident
+        if not open_slots.any() or not free.any():
+            break
+        refill_residents = arrays.residents
+        if per_resident > 1:
+            # Kinds a resident already has a candidate of count as held, so that the union
+            # still offers each resident at most one candidate per kind.
+            held = arrays.residents.active_kinds.copy()
+            kind = arrays.opportunities.kind[candidates.opportunity].astype(np.int32)
+            known = kind >= 0
+            np.bitwise_or.at(
+                held, candidates.resident[known], np.left_shift(1, kind[known]).astype(np.int32)
+            )
+            refill_residents = replace(arrays.residents, active_kinds=held)
+        extra = generate_candidates(
+            refill_residents,
+            arrays.resident_scores,
+            arrays.opportunities,
+            arrays.village_codes,
+            weights,
+            policy.top_k,
+            one_per_kind=per_resident > 1,
+            only_opportunities=open_slots,
+            only_residents=free,
+        )
+        if len(extra) == 0:
+            break
+        before = int(chosen.sum())
+        candidates = merge_candidates(candidates, extra, len(capacity))
+        chosen = solve(candidates)
+        if int(chosen.sum()) <= before:
+            break
+    envy = justified_envy(candidates, chosen, arrays.residents.priority_key())
+    picked = np.flatnonzero(chosen)
+    proposals = [
+        ProposedPair(
+            resident=residents[int(candidates.resident[k])],
+            opportunity=opportunities[int(candidates.opportunity[k])],
+            score=round(float(candidates.contributions[k].sum()), 2),
+            features=contributions_dict(candidates.contributions[k]),
+        )
+        for k in picked
+    ]
+    proposals.sort(key=lambda p: (-p.score, str(p.resident.id), str(p.opportunity.id)))
+    by_kind = Counter(p.opportunity.kind for p in proposals)
+    by_village = Counter(p.resident.village_code for p in proposals)
+    statistics = {
+        "residents_considered": len(residents),
+        "opportunities_considered": len(opportunities),
+        "slots_available": int(arrays.opportunities.capacity.sum()),
+        "eligible_pairs": candidates.eligible_pairs,
+        "candidate_pairs": len(candidates),
+        "proposals": len(proposals),
+        "total_score": round(sum(p.score for p in proposals), 2),
+        "total_weighted_score": round(float(candidates.gain[chosen].sum()) / GAIN_SCALE, 2),
+        "slots_filled_by_kind": dict(sorted(by_kind.items())),
+        "slots_filled_by_village": dict(sorted(by_village.items())),
+        "justified_envy": envy,
+    }
+    if quota is not None:
+        statistics["village_quota"] = {
+            code: int(q)
+            for code, q in zip(arrays.village_codes, quota, strict=True)
+            if q < np.iinfo(np.int32).max
+        }
+    return RoundResult(proposals, statistics)
+
+
+def create_run(
+    session: Session,
+    principal: Principal,
+    body: RunCreate,
+    settings: MatchingSettings,
+    idempotency_key: str | None,
+) -> tuple[Run, bool]:
+    if idempotency_key:
+        existing = session.scalars(
+            select(Run).where(
+                Run.requested_by_org == principal.org_id,  # type: ignore[arg-type]
+                Run.idempotency_key == idempotency_key,  # type: ignore[arg-type]
+            )
+        ).first()
+        if existing is not None:
+            return existing, False
+    policy = Policy.from_settings(settings, body.policy.model_dump())
+    run = Run(
+        status="queued",
+        dry_run=body.dry_run,
+        district_codes=body.district_codes,
+        kinds=body.kinds,
+        policy=policy.as_dict(),
+        run_date=body.run_date or date.today(),
+        requested_by_org=principal.org_id,
+        requested_by_type=principal.org_type,
+        idempotency_key=idempotency_key,
+        created_at=utcnow(),
+    )
+    session.add(run)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same key raced in: the client retries and finds it
+        raise UnprocessableEntity(
+            ["header", "Idempotency-Key"], "a run with this key is being created; retry"
+        ) from exc
+    return run, True
+
+
+def to_public(run: Run) -> RunPublic:
+    public = RunPublic.model_validate(run, from_attributes=True)
+    public.created_at = aware(public.created_at) or public.created_at
+    public.started_at = aware(public.started_at)
+    public.finished_at = aware(public.finished_at)
+    return public
+
+
+def get_run(session: Session, run_id: uuid.UUID) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound("no such run")
+    return run
+
+
+def list_proposals(
+    session: Session, run_id: uuid.UUID, page: PageParams
+) -> tuple[list[ProposalPublic], str | None]:
+    get_run(session, run_id)
+    statement = select(Proposal).where(Proposal.run_id == run_id)  # type: ignore[arg-type]
+    if page.cursor:
+        (after,) = decode_cursor(page.cursor, 1)
+        if not isinstance(after, int):
+            raise UnprocessableEntity(["query", "cursor"], "not a cursor this endpoint issued")
+        statement = statement.where(Proposal.rank > after)  # type: ignore[arg-type]
+    rows = list(session.scalars(statement.order_by(Proposal.rank).limit(page.limit + 1)))  # type: ignore[arg-type]
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        next_cursor = encode_cursor([rows[-1].rank])
+    return [ProposalPublic.model_validate(r, from_attributes=True) for r in rows], next_cursor
+
+
+def claim_next(db: Database) -> uuid.UUID | None:
+    """Take the oldest queued run; the conditional UPDATE lets one worker win it."""
+    with db.session() as session:
+        run_id = session.scalars(
+            select(col(Run.id))
+            .where(col(Run.status) == "queued")
+            .order_by(col(Run.created_at))
+            .limit(1)
+        ).first()
+        if run_id is None:
+            return None
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "queued")  # type: ignore[arg-type]
+            .values(status="running", started_at=utcnow())
+        )
+        return run_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def fail_interrupted(db: Database) -> int:
+    """Runs left ``running`` by a process that stopped cannot finish: mark them failed."""
+    with db.session() as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.status == "running")  # type: ignore[arg-type]
+            .values(status="failed", error="interrupted by a restart", finished_at=utcnow())
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def execute_run(db: Database, run_id: uuid.UUID) -> None:
+    started = time.perf_counter()
+    try:
+        with db.session(write=False) as session:
+            run = get_run(session, run_id)
+            policy = Policy(
+                **{**run.policy, "eligible_statuses": tuple(run.policy["eligible_statuses"])}
+            )
+            residents = load_residents(
+                session,
+                district_codes=run.district_codes,
+                eligible_statuses=list(policy.eligible_statuses),
+            )
+            opportunities = load_open_opportunities(session, run.run_date, kinds=run.kinds)
+        result = compute_round(residents, opportunities, run.run_date, policy)
+        with db.session() as session:
+            _persist(session, run, result)
+            result.statistics["duration_seconds"] = round(time.perf_counter() - started, 3)
+            session.execute(
+                update(Run)
+                .where(Run.id == run_id)  # type: ignore[arg-type]
+                .values(status="succeeded", statistics=result.statistics, finished_at=utcnow())
+            )
+    except Exception as exc:
+        logger.exception("run %s failed", run_id)
+        with db.session() as session:
+            session.execute(
+                update(Run)
+                .where(Run.id == run_id)  # type: ignore[arg-type]
+                .values(status="failed", error=type(exc).__name__, finished_at=utcnow())
+            )
+
+
+def _persist(session: Session, run: Run, result: RoundResult) -> None:
+    opportunities: dict[uuid.UUID, OpportunityView] = {}
+    rows = []
+    for rank, pair in enumerate(result.proposals, start=1):
+        placement_id = None
+        if not run.dry_run:
+            opportunity = opportunities.get(pair.opportunity.id)
+            if opportunity is None:
+                opportunity = session.get(OpportunityView, pair.opportunity.id)
+                assert opportunity is not None
+                opportunities[pair.opportunity.id] = opportunity
+            placement_id = new_placement(
+                session,
+                resident=pair.resident,
+                opportunity=opportunity,
+                status="proposed",
+                org_id=run.requested_by_org,
+                org_type=run.requested_by_type,
+                run_id=run.id,
+                score=pair.score,
+            ).id
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "run_id": run.id,
+                "rank": rank,
+                "resident_id": pair.resident.id,
+                "opportunity_id": pair.opportunity.id,
+                "kind": pair.opportunity.kind,
+                "village_code": pair.resident.village_code,
+                "score": pair.score,
+                "features": pair.features,
+                "placement_id": placement_id,
+            }
+        )
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(Proposal), rows[start : start + 1000])

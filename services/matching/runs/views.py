@@ -1,0 +1,78 @@
+"""Starting a round and reading its status, statistics and proposals (admin and agencies)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
+
+from services.matching.access import PROGRAMME_TYPES, require_org_types
+from services.matching.deps import SettingsDep
+from services.matching.runs import service
+from services.matching.runs.models import ProposalPublic, RunCreate, RunPublic
+from shared.auth import require_scopes
+from shared.database import SessionDep
+from shared.pagination import Page, PageParamsDep
+from shared.problems import problem_responses
+from shared.scopes import MATCHING_READ, MATCHING_RUN
+from shared.tokens import Principal
+
+router = APIRouter(prefix="/v1/matching/runs", tags=["matching"])
+RunPrincipal = require_scopes(MATCHING_RUN)
+ReadPrincipal = require_scopes(MATCHING_READ)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunPublic,
+    responses=problem_responses(403, 422),
+    summary="Start a matching round; it runs in the background",
+)
+def start_run(
+    body: RunCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: RunPrincipal,  # type: ignore[valid-type]
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> RunPublic:
+    require_org_types(principal, PROGRAMME_TYPES, "start matching runs")
+    run, _created = service.create_run(session, principal, body, settings, idempotency_key)
+    response.headers["Location"] = f"/v1/matching/runs/{run.id}"
+    wake = getattr(request.app.state, "wake_worker", None)
+    if wake is not None:
+        wake()
+    return service.to_public(run)
+
+
+def _reader(principal: Principal) -> None:
+    require_org_types(principal, PROGRAMME_TYPES, "read matching runs")
+
+
+@router.get("/{run_id}", response_model=RunPublic, responses=problem_responses(403, 404))
+def read_run(
+    run_id: uuid.UUID,
+    session: SessionDep,
+    principal: ReadPrincipal,  # type: ignore[valid-type]
+) -> RunPublic:
+    _reader(principal)
+    return service.to_public(service.get_run(session, run_id))
+
+
+@router.get(
+    "/{run_id}/proposals",
+    response_model=Page[ProposalPublic],
+    responses=problem_responses(403, 404),
+)
+def read_proposals(
+    run_id: uuid.UUID,
+    session: SessionDep,
+    page: PageParamsDep,
+    principal: ReadPrincipal,  # type: ignore[valid-type]
+) -> Page[ProposalPublic]:
+    _reader(principal)
+    items, next_cursor = service.list_proposals(session, run_id, page)
+    return Page(items=items, next_cursor=next_cursor)

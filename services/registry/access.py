@@ -1,0 +1,107 @@
+"""Who may see and change which residents: DESIGN.md's access matrix, row by row.
+
+Scopes (checked by ``require_scopes``) say what an organisation may do at all; these functions
+say on which residents. Out-of-region residents answer 404, never 403, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exists, true
+from sqlalchemy.orm import Session
+from sqlmodel import col, or_, select
+
+from services.registry.disclosures.models import Disclosure
+from services.registry.residents.models import Resident
+from shared.problems import Forbidden, NotFound, UnprocessableEntity
+from shared.regions import within
+from shared.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
+from shared.tokens import Principal
+
+REGISTRY_WIDE_TYPES = frozenset({"admin", "government_agency"})
+
+
+def is_provider(principal: Principal) -> bool:
+    return principal.org_type in PROVIDER_TYPES
+
+
+def governs(principal: Principal, village_code: str) -> bool:
+    """May this organisation register and edit residents of this village?"""
+    if principal.org_type in REGISTRY_WIDE_TYPES:
+        return True
+    if principal.org_type in LOCAL_GOVERNMENT_TYPES:
+        return principal.region is not None and within(village_code, principal.region)
+    return False
+
+
+def region_filter(principal: Principal) -> Any:
+    """The SQL condition for residents an organisation may list; providers list none."""
+    if principal.org_type in REGISTRY_WIDE_TYPES:
+        return true()
+    if principal.org_type in LOCAL_GOVERNMENT_TYPES and principal.region:
+        region = principal.region
+        return or_(
+            col(Resident.village_code) == region,
+            col(Resident.village_code).startswith(region + ".", autoescape=True),
+        )
+    raise Forbidden("this organisation does not list residents")
+
+
+def require_lister(principal: Principal) -> None:
+    region_filter(principal)
+
+
+def active_disclosure(session: Session, principal: Principal, resident_id: str) -> Any:
+    today = datetime.now(UTC).date()
+    return session.scalars(
+        select(Disclosure)
+        .where(
+            col(Disclosure.resident_id) == resident_id,
+            col(Disclosure.org_id) == principal.org_id,
+            col(Disclosure.valid_until) >= today,
+        )
+        .order_by(col(Disclosure.valid_until).desc())
+        .limit(1)
+    ).first()
+
+
+def disclosed_filter(principal: Principal) -> Any:
+    today = datetime.now(UTC).date()
+    return exists().where(
+        col(Disclosure.resident_id) == col(Resident.id),
+        col(Disclosure.org_id) == principal.org_id,
+        col(Disclosure.valid_until) >= today,
+    )
+
+
+def get_visible(
+    session: Session, principal: Principal, resident_id: str, *, for_update: bool = False
+) -> Resident:
+    """The resident when this organisation may see it, else 404 (out of region, undisclosed)."""
+    statement = select(Resident).where(col(Resident.id) == resident_id)
+    if is_provider(principal):
+        statement = statement.where(disclosed_filter(principal))
+    elif principal.org_type in REGISTRY_WIDE_TYPES or principal.org_type in LOCAL_GOVERNMENT_TYPES:
+        statement = statement.where(region_filter(principal))
+    else:
+        raise NotFound("no such resident")
+    if for_update:
+        statement = statement.with_for_update()
+    resident = session.scalars(statement).first()
+    if resident is None:
+        raise NotFound("no such resident")
+    return resident
+
+
+def get_editable(session: Session, principal: Principal, resident_id: str) -> Resident:
+    """A resident this organisation governs, locked for the change; others are 404."""
+    if principal.org_type not in REGISTRY_WIDE_TYPES | LOCAL_GOVERNMENT_TYPES:
+        raise NotFound("no such resident")
+    return get_visible(session, principal, resident_id, for_update=True)
+
+
+def check_village_governed(principal: Principal, village_code: str) -> None:
+    if not governs(principal, village_code):
+        raise UnprocessableEntity("village_code", "is outside the region your organisation governs")

@@ -1,0 +1,62 @@
+"""Recording that a provider may see a resident (called by matching on an accepted placement)."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from services.registry.audit.service import record_access
+from services.registry.disclosures.models import Disclosure, DisclosureCreate
+from services.registry.residents.models import Resident
+from services.registry.residents.service import new_id, now_utc
+from shared.problems import NotFound
+from shared.tokens import Principal
+
+
+def _find(session: Session, resident_id: str, data: DisclosureCreate) -> Disclosure | None:
+    return session.scalars(
+        select(Disclosure).where(
+            col(Disclosure.resident_id) == resident_id,
+            col(Disclosure.org_id) == data.org_id,
+            col(Disclosure.placement_id) == data.placement_id,
+        )
+    ).first()
+
+
+def disclose(
+    session: Session, principal: Principal, resident_id: str, data: DisclosureCreate
+) -> tuple[Disclosure, bool]:
+    """The disclosure and whether it is new; a retry returns the first record unchanged."""
+    resident = session.get(Resident, resident_id)
+    if resident is None or resident.erased_at is not None:
+        raise NotFound("no such resident")
+    existing = _find(session, resident_id, data)
+    if existing is not None:
+        return existing, False
+    disclosure = Disclosure(
+        id=new_id(),
+        resident_id=resident_id,
+        recorded_by=principal.org_id,
+        created_at=now_utc(),
+        **data.model_dump(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(disclosure)
+            session.flush()
+    except IntegrityError:
+        # The same disclosure recorded by a concurrent retry.
+        existing = _find(session, resident_id, data)
+        if existing is None:
+            raise
+        return existing, False
+    # The grant itself is audited: to whom the resident's data was opened, and why.
+    record_access(
+        session,
+        principal,
+        [resident_id],
+        action="disclosure.grant",
+        purpose=f"{data.purpose} {data.placement_id} for organisation {data.org_id}",
+    )
+    return disclosure, True

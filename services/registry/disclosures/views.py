@@ -1,0 +1,43 @@
+"""``POST /v1/residents/{id}/disclosures`` (internal services only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from services.registry.disclosures import service
+from services.registry.disclosures.models import DisclosureCreate, DisclosurePublic
+from services.registry.residents.models import as_utc
+from shared.auth import require_scopes
+from shared.database import SessionDep
+from shared.problems import problem_responses
+from shared.scopes import RESIDENTS_DISCLOSE
+
+router = APIRouter(prefix="/v1/residents", tags=["disclosures"])
+
+
+@router.post(
+    "/{resident_id}/disclosures",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "Already recorded"}, **problem_responses(403, 404, 422)},
+    summary="Let a provider see a resident (matching service)",
+)
+def create_disclosure(
+    resident_id: str,
+    data: DisclosureCreate,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_DISCLOSE),  # type: ignore[valid-type]
+    response: Response,
+) -> DisclosurePublic:
+    disclosure, created = service.disclose(session, principal, resident_id, data)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return DisclosurePublic(
+        id=disclosure.id,
+        resident_id=disclosure.resident_id,
+        org_id=disclosure.org_id,
+        purpose=disclosure.purpose,
+        placement_id=disclosure.placement_id,
+        valid_until=disclosure.valid_until,
+        recorded_by=disclosure.recorded_by,
+        created_at=as_utc(disclosure.created_at),
+    )

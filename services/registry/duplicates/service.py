@@ -1,0 +1,148 @@
+"""Possible duplicates: residents with different NIKs but the same normalised name and birth
+date in the same regency. Listed for review, then merged or dismissed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import tuple_
+from sqlalchemy.orm import Session
+from sqlmodel import col, func, select
+
+from services.registry import access
+from services.registry.duplicates.models import (
+    DuplicateDismissal,
+    DuplicateGroup,
+    DuplicateResolution,
+)
+from services.registry.residents import service as residents
+from services.registry.residents.models import Resident
+from services.registry.settings import RegistrySettings
+from shared.pagination import PageParams, decode_cursor, encode_cursor
+from shared.problems import UnprocessableEntity
+from shared.tokens import Principal
+
+
+def group_key(ids: list[str]) -> str:
+    return ",".join(sorted(ids))
+
+
+def _candidates(principal: Principal) -> Any:
+    return (
+        col(Resident.erased_at).is_(None),
+        col(Resident.merged_into).is_(None),
+        col(Resident.name_key).is_not(None),
+        access.region_filter(principal),
+    )
+
+
+def list_groups(
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    settings: RegistrySettings,
+    purpose: str | None,
+) -> tuple[list[DuplicateGroup], str | None]:
+    keys = (col(Resident.regency_code), col(Resident.name_key), col(Resident.birth_date))
+    statement = (
+        select(*keys)
+        .where(*_candidates(principal))
+        .group_by(*keys)
+        .having(func.count() > 1)
+        .order_by(*keys)
+        .limit(params.limit + 1)
+    )
+    if params.cursor:
+        regency, key, born = decode_cursor(params.cursor, 3)
+        try:
+            after = (str(regency), str(key), date.fromisoformat(str(born)))
+        except ValueError as exc:
+            raise UnprocessableEntity(
+                ["query", "cursor"], "not a cursor this endpoint issued"
+            ) from exc
+        statement = statement.where(tuple_(*keys) > tuple_(*after))
+    found = session.execute(statement).all()
+    cursor = None
+    if len(found) > params.limit:
+        found = found[: params.limit]
+        last = found[-1]
+        cursor = encode_cursor([last[0], last[1], last[2].isoformat()])
+    if not found:
+        return [], cursor
+    members = list(
+        session.scalars(
+            select(Resident)
+            .where(*_candidates(principal), tuple_(*keys).in_([tuple(row) for row in found]))
+            .order_by(col(Resident.id))
+        )
+    )
+    grouped: dict[tuple[str, str, date], list[Resident]] = {}
+    for member in members:
+        grouped.setdefault(
+            (member.regency_code, member.name_key or "", member.birth_date), []
+        ).append(member)
+    dismissed = set(
+        session.scalars(
+            select(col(DuplicateDismissal.group_key)).where(
+                col(DuplicateDismissal.group_key).in_(
+                    [group_key([m.id for m in group]) for group in grouped.values()]
+                )
+            )
+        )
+    )
+    shown = [
+        (key, group)
+        for key, group in grouped.items()
+        if len(group) > 1 and group_key([m.id for m in group]) not in dismissed
+    ]
+    shown.sort(key=lambda item: item[0])
+    groups = [
+        DuplicateGroup(
+            regency_code=key[0],
+            birth_date=key[2],
+            residents=residents.present(
+                session, principal, group, settings, action="duplicates.list", purpose=purpose
+            ),
+        )
+        for key, group in shown
+    ]
+    return groups, cursor
+
+
+def resolve(
+    session: Session,
+    principal: Principal,
+    data: DuplicateResolution,
+    settings: RegistrySettings,
+) -> list[Resident]:
+    ids = list(dict.fromkeys(data.resident_ids))
+    if len(ids) < 2:
+        raise UnprocessableEntity("resident_ids", "must name at least two different residents")
+    members = [access.get_editable(session, principal, resident_id) for resident_id in ids]
+    if data.action == "dismiss":
+        key = group_key(ids)
+        if session.get(DuplicateDismissal, key) is None:
+            session.add(
+                DuplicateDismissal(
+                    group_key=key, dismissed_by=principal.org_id, dismissed_at=residents.now_utc()
+                )
+            )
+            session.flush()
+        return members
+    for member in members:
+        if member.id == data.keep or member.merged_into == data.keep:
+            continue
+        member.status = "archived"
+        member.merged_into = data.keep
+        member.priority_rank = None
+        residents.changed(
+            session,
+            principal,
+            member,
+            "merged",
+            ["status", "merged_into"],
+            settings,
+            merged_into=data.keep,
+        )
+    return members

@@ -1,0 +1,58 @@
+"""Follow-ups: visits that record how a resident is doing after an opportunity."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import Field as PydanticField
+from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
+from sqlmodel import Field
+
+from services.registry.residents.models import EmploymentStatus
+from services.registry.tables import Base
+
+
+class FollowUp(Base, table=True):
+    __tablename__ = "follow_up"
+    # One visit per resident, day and organisation: a retried POST finds the same record.
+    __table_args__ = (
+        UniqueConstraint("resident_id", "visited_on", "organisation_id", name="uq_follow_up_visit"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    resident_id: str = Field(max_length=36, index=True)
+    visited_on: date
+    employment_status: str = Field(max_length=20)
+    monthly_income_idr: int = Field(sa_type=BigInteger)
+    household_size: int
+    income_per_member_idr: int = Field(sa_type=BigInteger)
+    notes: str | None = Field(default=None, max_length=2000)
+    organisation_id: str = Field(max_length=64)
+    recorded_by: str = Field(max_length=120)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class FollowUpCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    visited_on: date
+    employment_status: EmploymentStatus
+    monthly_income_idr: Annotated[int, PydanticField(ge=0, le=10_000_000_000)]
+    household_size: Annotated[int, PydanticField(ge=1, le=50)]
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class FollowUpPublic(BaseModel):
+    id: str
+    resident_id: str
+    visited_on: date
+    employment_status: str
+    monthly_income_idr: int
+    household_size: int
+    income_per_member_idr: int
+    notes: str | None
+    organisation_id: str
+    recorded_at: datetime
+    resident_status: str

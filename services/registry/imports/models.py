@@ -1,0 +1,79 @@
+"""Import jobs: the uploaded file, where the worker got to, and the rows it rejected.
+
+``processed_rows`` is the last data row whose outcome is committed; it moves in the same
+transaction as the residents of its chunk, so a crash loses no applied row and a retry starts
+after it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary
+from sqlmodel import Field
+
+from services.registry.tables import Base
+
+
+class ImportJob(Base, table=True):
+    __tablename__ = "import_job"
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=64)
+    org_type: str = Field(max_length=30)
+    region: str | None = Field(default=None, max_length=13)
+    subject: str = Field(max_length=120)
+    file_format: str = Field(max_length=4)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content_sha256: str = Field(max_length=64)
+    dry_run: bool = False
+    # queued, running, done, failed
+    status: str = Field(default="queued", max_length=10, index=True)
+    total_rows: int | None = None
+    processed_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ImportRejection(Base, table=True):
+    __tablename__ = "import_rejection"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    job_id: str = Field(max_length=36, index=True)
+    row: int
+    column: str = Field(max_length=40)
+    message: str = Field(max_length=300)
+
+
+class RejectedRow(BaseModel):
+    row: int
+    column: str
+    message: str
+
+
+class ImportJobPublic(BaseModel):
+    id: str
+    status: str
+    dry_run: bool
+    file_format: str
+    total_rows: int | None
+    processed_rows: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    rejections: list[RejectedRow]
+    rejections_truncated: bool

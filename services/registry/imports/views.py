@@ -1,0 +1,73 @@
+"""``POST /v1/residents/import`` and the job's progress and report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Response, UploadFile, status
+
+from services.registry.deps import SettingsDep
+from services.registry.imports import service
+from services.registry.imports.models import ImportJobPublic, RejectedRow
+from shared.auth import require_scopes
+from shared.database import DatabaseDep, SessionDep
+from shared.pagination import Page, PageParamsDep
+from shared.problems import problem_responses
+from shared.scopes import RESIDENTS_IMPORT
+
+router = APIRouter(prefix="/v1/residents", tags=["imports"])
+IMPORT_PATH = "/v1/residents/import"
+
+
+@router.post(
+    "/import",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(403, 413, 422),
+    summary="Import residents from a CSV or XLSX file (a job; poll its URL for the report)",
+)
+def start_import(
+    file: UploadFile,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_IMPORT),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    db: DatabaseDep,
+    background: BackgroundTasks,
+    response: Response,
+    dry_run: Annotated[bool, Query(description="Validate and report without writing")] = False,
+) -> ImportJobPublic:
+    content = file.file.read(settings.import_max_bytes + 1)
+    job = service.submit(session, principal, file.filename, content, dry_run, settings)
+    # Runs in this process once the response is sent (the job is committed by then); the
+    # service's worker loop picks up any job whose process died.
+    background.add_task(service.run_job, db, job.id, settings)
+    response.headers["Location"] = f"/v1/residents/imports/{job.id}"
+    return service.to_public(session, job)
+
+
+@router.get(
+    "/imports/{job_id}",
+    responses=problem_responses(404),
+    summary="Progress and report of an import",
+)
+def get_import(
+    job_id: str,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_IMPORT),  # type: ignore[valid-type]
+) -> ImportJobPublic:
+    return service.to_public(session, service.get_job(session, principal, job_id))
+
+
+@router.get(
+    "/imports/{job_id}/rejections",
+    responses=problem_responses(404),
+    summary="Every rejected row of an import, page by page",
+)
+def list_rejections(
+    job_id: str,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_IMPORT),  # type: ignore[valid-type]
+    page: PageParamsDep,
+) -> Page[RejectedRow]:
+    service.get_job(session, principal, job_id)
+    items, cursor = service.rejections(session, job_id, page)
+    return Page(items=items, next_cursor=cursor)

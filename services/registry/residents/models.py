@@ -1,0 +1,325 @@
+"""Residents: the table, its change history, and the Create/Update/Public family of the API.
+
+Personal fields (NIK, family card number, name, birth date, address, phone) live here and in
+no other service; everything else is what matching and reporting receive on the change feed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field
+
+from services.registry.residents import nik as nik_rules
+from services.registry.tables import Base
+from shared.regions import is_known
+from shared.skills import validate_skills
+
+Sex = Literal["M", "F"]
+EducationLevel = Literal[
+    "none",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "diploma",
+    "bachelor",
+    "postgraduate",
+]
+EmploymentStatus = Literal["unemployed", "informal", "employed", "self_employed", "student"]
+Status = Literal["registered", "verified", "independent", "archived"]
+# Kinds of UU 8/2016 on persons with disabilities (physical, intellectual, mental, sensory).
+DisabilityKind = Literal["physical", "intellectual", "mental", "visual", "hearing", "speech"]
+
+PERSONAL_FIELDS = ("nik", "family_card_number", "full_name", "address", "phone")
+# Fields a client may set; status, version, priority and the source organisation are ours.
+WRITABLE_FIELDS = (
+    "nik",
+    "family_card_number",
+    "full_name",
+    "sex",
+    "birth_date",
+    "village_code",
+    "address",
+    "phone",
+    "education_level",
+    "skills",
+    "employment_status",
+    "monthly_income_idr",
+    "household_size",
+    "welfare_decile",
+    "disability",
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+FamilyCard = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
+Income = Annotated[int, Field(ge=0, le=10_000_000_000)]
+HouseholdSize = Annotated[int, Field(ge=1, le=50)]
+Decile = Annotated[int, Field(ge=1, le=10)]
+VillageCode = Annotated[str, StringConstraints(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")]
+Skills = Annotated[list[str], Field(max_length=40)]
+Disability = Annotated[list[DisabilityKind], Field(max_length=6)]
+
+_PHONE_NOISE = re.compile(r"[\s\-().]")
+
+
+def normalise_phone(value: str) -> str:
+    """Indonesian numbers to +62…: 0812-3456-789, 62812…, +62 812… all become +62812…"""
+    digits = _PHONE_NOISE.sub("", value)
+    if digits.startswith("+62"):
+        rest = digits[3:]
+    elif digits.startswith("62"):
+        rest = digits[2:]
+    elif digits.startswith("0"):
+        rest = digits[1:]
+    else:
+        raise ValueError("must be an Indonesian number: 08…, 62… or +62…")
+    if not rest.isdigit() or not 8 <= len(rest) <= 12 or rest.startswith("0"):
+        raise ValueError("must be an Indonesian number of 9 to 13 digits after the leading 0")
+    return "+62" + rest
+
+
+def name_key(full_name: str) -> str:
+    """Name as duplicates are compared: no accents, case, punctuation or repeated spaces."""
+    decomposed = unicodedata.normalize("NFKD", full_name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^\w\s]", " ", plain).split())
+
+
+def check_birth_date(value: date) -> date:
+    if value > datetime.now(UTC).date():
+        raise ValueError("must not be in the future")
+    if value.year < 1900:
+        raise ValueError("must be 1900 or later")
+    return value
+
+
+def check_village(value: str) -> str:
+    if not is_known(value, "village"):
+        raise ValueError("is not a village in the Kemendagri reference list")
+    return value
+
+
+def check_nik(value: str) -> str:
+    problem = nik_rules.format_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+class Resident(Base, table=True):
+    __tablename__ = "resident"
+    __table_args__ = (
+        UniqueConstraint("village_code", "priority_rank", name="uq_resident_village_priority"),
+        Index("ix_resident_duplicate_key", "regency_code", "name_key", "birth_date"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    # Null only after erasure; unique while set.
+    nik: str | None = Field(default=None, max_length=16, unique=True)
+    family_card_number: str | None = Field(default=None, max_length=16, index=True)
+    full_name: str | None = Field(default=None, max_length=120)
+    name_key: str | None = Field(default=None, max_length=120)
+    sex: str = Field(max_length=1)
+    birth_date: date
+    village_code: str = Field(max_length=13, index=True)
+    district_code: str = Field(max_length=8, index=True)
+    regency_code: str = Field(max_length=5)
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=16)
+    education_level: str | None = Field(default=None, max_length=20)
+    skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    employment_status: str | None = Field(default=None, max_length=20)
+    monthly_income_idr: int | None = Field(default=None, sa_type=BigInteger)
+    household_size: int | None = None
+    welfare_decile: int | None = Field(default=None, index=True)
+    disability: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    consent_given: bool | None = None
+    consent_purpose: str | None = Field(default=None, max_length=200)
+    consent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    consent_recorded_by: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="registered", max_length=12, index=True)
+    priority_rank: int | None = None
+    version: int = 1
+    source_org_id: str = Field(max_length=64)
+    merged_into: str | None = Field(default=None, max_length=36)
+    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    verified_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    independent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ResidentChange(Base, table=True):
+    """Who changed what and when. Field names only, never values: the history must not become a
+    second copy of personal data that erasure would have to chase."""
+
+    __tablename__ = "resident_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: str = Field(max_length=36, index=True)
+    version: int
+    event: str = Field(max_length=20)
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    org_id: str = Field(max_length=64)
+    org_type: str = Field(max_length=30)
+    subject: str = Field(max_length=120)
+    changed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# --- API models ---------------------------------------------------------------------------
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    given: bool
+    purpose: Purpose | None = None
+    # When the resident gave (or refused) consent; defaults to the time it is recorded.
+    at: datetime | None = None
+
+
+class ConsentPublic(BaseModel):
+    given: bool
+    purpose: str | None
+    at: datetime | None
+    recorded_by: str | None
+
+
+class _ResidentFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("nik", check_fields=False)
+    @classmethod
+    def _nik(cls, value: str | None) -> str | None:
+        return None if value is None else check_nik(value)
+
+    @field_validator("birth_date", check_fields=False)
+    @classmethod
+    def _birth_date(cls, value: date | None) -> date | None:
+        return None if value is None else check_birth_date(value)
+
+    @field_validator("village_code", check_fields=False)
+    @classmethod
+    def _village(cls, value: str | None) -> str | None:
+        return None if value is None else check_village(value)
+
+    @field_validator("phone", check_fields=False)
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_phone(value)
+
+    @field_validator("skills", check_fields=False)
+    @classmethod
+    def _skills(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else validate_skills(value)
+
+    @field_validator("disability", check_fields=False)
+    @classmethod
+    def _disability(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else sorted(set(value))
+
+
+class ResidentCreate(_ResidentFields):
+    nik: str
+    family_card_number: FamilyCard | None = None
+    full_name: Name
+    sex: Sex
+    birth_date: date
+    village_code: VillageCode
+    address: Address | None = None
+    phone: str | None = None
+    education_level: EducationLevel | None = None
+    skills: Skills = []
+    employment_status: EmploymentStatus | None = None
+    monthly_income_idr: Income | None = None
+    household_size: HouseholdSize | None = None
+    welfare_decile: Decile | None = None
+    disability: Disability = []
+    consent: ConsentIn | None = None
+
+
+class ResidentUpdate(_ResidentFields):
+    """A partial change; a field sent as null clears it (required fields cannot be cleared)."""
+
+    nik: str | None = None
+    family_card_number: FamilyCard | None = None
+    full_name: Name | None = None
+    sex: Sex | None = None
+    birth_date: date | None = None
+    village_code: VillageCode | None = None
+    address: Address | None = None
+    phone: str | None = None
+    education_level: EducationLevel | None = None
+    skills: Skills | None = None
+    employment_status: EmploymentStatus | None = None
+    monthly_income_idr: Income | None = None
+    household_size: HouseholdSize | None = None
+    welfare_decile: Decile | None = None
+    disability: Disability | None = None
+    consent: ConsentIn | None = None
+
+
+class ResidentPublic(BaseModel):
+    id: str
+    nik: str | None
+    family_card_number: str | None
+    full_name: str | None
+    sex: str
+    birth_date: date | None
+    village_code: str
+    district_code: str
+    regency_code: str
+    address: str | None
+    phone: str | None
+    education_level: str | None
+    skills: list[str]
+    employment_status: str | None
+    monthly_income_idr: int | None
+    household_size: int | None
+    welfare_decile: int | None
+    disability: list[str]
+    consent: ConsentPublic | None
+    age: int
+    productive_age: bool
+    in_target_group: bool
+    status: str
+    priority_rank: int | None
+    version: int
+    source_org_id: str
+    merged_into: str | None
+    registered_at: datetime
+    updated_at: datetime
+    verified_at: datetime | None
+    independent_at: datetime | None
+    erased_at: datetime | None
+
+
+class PriorityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Rank within the village, 1 first; null removes the resident from the priority list.
+    rank: Annotated[int, Field(ge=1, le=100_000)] | None
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    event: str
+    fields: list[str]
+    org_id: str
+    org_type: str
+    subject: str
+    changed_at: datetime
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

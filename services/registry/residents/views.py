@@ -1,0 +1,227 @@
+"""Routes of ``/v1/residents``: thin, the rules live in ``service``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from sqlalchemy.orm import Session
+
+from services.registry import access
+from services.registry.deps import PurposeDep, SettingsDep
+from services.registry.residents import service
+from services.registry.residents.models import (
+    HistoryEntry,
+    PriorityIn,
+    ResidentCreate,
+    ResidentPublic,
+    ResidentUpdate,
+    Status,
+)
+from services.registry.settings import RegistrySettings
+from shared.auth import require_scopes
+from shared.database import SessionDep
+from shared.pagination import Page, PageParamsDep
+from shared.problems import problem_responses
+from shared.scopes import (
+    RESIDENTS_ERASE,
+    RESIDENTS_PRIORITY,
+    RESIDENTS_READ,
+    RESIDENTS_VERIFY,
+    RESIDENTS_WRITE,
+)
+from shared.tokens import Principal
+
+router = APIRouter(prefix="/v1/residents", tags=["residents"])
+
+
+def _one(
+    session: Session,
+    principal: Principal,
+    resident: service.Resident,
+    settings: RegistrySettings,
+    response: Response,
+    *,
+    action: str,
+    purpose: str | None,
+) -> ResidentPublic:
+    response.headers["ETag"] = service.etag(resident)
+    [public] = service.present(
+        session, principal, [resident], settings, action=action, purpose=purpose
+    )
+    return public
+
+
+def read_resident(
+    session: Session,
+    principal: Principal,
+    resident_id: str,
+    settings: RegistrySettings,
+    response: Response,
+    purpose: str | None,
+) -> ResidentPublic:
+    """GET /v1/residents/{id}; also the benchmark's unauthenticated twin, so both do the
+    same work."""
+    resident = access.get_visible(session, principal, resident_id)
+    return _one(
+        session, principal, resident, settings, response, action="resident.read", purpose=purpose
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(403, 409, 422),
+    summary="Register a resident",
+)
+def create_resident(
+    data: ResidentCreate,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    response: Response,
+    purpose: PurposeDep,
+) -> ResidentPublic:
+    resident = service.create(session, principal, data, settings)
+    response.headers["Location"] = f"/v1/residents/{resident.id}"
+    return _one(
+        session, principal, resident, settings, response, action="resident.create", purpose=purpose
+    )
+
+
+@router.get("", responses=problem_responses(403, 422), summary="List residents")
+def list_residents(
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    page: PageParamsDep,
+    purpose: PurposeDep,
+    village_code: Annotated[str | None, Query(max_length=13)] = None,
+    district_code: Annotated[str | None, Query(max_length=8)] = None,
+    status: Status | None = None,
+    max_decile: Annotated[int | None, Query(ge=1, le=10)] = None,
+    in_target_group: bool | None = None,
+    has_priority: bool | None = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=120, description="Name or NIK prefix")
+    ] = None,
+) -> Page[ResidentPublic]:
+    rows, cursor = service.list_residents(
+        session,
+        principal,
+        page,
+        settings,
+        village_code=village_code,
+        district_code=district_code,
+        status=status,
+        max_decile=max_decile,
+        in_target_group=in_target_group,
+        has_priority=has_priority,
+        q=q,
+    )
+    items = service.present(
+        session, principal, rows, settings, action="resident.list", purpose=purpose
+    )
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get("/{resident_id}", responses=problem_responses(404), summary="A resident")
+def get_resident(
+    resident_id: str,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    response: Response,
+    purpose: PurposeDep,
+) -> ResidentPublic:
+    return read_resident(session, principal, resident_id, settings, response, purpose)
+
+
+@router.patch(
+    "/{resident_id}",
+    responses=problem_responses(404, 409, 412, 422, 428),
+    summary="Change a resident (If-Match required)",
+)
+def update_resident(
+    resident_id: str,
+    data: ResidentUpdate,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    response: Response,
+    purpose: PurposeDep,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> ResidentPublic:
+    resident = service.update(session, principal, resident_id, data, if_match, settings)
+    return _one(
+        session, principal, resident, settings, response, action="resident.update", purpose=purpose
+    )
+
+
+@router.post("/{resident_id}/verify", responses=problem_responses(404, 409), summary="Verify")
+def verify_resident(
+    resident_id: str,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_VERIFY),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    response: Response,
+    purpose: PurposeDep,
+) -> ResidentPublic:
+    resident = service.verify(session, principal, resident_id, settings)
+    return _one(
+        session, principal, resident, settings, response, action="resident.verify", purpose=purpose
+    )
+
+
+@router.put(
+    "/{resident_id}/priority",
+    responses=problem_responses(404, 409, 422),
+    summary="Set the resident's rank within the village",
+)
+def set_priority(
+    resident_id: str,
+    data: PriorityIn,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_PRIORITY),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    response: Response,
+    purpose: PurposeDep,
+) -> ResidentPublic:
+    resident = service.set_priority(session, principal, resident_id, data.rank, settings)
+    return _one(
+        session,
+        principal,
+        resident,
+        settings,
+        response,
+        action="resident.priority",
+        purpose=purpose,
+    )
+
+
+@router.get(
+    "/{resident_id}/history", responses=problem_responses(404), summary="Who changed what, when"
+)
+def resident_history(
+    resident_id: str,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
+    page: PageParamsDep,
+) -> Page[HistoryEntry]:
+    items, cursor = service.history(session, principal, resident_id, page)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.post(
+    "/{resident_id}/erase", responses=problem_responses(404), summary="Right to erasure (admin)"
+)
+def erase_resident(
+    resident_id: str,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_ERASE),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    response: Response,
+) -> ResidentPublic:
+    resident = service.erase(session, principal, resident_id, settings)
+    response.headers["ETag"] = service.etag(resident)
+    return service.to_public(resident, settings, service.now_utc().date())

@@ -1,0 +1,274 @@
+"""A small world for matching tests: real producers of the registry and catalogue feeds
+(``shared.feed.changes_router`` over outboxes written per docs/contracts.md), a stand-in
+gateway token endpoint and registry disclosure endpoint, and the real matching app."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import AsyncExitStack
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request, Response
+from sqlalchemy import MetaData, func, select
+
+from services.matching.main import create_app
+from services.matching.settings import MatchingSettings
+from shared.app import create_service_app
+from shared.database import Database
+from shared.feed import FeedTables, record_change
+from shared.settings import ServiceSettings
+from tests.support.tokens import TestKeys
+
+PILOT_DISTRICT = "63.02.17"
+VILLAGE = "63.02.17.2002"
+OTHER_VILLAGE = "63.02.17.2003"
+OTHER_DISTRICT_VILLAGE = "63.02.06.2009"
+
+
+class Producer:
+    """A feed producer: an outbox in its own database, served by the shared feed router."""
+
+    def __init__(self, url: str, keys: TestKeys, extra: APIRouter | None = None) -> None:
+        metadata = MetaData()
+        self.tables = FeedTables(metadata, producer=True, consumer=False)
+        self.db = Database(url)
+        metadata.create_all(self.db.engine)
+        self.app = create_service_app(
+            ServiceSettings(database_url=url, jwks_url=""),
+            title="producer",
+            description="test producer",
+            service_dir=None,  # type: ignore[arg-type]
+            feed_tables=self.tables,
+            public_routers=[extra] if extra else [],
+            verifier=keys.verifier(),
+            configure_logs=False,
+        )
+        self.versions: dict[str, int] = {}
+
+    def publish(self, entity: str, entity_id: str, event: str, payload: dict[str, Any]) -> int:
+        version = self.versions.get(entity_id, 0) + 1
+        self.versions[entity_id] = version
+        with self.db.session() as session:
+            record_change(
+                session,
+                self.tables,
+                entity=entity,
+                entity_id=entity_id,
+                event=event,
+                version=version,
+                payload={**payload, "id": entity_id, "version": version},
+            )
+        return version
+
+
+def resident_payload(**fields: Any) -> dict[str, Any]:
+    village = fields.pop("village_code", VILLAGE)
+    payload = {
+        "village_code": village,
+        "district_code": ".".join(village.split(".")[:3]),
+        "regency_code": ".".join(village.split(".")[:2]),
+        "birth_month": "1991-04",
+        "age": 30,
+        "sex": "F",
+        "education_level": "senior_secondary",
+        "skills": ["tailoring"],
+        "employment_status": "unemployed",
+        "welfare_decile": 2,
+        "household_size": 4,
+        "disability": [],
+        "productive_age": True,
+        "in_target_group": True,
+        "status": "verified",
+        "priority_rank": 5,
+        "registered_at": "2025-07-01T08:00:00Z",
+        "verified_at": "2025-07-03T09:00:00Z",
+        "independent_at": None,
+        "follow_up": None,
+    }
+    payload.update(fields)
+    return payload
+
+
+def opportunity_payload(**fields: Any) -> dict[str, Any]:
+    today = date.today()
+    payload = {
+        "provider_org_id": "org-company-1",
+        "provider_org_type": "company",
+        "external_id": None,
+        "kind": "job",
+        "title": "Sewing operator",
+        "occupation_code": None,
+        "skills_required": ["tailoring"],
+        "skills_taught": [],
+        "min_age": 18,
+        "max_age": 50,
+        "min_education": None,
+        "sex": None,
+        "disability_friendly": False,
+        "location_village_code": VILLAGE,
+        "eligible_area_codes": ["63.02"],
+        "slots": 3,
+        "pay_idr": 3_000_000,
+        "grant_amount_idr": None,
+        "start_date": today.isoformat(),
+        "end_date": (today + timedelta(days=180)).isoformat(),
+        "valid_through": (today + timedelta(days=30)).isoformat(),
+        "status": "open",
+        "created_at": datetime.now(UTC).isoformat(),
+        "updated_at": datetime.now(UTC).isoformat(),
+    }
+    payload.update(fields)
+    return payload
+
+
+class World:
+    def __init__(self, backend: str, databases: Any, keys: TestKeys, **settings: Any) -> None:
+        self.keys = keys
+        self.disclosures: list[dict[str, Any]] = []
+        self.registry_up = True
+        disclosure_router = APIRouter()
+
+        @disclosure_router.post("/v1/residents/{resident_id}/disclosures")
+        async def disclose(resident_id: str, request: Request) -> Response:
+            if not self.registry_up:
+                return Response(status_code=503)
+            body = await request.json()
+            assert request.headers["authorization"].startswith("Bearer ")
+            key = (resident_id, body["org_id"], body["placement_id"])
+            known = any(d["key"] == key for d in self.disclosures)
+            if not known:
+                self.disclosures.append({"key": key, **body})
+            return Response(status_code=200 if known else 201)
+
+        # The stand-in producers keep their outboxes in SQLite: on the PostgreSQL server that
+        # every engineer's tests share, the feed holds back changes while any transaction on
+        # the server is open, which only slows these tests down. Matching's own database
+        # (read model, cursors, placements) runs on the backend under test.
+        self.registry = Producer(
+            databases.new("sqlite", "regfeed", migrated=False), keys, disclosure_router
+        )
+        self.catalogue = Producer(databases.new("sqlite", "oppfeed", migrated=False), keys)
+        gateway = FastAPI()
+
+        @gateway.post("/v1/auth/token")
+        async def token() -> dict[str, Any]:
+            return {
+                "access_token": keys.token("service", org_id="matching-service"),
+                "token_type": "bearer",
+                "expires_in": 900,
+            }
+
+        defaults: dict[str, Any] = {
+            "consume_feeds": False,
+            "worker_poll_seconds": 0.05,
+            "disclosure_retry_seconds": 0.05,
+            "feed_poll_seconds": 0.05,
+        }
+        defaults.update(settings)
+        self.settings = MatchingSettings(
+            database_url=databases.new(backend, "matching"), jwks_url="", **defaults
+        )
+        self.transports = {
+            "registry": httpx.ASGITransport(app=self.registry.app),
+            "opportunities": httpx.ASGITransport(app=self.catalogue.app),
+            "gateway": httpx.ASGITransport(app=gateway),
+        }
+        self.app = create_app(self.settings, verifier=keys.verifier(), transports=self.transports)
+        self._stack = AsyncExitStack()
+        self.client: httpx.AsyncClient
+
+    async def __aenter__(self) -> World:
+        await self._stack.enter_async_context(self.app.router.lifespan_context(self.app))
+        self.client = await self._stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=self.app), base_url="http://matching"
+            )
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+        self.registry.db.dispose()
+        self.catalogue.db.dispose()
+
+    # data -----------------------------------------------------------------------------------
+    def resident(self, **fields: Any) -> str:
+        resident_id = str(fields.pop("id", uuid.uuid4()))
+        self.registry.publish(
+            "resident", resident_id, fields.pop("event", "verified"), resident_payload(**fields)
+        )
+        return resident_id
+
+    def opportunity(self, **fields: Any) -> str:
+        opportunity_id = str(fields.pop("id", uuid.uuid4()))
+        self.catalogue.publish(
+            "opportunity",
+            opportunity_id,
+            fields.pop("event", "opened"),
+            opportunity_payload(**fields),
+        )
+        return opportunity_id
+
+    async def sync(self) -> None:
+        """Apply everything published so far. On PostgreSQL the feed holds back changes while
+        any older transaction on the server is open, so poll until all have arrived."""
+        consumers = self.app.state.consumers
+        for name, producer in (("registry", self.registry), ("opportunities", self.catalogue)):
+            published = self.published(producer)
+            for _ in range(400):
+                await consumers[name].catch_up()
+                if consumers[name].state()["applied"] >= published:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError(f"feed {name} did not catch up")
+
+    @staticmethod
+    def published(producer: Producer) -> int:
+        with producer.db.session(write=False) as session:
+            return int(
+                session.scalar(select(func.count()).select_from(producer.tables.outbox)) or 0
+            )
+
+    # calls ----------------------------------------------------------------------------------
+    def headers(self, org_type: str = "government_agency", **kwargs: Any) -> dict[str, str]:
+        return self.keys.headers(org_type, **kwargs)
+
+    async def run(self, body: dict[str, Any], **headers: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            "/v1/matching/runs", json=body, headers=self.headers(**headers)
+        )
+        assert response.status_code == 202, response.text
+        run_id = response.json()["id"]
+        for _ in range(400):
+            run = (
+                await self.client.get(f"/v1/matching/runs/{run_id}", headers=self.headers())
+            ).json()
+            if run["status"] in ("succeeded", "failed"):
+                return dict(run)
+            await asyncio.sleep(0.05)
+        raise AssertionError("run did not finish")
+
+    async def changes(self, entity_id: str, count: int) -> list[dict[str, Any]]:
+        """This service's feed entries of one entity, once ``count`` are visible (PostgreSQL
+        serves a change only when every older transaction on the server has ended)."""
+        found: list[dict[str, Any]] = []
+        for _ in range(600):
+            page = await self.client.get(
+                "/v1/changes", params={"limit": 1000}, headers=self.headers("service")
+            )
+            found = [c for c in page.json()["items"] if c["entity_id"] == entity_id]
+            if len(found) >= count:
+                break
+            await asyncio.sleep(0.05)
+        return found
+
+    async def act(self, placement_id: str, action: str, headers: dict[str, str]) -> httpx.Response:
+        return await self.client.post(f"/v1/placements/{placement_id}/{action}", headers=headers)
+
+
+SERVICE_DIR = Path(__file__).resolve().parents[2] / "services" / "matching"

@@ -1,0 +1,94 @@
+"""Helpers of the registry tests: the app over a fresh database, NIKs that follow the rules,
+and residents to register."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import anyio
+import httpx
+
+from services.registry.main import create_app
+from services.registry.settings import RegistrySettings
+from tests.support.tokens import TestKeys
+
+TARJUN = "63.02.17.2002"  # Kelumpang Hilir district
+SERONGGA = "63.02.17.2001"  # Kelumpang Hilir district
+MEGASARI = "63.02.06.2009"  # Pulau Laut Utara district
+KELUMPANG_HILIR = "63.02.17"
+PULAU_LAUT_UTARA = "63.02.06"
+
+
+def make_nik(born: date, sex: str, *, district: str = "630206", serial: str = "0001") -> str:
+    day = born.day + (40 if sex == "F" else 0)
+    return f"{district}{day:02d}{born.month:02d}{born.year % 100:02d}{serial}"
+
+
+def resident(
+    serial: int = 1, *, born: date = date(1991, 4, 12), sex: str = "F", **fields: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "nik": make_nik(born, sex, serial=f"{serial:04d}"),
+        "full_name": f"Siti Rahmah {serial}",
+        "sex": sex,
+        "birth_date": born.isoformat(),
+        "village_code": TARJUN,
+        "welfare_decile": 2,
+    }
+    body.update(fields)
+    return body
+
+
+@contextlib.asynccontextmanager
+async def registry_client(
+    url: str, keys: TestKeys, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        RegistrySettings(database_url=url, jwks_url="", **settings), verifier=keys.verifier()
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+    app.state.db.dispose()
+
+
+async def register(
+    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
+) -> dict[str, Any]:
+    response = await client.post("/v1/residents", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def field_errors(response: httpx.Response) -> dict[str, str]:
+    """The problem response's errors as {field: message}."""
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    return {str(error["loc"][-1]): error["msg"] for error in response.json()["errors"]}
+
+
+async def feed(
+    client: httpx.AsyncClient, headers: dict[str, str], expected: int, attempts: int = 200
+) -> list[dict[str, Any]]:
+    """Every change on the feed, once ``expected`` are visible. On PostgreSQL the feed holds
+    back rows behind any transaction still open on the server (other test sessions share it),
+    so the changes may appear a moment after they commit."""
+    items: list[dict[str, Any]] = []
+    for _ in range(attempts):
+        items, cursor = [], "0.0"
+        while True:
+            page = (
+                await client.get(f"/v1/changes?after={cursor}&limit=1000", headers=headers)
+            ).json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                break
+        if len(items) >= expected:
+            return items
+        await anyio.sleep(0.05)
+    return items

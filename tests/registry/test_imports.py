@@ -1,0 +1,259 @@
+"""Bulk import: the report with bad rows, the same file twice, dry runs, XLSX, bounds, and a
+worker that dies half-way and is resumed, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from services.registry.imports.service import run_job
+from services.registry.models import ImportJob, Resident
+from tests.registry.support import (
+    MEGASARI,
+    TARJUN,
+    feed,
+    make_nik,
+    register,
+    registry_client,
+    resident,
+)
+
+COLUMNS = [
+    "nik",
+    "full_name",
+    "sex",
+    "birth_date",
+    "village_code",
+    "welfare_decile",
+    "skills",
+    "phone",
+]
+
+
+def row(serial: int, **fields: Any) -> dict[str, Any]:
+    born = date(1990, 1, 1 + serial % 28)
+    values = {
+        "nik": make_nik(born, "M", serial=f"{serial:04d}"),
+        "full_name": f"Budi {serial}",
+        "sex": "M",
+        "birth_date": born.isoformat(),
+        "village_code": TARJUN,
+        "welfare_decile": "3",
+        "skills": "cement-kiln-operation;welding-smaw",
+        "phone": "0812345678",
+    }
+    values.update(fields)
+    return values
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str] = COLUMNS, delimiter: str = ",") -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, delimiter=delimiter)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    content: bytes,
+    name: str = "list.csv",
+    **params: Any,
+) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/residents/import", files={"file": (name, content)}, params=params, headers=headers
+    )
+    assert response.status_code == 202, response.text
+    job: dict[str, Any] = (await client.get(response.headers["location"], headers=headers)).json()
+    return job
+
+
+@pytest.mark.anyio
+async def test_report_names_bad_rows_and_the_same_file_twice_changes_nothing(
+    keys, backend: str, databases
+) -> None:  # type: ignore[no-untyped-def]
+    village = keys.headers("village_government", region=TARJUN)
+    rows = [row(i) for i in range(1, 9)]
+    rows[2]["nik"] = rows[2]["nik"][:12] + "0000"  # row 4
+    rows[4]["sex"] = "F"  # row 6: NIK says a man
+    rows[5]["village_code"] = MEGASARI  # row 7: outside the village's region
+    rows[6]["skills"] = "juggling"  # row 8
+    rows[6]["welfare_decile"] = "11"
+    rows.append(dict(rows[0], full_name="Again"))  # row 10: the NIK of row 2 again
+    content = to_csv(rows)
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_chunk_size=3
+    ) as client:
+        job = await upload(client, village, content)
+        assert job["status"] == "done", job
+        assert (
+            job["total_rows"],
+            job["created"],
+            job["updated"],
+            job["unchanged"],
+            job["rejected"],
+        ) == (9, 4, 0, 0, 5)
+        assert sorted((r["row"], r["column"]) for r in job["rejections"]) == [
+            (4, "nik"),
+            (6, "nik"),
+            (7, "village_code"),
+            (8, "skills"),
+            (8, "welfare_decile"),
+            (10, "nik"),
+        ]
+        messages = {(r["row"], r["column"]): r["message"] for r in job["rejections"]}
+        assert "0000" in messages[(4, "nik")] and "row 2" in messages[(10, "nik")]
+        listed = (await client.get("/v1/residents", headers=village)).json()["items"]
+        assert len(listed) == 4 and {r["phone"] for r in listed} == {"+62812345678"}
+        assert {tuple(r["skills"]) for r in listed} == {("cement-kiln-operation", "welding-smaw")}
+
+        again = await upload(client, village, content)
+        assert (again["created"], again["updated"], again["unchanged"], again["rejected"]) == (
+            0,
+            0,
+            4,
+            5,
+        )
+
+        # A fix to one row and one new column value: updates only those residents.
+        rows[0]["welfare_decile"] = "1"
+        rows[2]["nik"] = make_nik(date(1990, 1, 4), "M", serial="0003")
+        fixed = await upload(client, village, to_csv(rows[:3]))
+        assert (fixed["created"], fixed["updated"], fixed["unchanged"], fixed["rejected"]) == (
+            1,
+            1,
+            1,
+            0,
+        )
+        pages = await client.get(
+            f"/v1/residents/imports/{job['id']}/rejections?limit=4", headers=village
+        )
+        assert len(pages.json()["items"]) == 4 and pages.json()["next_cursor"]
+        other = keys.headers("village_government", region=TARJUN)
+        assert (
+            await client.get(f"/v1/residents/imports/{job['id']}", headers=other)
+        ).status_code == 404
+
+
+@pytest.mark.anyio
+async def test_dry_run_xlsx_and_refused_files(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
+    agency = keys.headers("government_agency")
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_max_rows=50
+    ) as client:
+        dry = await upload(client, agency, to_csv([row(1), row(2)]), dry_run="true")
+        assert dry["status"] == "done" and dry["dry_run"] and dry["created"] == 2
+        assert (await client.get("/v1/residents", headers=agency)).json()["items"] == []
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(COLUMNS)
+        for serial in (1, 2):
+            values = row(serial)
+            values["birth_date"] = date.fromisoformat(values["birth_date"])  # a real date cell
+            values["welfare_decile"] = 3  # a number cell
+            sheet.append([values[c] for c in COLUMNS])
+        sheet.append([])  # an empty row in the middle keeps numbering
+        sheet.append([row(3)[c] if c != "sex" else "X" for c in COLUMNS])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        xlsx = await upload(client, agency, buffer.getvalue(), "daftar.xlsx")
+        assert (xlsx["status"], xlsx["created"], xlsx["rejected"]) == ("done", 2, 1), xlsx
+        assert [(r["row"], r["column"]) for r in xlsx["rejections"]] == [(5, "sex")]
+
+        semicolons = await upload(client, agency, to_csv([row(4)], delimiter=";"))
+        assert semicolons["created"] == 1
+
+        unknown = await upload(client, agency, to_csv([row(5, extra="x")], [*COLUMNS, "extra"]))
+        assert unknown["status"] == "failed" and "unknown column(s) extra" in unknown["error"]
+        too_many = await upload(client, agency, to_csv([row(i) for i in range(1, 60)]))
+        assert too_many["status"] == "failed" and "more than 50" in too_many["error"]
+
+        bomb = io.BytesIO()
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("xl/worksheets/sheet1.xml", b"0" * 20_000_000)
+        refused = await client.post(
+            "/v1/residents/import", files={"file": ("bomb.xlsx", bomb.getvalue())}, headers=agency
+        )
+        assert refused.status_code == 422 and "compressed" in refused.json()["detail"]
+        broken = io.BytesIO()
+        with zipfile.ZipFile(broken, "w") as archive:
+            archive.writestr("hello.txt", b"not a workbook")
+        unreadable = await client.post(
+            "/v1/residents/import", files={"file": ("x.xlsx", broken.getvalue())}, headers=agency
+        )
+        assert unreadable.status_code == 422 and "not a readable XLSX" in unreadable.text
+        huge = await client.post(
+            "/v1/residents/import",
+            files={"file": ("big.csv", b"x" * 1024)},
+            headers={**agency, "content-length": str(60 * 1024 * 1024)},
+        )
+        assert huge.status_code == 413
+        village = keys.headers("regional_agency")
+        assert (
+            await client.post(
+                "/v1/residents/import", files={"file": ("a.csv", b"nik")}, headers=village
+            )
+        ).status_code == 403
+
+
+@pytest.mark.anyio
+async def test_a_worker_that_dies_half_way_loses_nothing_and_applies_nothing_twice(
+    keys, backend: str, databases
+) -> None:  # type: ignore[no-untyped-def]
+    agency = keys.headers("government_agency")
+    content = to_csv([row(i) for i in range(1, 11)])
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_chunk_size=4, import_lease_seconds=0
+    ) as client:
+        app = client.app  # type: ignore[attr-defined]
+        # Registered by hand meanwhile: the import must update, not duplicate, this one.
+        await register(
+            client,
+            agency,
+            resident(1)
+            | {k: v for k, v in row(2).items() if k in ("nik", "sex", "birth_date")}
+            | {"full_name": "Budi 2", "welfare_decile": 3},
+        )
+        with app.state.db.session() as session:
+            session.add(
+                ImportJob(
+                    id="job-1",
+                    org_id="org-agency",
+                    org_type="government_agency",
+                    subject="user:x",
+                    file_format="csv",
+                    content=content,
+                    content_sha256="x",
+                    created_at=datetime.now(UTC),
+                )
+            )
+        settings = app.state.settings
+        run_job(app.state.db, "job-1", settings, max_chunks=1)  # dies after the first chunk
+        with app.state.db.session(write=False) as session:
+            job = session.get(ImportJob, "job-1")
+            assert (job.status, job.processed_rows) == ("running", 4)
+            assert session.scalar(select(func.count()).select_from(Resident)) == 4
+        run_job(app.state.db, "job-1", settings)  # another worker takes over after the lease
+        run_job(app.state.db, "job-1", settings)  # and a late retry finds nothing to do
+        with app.state.db.session(write=False) as session:
+            job = session.get(ImportJob, "job-1")
+            assert (job.status, job.processed_rows, job.created, job.updated, job.unchanged) == (
+                "done",
+                10,
+                9,
+                1,  # the resident registered by hand gains the file's phone and skills
+                0,
+            )
+            assert session.scalar(select(func.count()).select_from(Resident)) == 10
+        changes = await feed(client, keys.headers("service"), expected=11)
+        assert sorted(c["event"] for c in changes) == ["created"] * 10 + ["updated"]
