@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
+from services.reporting.feed.views import router as feed_router
+from services.reporting.indicators.views import router as indicators_router
+from services.reporting.readmodel.consumers import (
+    FEEDS,
+    build_consumers,
+    close_clients,
+    consumer_task,
+)
+from services.reporting.readmodel.consumers import router as sync_router
 from services.reporting.settings import ReportingSettings, get_settings
+from services.reporting.stages.views import router as stages_router
 from shared.app import create_service_app
 from shared.tokens import TokenVerifier
 
@@ -14,15 +27,28 @@ SERVICE_DIR = Path(__file__).parent
 
 
 def create_app(
-    settings: ReportingSettings | None = None, *, verifier: TokenVerifier | None = None
+    settings: ReportingSettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> FastAPI:
-    """The app factory (``uvicorn --factory``); tests pass their own settings and verifier."""
-    return create_service_app(
-        settings or get_settings(),
+    """The app factory (``uvicorn --factory``); tests pass their own settings, verifier and
+    transports ("registry", "opportunities", "matching", "gateway") to apps in process."""
+    settings = settings or get_settings()
+    app = create_service_app(
+        settings,
         title="Sinergi reporting",
         description="Indicators, programme stages, exports and a status feed.",
         service_dir=SERVICE_DIR,
-        routers=[],
+        routers=[indicators_router, sync_router, feed_router, stages_router],
         feed_tables=None,
+        background=[*(consumer_task(name) for name in FEEDS), close_clients],
         verifier=verifier,
     )
+    # httpx logs every request at INFO: three feeds polled twice a second would drown the
+    # service's own log lines.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app.state.consumers, app.state.feed_clients = build_consumers(
+        settings, app.state.db, transports
+    )
+    return app

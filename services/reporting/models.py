@@ -1,5 +1,23 @@
 """Every table of the reporting service, imported here so Alembic sees them all."""
 
+from services.reporting.feed.models import StatusEvent
+from services.reporting.readmodel.models import (
+    FollowUpFact,
+    OpportunityFact,
+    PlacementFact,
+    ResidentFact,
+)
+from services.reporting.stages.models import ProgramStage, ProgramTarget
 from services.reporting.tables import Base, feed_tables
 
-__all__ = ["Base", "feed_tables"]
+__all__ = [
+    "Base",
+    "FollowUpFact",
+    "OpportunityFact",
+    "PlacementFact",
+    "ProgramStage",
+    "ProgramTarget",
+    "ResidentFact",
+    "StatusEvent",
+    "feed_tables",
+]

@@ -149,7 +149,8 @@ def pair_reasons(resident: ResidentFacts, opportunity: OpportunityFacts) -> list
         opportunity.min_education
     ):
         reasons.append(Reason.EDUCATION_BELOW_MINIMUM)
-    if opportunity.sex and resident.sex != opportunity.sex:
+    # The catalogue says "any" for offers open to both sexes (the round's arrays agree).
+    if opportunity.sex in ("M", "F") and resident.sex != opportunity.sex:
         reasons.append(Reason.SEX_MISMATCH)
     if not in_area(resident.village_code, opportunity.eligible_area_codes):
         reasons.append(Reason.OUTSIDE_AREA)

@@ -94,6 +94,8 @@ def _opportunity_values(payload: dict[str, Any], event: str) -> dict[str, Any]:
     values.update(
         provider_org_id=str(payload.get("provider_org_id") or ""),
         provider_org_type=str(payload.get("provider_org_type") or ""),
+        # The catalogue says "any" for offers open to both sexes; the view holds M, F or null.
+        sex=payload.get("sex") if payload.get("sex") in ("M", "F") else None,
         kind=str(payload.get("kind") or ""),
         title=str(payload.get("title") or "")[:200],
         skills_required=list(payload.get("skills_required") or []),

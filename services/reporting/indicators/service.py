@@ -1,0 +1,520 @@
+"""The programme's indicators, computed in the database with GROUP BY.
+
+Each query scans its table once and returns a handful of aggregated rows (per village, per
+kind, per profile cell); Python only folds those rows into the report, never loops over
+residents. Definitions are in ``services/reporting/README.md``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, or_, select, text
+from sqlalchemy.orm import Session
+
+from services.reporting.indicators.access import ReportScope
+from services.reporting.readmodel.models import (
+    FollowUpFact,
+    OpportunityFact,
+    PlacementFact,
+    ResidentFact,
+)
+from services.reporting.stages.models import ProgramTarget
+from shared.regions import children_of, district_of, get_region, level_of
+
+RESIDENTS: Table = ResidentFact.__table__  # type: ignore[attr-defined]
+OPPORTUNITIES: Table = OpportunityFact.__table__  # type: ignore[attr-defined]
+PLACEMENTS: Table = PlacementFact.__table__  # type: ignore[attr-defined]
+FOLLOW_UPS: Table = FollowUpFact.__table__  # type: ignore[attr-defined]
+TARGETS: Table = ProgramTarget.__table__  # type: ignore[attr-defined]
+
+KINDS = ("job", "internship", "training", "business_capital", "mentoring")
+CAPITAL_KIND = "business_capital"
+FUNNEL = ("proposed", "offered", "accepted", "started", "completed", "independent")
+PLACEMENT_STAGES = ("proposed", "offered", "accepted", "started", "completed", "dropped")
+RESIDENT_COUNTS = ("registered", "verified", "in_target_group", "prioritised", "independent")
+PROFILE = (
+    "sex",
+    "age_band",
+    "education_level",
+    "welfare_decile",
+    "has_disability",
+    "in_target_group",
+)
+BREAKDOWNS = ("sex", "age_band", "education_level", "welfare_decile", "disability")
+VILLAGE_COLUMNS = (
+    "district_code",
+    "district_name",
+    "village_code",
+    "village_name",
+    *RESIDENT_COUNTS[:4],
+    *PLACEMENT_STAGES,
+    "slots_filled",
+    "capital_disbursed_idr",
+    "follow_ups",
+    "independent",
+)
+PROVIDER_COLUMNS = (
+    "provider_org_id",
+    "provider_org_type",
+    "opportunities",
+    "slots_offered",
+    "slots_filled",
+    "started",
+    "completed",
+    "dropped",
+)
+
+
+def tune(session: Session, work_mem: str) -> None:
+    """Give this transaction's sorts and hashes room (PostgreSQL ``SET LOCAL work_mem``): with
+    the default 4 MB, grouping 100,000 placements by resident spills to disk and sorts."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
+
+
+# -- building blocks ----------------------------------------------------------------------------
+def _by(column: Any, scope: ReportScope) -> ColumnElement[bool]:
+    """``column`` happened by the cutoff."""
+    if scope.cutoff is None:
+        return column.is_not(None)
+    return and_(column.is_not(None), column < scope.cutoff)
+
+
+def _not_by(column: Any, scope: ReportScope) -> ColumnElement[bool]:
+    if scope.cutoff is None:
+        return column.is_(None)
+    return or_(column.is_(None), column >= scope.cutoff)
+
+
+def _count_if(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _in_region(table: Table, region: str | None) -> list[ColumnElement[bool]]:
+    if region is None:
+        return []
+    level = level_of(region)
+    if level == "village":
+        return [table.c.village_code == region]
+    if level == "district":
+        return [table.c.district_code == region]
+    return [table.c.district_code.like(region + ".%")]
+
+
+def _opportunity_region(region: str | None) -> list[ColumnElement[bool]]:
+    if region is None:
+        return []
+    if level_of(region) == "village":
+        return [OPPORTUNITIES.c.location_village_code == region]
+    if level_of(region) == "district":
+        return [OPPORTUNITIES.c.district_code == region]
+    return [OPPORTUNITIES.c.district_code.like(region + ".%")]
+
+
+def _rows(session: Session, statement: Select[Any]) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in session.execute(statement)]
+
+
+# -- queries ------------------------------------------------------------------------------------
+def resident_counts(
+    session: Session, scope: ReportScope, group_by: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    r = RESIDENTS
+    # A group key named like a count (in_target_group) is returned as "is_<name>".
+    keys = [
+        r.c[name].label(f"is_{name}") if name in RESIDENT_COUNTS else r.c[name] for name in group_by
+    ]
+    target = r.c.in_target_group.is_(True)
+    statement = (
+        select(
+            *keys,
+            func.count().label("registered"),
+            _count_if(_by(r.c.verified_at, scope)).label("verified"),
+            _count_if(target).label("in_target_group"),
+            _count_if(r.c.priority_rank.is_not(None)).label("prioritised"),
+            _count_if(_by(r.c.independent_at, scope)).label("independent"),
+        )
+        .select_from(r)
+        .where(_by(r.c.registered_at, scope), _not_by(r.c.removed_at, scope))
+        .where(*_in_region(r, scope.region))
+        .group_by(*keys)
+    )
+    return _rows(session, statement)
+
+
+def placement_counts(
+    session: Session,
+    scope: ReportScope,
+    group_by: Iterable[str] = (),
+    *,
+    independent: bool = False,
+) -> list[dict[str, Any]]:
+    """Distinct residents per stage. The inner query folds each resident's placements into
+    one row of 0/1 flags (one hash aggregate), the outer one sums them: far cheaper than a
+    COUNT(DISTINCT) per stage, each of which would sort every resident id again."""
+    p = PLACEMENTS
+    names = list(group_by)
+    dropped = and_(p.c.status == "dropped", _by(p.c.ended_at, scope))
+    capital = and_(p.c.kind == CAPITAL_KIND, _by(p.c.started_at, scope))
+    stages = {
+        "proposed": _by(p.c.proposed_at, scope),
+        "offered": _by(p.c.offered_at, scope),
+        "accepted": _by(p.c.accepted_at, scope),
+        "started": _by(p.c.started_at, scope),
+        "completed": _by(p.c.completed_at, scope),
+        "dropped": dropped,
+        "capital_recipients": capital,
+    }
+    per_resident = (
+        select(
+            *(p.c[name] for name in names),
+            p.c.resident_id,
+            *(func.max(case((cond, 1), else_=0)).label(name) for name, cond in stages.items()),
+            _count_if(and_(_by(p.c.accepted_at, scope), ~dropped)).label("slots_filled"),
+            func.coalesce(
+                func.sum(case((capital, func.coalesce(p.c.grant_amount_idr, 0)), else_=0)), 0
+            ).label("capital_disbursed_idr"),
+        )
+        .where(*_in_region(p, scope.region))
+        .group_by(*(p.c[name] for name in names), p.c.resident_id)
+    )
+    if scope.provider_org_id is not None:
+        per_resident = per_resident.where(p.c.provider_org_id == scope.provider_org_id)
+    inner = per_resident.subquery("per_resident")
+    summed = [*stages, "slots_filled", "capital_disbursed_idr"]
+    columns: list[Any] = [func.coalesce(func.sum(inner.c[name]), 0).label(name) for name in summed]
+    source: Any = inner
+    if independent:
+        # Economically independent after starting a placement: the funnel's last stage.
+        # Only the few independent residents are joined (an index on independent_at).
+        freed = (
+            select(RESIDENTS.c.id)
+            .where(_by(RESIDENTS.c.independent_at, scope))
+            .subquery("independent_residents")
+        )
+        source = inner.outerjoin(freed, freed.c.id == inner.c.resident_id)
+        both = and_(inner.c.started == 1, freed.c.id.is_not(None))
+        columns.append(_count_if(both).label("independent"))
+    keys = [inner.c[name] for name in names]
+    statement = select(*keys, *columns).select_from(source).group_by(*keys)
+    return _rows(session, statement)
+
+
+def opportunity_counts(
+    session: Session, scope: ReportScope, group_by: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    o = OPPORTUNITIES
+    keys = [o.c[name] for name in group_by]
+    statement = (
+        select(
+            *keys,
+            func.count().label("opportunities"),
+            func.coalesce(func.sum(o.c.slots), 0).label("slots"),
+        )
+        .select_from(o)
+        .where(_by(o.c.opened_at, scope), _not_by(o.c.cancelled_at, scope))
+        .where(*_opportunity_region(scope.region))
+        .group_by(*keys)
+    )
+    if scope.provider_org_id is not None:
+        statement = statement.where(o.c.provider_org_id == scope.provider_org_id)
+    return _rows(session, statement)
+
+
+def follow_up_counts(
+    session: Session, scope: ReportScope, group_by: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    f = FOLLOW_UPS
+    keys = [f.c[name] for name in group_by]
+    statement = (
+        select(*keys, func.count().label("follow_ups"))
+        .select_from(f)
+        .where(*_in_region(f, scope.region))
+        .group_by(*keys)
+    )
+    if scope.cutoff is not None:
+        statement = statement.where(f.c.visited_on <= scope.as_of)
+    if scope.provider_org_id is not None:
+        statement = statement.where(f.c.organisation_id == scope.provider_org_id)
+    return _rows(session, statement)
+
+
+def target_totals(session: Session, region: str | None) -> dict[str, int] | None:
+    t = TARGETS
+    statement = select(
+        func.count().label("districts"),
+        func.coalesce(func.sum(t.c.residents_to_place), 0).label("residents_to_place"),
+        func.coalesce(func.sum(t.c.residents_to_become_independent), 0).label(
+            "residents_to_become_independent"
+        ),
+    )
+    if region is not None:
+        if level_of(region) == "village":
+            return None  # targets are set per district
+        if level_of(region) == "district":
+            statement = statement.where(t.c.district_code == region)
+        else:
+            statement = statement.where(t.c.district_code.like(region + ".%"))
+    row = session.execute(statement).one()
+    if not row.districts:
+        return None
+    return {
+        "residents_to_place": int(row.residents_to_place),
+        "residents_to_become_independent": int(row.residents_to_become_independent),
+    }
+
+
+# -- suppression and ratios ---------------------------------------------------------------------
+def hide(value: int | None, scope: ReportScope) -> int | None:
+    """A count of 1..threshold-1 residents is hidden (None); zero is shown, it names nobody."""
+    if value is None or scope.suppress_below <= 1:
+        return value
+    return None if 0 < value < scope.suppress_below else value
+
+
+def ratio(numerator: int | None, denominator: int | None) -> float | None:
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return round(numerator / denominator, 4)
+
+
+def _int(row: Mapping[str, Any] | None, name: str) -> int:
+    return int(row[name] or 0) if row else 0
+
+
+def _placement_block(row: Mapping[str, Any] | None, scope: ReportScope) -> dict[str, int | None]:
+    block = {name: hide(_int(row, name), scope) for name in PLACEMENT_STAGES}
+    block["slots_filled"] = hide(_int(row, "slots_filled"), scope)
+    recipients = hide(_int(row, "capital_recipients"), scope)
+    # A rupiah sum of fewer than `threshold` recipients would reveal what each received.
+    block["capital_disbursed_idr"] = (
+        None if recipients is None else _int(row, "capital_disbursed_idr")
+    )
+    return block
+
+
+# -- reports ------------------------------------------------------------------------------------
+def summary(session: Session, scope: ReportScope) -> dict[str, Any]:
+    residents: dict[str, Any] | None = None
+    if scope.residents_visible:
+        profile = resident_counts(session, scope, PROFILE)
+        totals = {name: sum(int(row[name]) for row in profile) for name in RESIDENT_COUNTS}
+        by: dict[str, dict[str, int]] = {name: defaultdict(int) for name in BREAKDOWNS}
+        for row in profile:
+            if not row["is_in_target_group"]:
+                continue
+            cells = {
+                "sex": row["sex"] or "unknown",
+                "age_band": row["age_band"],
+                "education_level": row["education_level"] or "unknown",
+                "welfare_decile": str(row["welfare_decile"] or "unknown"),
+                "disability": "yes" if row["has_disability"] else "no",
+            }
+            for name, key in cells.items():
+                by[name][key] += int(row["registered"])
+        residents = {name: hide(totals[name], scope) for name in RESIDENT_COUNTS}
+        residents["in_target_group_by"] = {
+            name: {key: hide(value, scope) for key, value in sorted(counts.items())}
+            for name, counts in by.items()
+        }
+
+    offered = opportunity_counts(session, scope, ("kind", "provider_org_type"))
+    by_kind: dict[str, dict[str, int]] = {k: {"opportunities": 0, "slots": 0} for k in KINDS}
+    by_type: dict[str, dict[str, int]] = {}
+    for row in offered:
+        for bucket in (
+            by_kind.setdefault(row["kind"], {"opportunities": 0, "slots": 0}),
+            by_type.setdefault(row["provider_org_type"], {"opportunities": 0, "slots": 0}),
+        ):
+            bucket["opportunities"] += int(row["opportunities"])
+            bucket["slots"] += int(row["slots"])
+    opportunities = {
+        "opportunities": sum(b["opportunities"] for b in by_kind.values()),
+        "slots": sum(b["slots"] for b in by_kind.values()),
+        "by_kind": by_kind,
+        "by_provider_type": dict(sorted(by_type.items())),
+    }
+
+    per_kind = {row["kind"]: row for row in placement_counts(session, scope, ("kind",))}
+    total = placement_counts(session, scope, independent=True)[0]
+    placements = {
+        "total": _placement_block(total, scope),
+        "by_kind": {
+            kind: _placement_block(per_kind.get(kind), scope)
+            for kind in dict.fromkeys([*KINDS, *sorted(per_kind)])
+        },
+    }
+    funnel_counts = {name: hide(_int(total, name), scope) for name in FUNNEL}
+    funnel: dict[str, dict[str, Any]] = {}
+    previous: int | None = None
+    for index, stage in enumerate(FUNNEL):
+        funnel[stage] = {
+            "residents": funnel_counts[stage],
+            "ratio_to_previous": None if index == 0 else ratio(funnel_counts[stage], previous),
+        }
+        previous = funnel_counts[stage]
+
+    follow_ups = follow_up_counts(session, scope)
+    recorded = _int(follow_ups[0] if follow_ups else None, "follow_ups")
+    targets = None
+    if scope.provider_org_id is None:
+        plan = target_totals(session, scope.region)
+        if plan is not None:
+            placed = hide(_int(total, "accepted"), scope)
+            independent = residents["independent"] if residents else None
+            targets = {
+                **plan,
+                "residents_placed": placed,
+                "placement_progress": ratio(placed, plan["residents_to_place"]),
+                "residents_independent": independent,
+                "independence_progress": ratio(
+                    independent, plan["residents_to_become_independent"]
+                ),
+            }
+    return {
+        "as_of": scope.as_of.isoformat(),
+        "region": scope.region,
+        "provider_org_id": scope.provider_org_id,
+        "suppressed_below": scope.suppress_below or None,
+        "residents": residents,
+        "opportunities": opportunities,
+        "placements": placements,
+        "follow_ups_recorded": hide(recorded, scope),
+        "funnel": funnel,
+        "targets": targets,
+    }
+
+
+def _villages_in_scope(scope: ReportScope, regency_code: str) -> list[str]:
+    if scope.provider_org_id is not None:
+        return []
+    area = scope.region or regency_code
+    if level_of(area) == "village":
+        return [area]
+    districts = (
+        [area]
+        if level_of(area) == "district"
+        else [d.code for d in children_of(area) if d.level == "district"]
+    )
+    return [v.code for d in districts for v in children_of(d) if v.level == "village"]
+
+
+def _name(code: str | None) -> str | None:
+    region = get_region(code) if code else None
+    return region.name if region else None
+
+
+def village_rows(session: Session, scope: ReportScope, regency_code: str) -> list[dict[str, Any]]:
+    """A row per village: the reference villages in scope, and any other with data."""
+    residents = (
+        {row["village_code"]: row for row in resident_counts(session, scope, ("village_code",))}
+        if scope.residents_visible
+        else {}
+    )
+    placements = {
+        row["village_code"]: row for row in placement_counts(session, scope, ("village_code",))
+    }
+    follow_ups = {
+        row["village_code"]: row for row in follow_up_counts(session, scope, ("village_code",))
+    }
+    codes = sorted({*_villages_in_scope(scope, regency_code), *residents, *placements, *follow_ups})
+    rows = []
+    for code in codes:
+        district = district_of(code)
+        resident = residents.get(code)
+        row: dict[str, Any] = {
+            "district_code": district,
+            "district_name": _name(district),
+            "village_code": code,
+            "village_name": _name(code),
+        }
+        for name in RESIDENT_COUNTS[:4]:
+            row[name] = hide(_int(resident, name), scope) if scope.residents_visible else None
+        row.update(_placement_block(placements.get(code), scope))
+        row["follow_ups"] = hide(_int(follow_ups.get(code), "follow_ups"), scope)
+        row["independent"] = (
+            hide(_int(resident, "independent"), scope) if scope.residents_visible else None
+        )
+        rows.append(row)
+    return rows
+
+
+def district_funnels(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
+    """The funnel per district, for the workbook's charts."""
+    rows = placement_counts(session, scope, ("district_code",), independent=True)
+    return [
+        {
+            "district_code": row["district_code"],
+            "district_name": _name(row["district_code"]),
+            **{stage: hide(_int(row, stage), scope) for stage in FUNNEL},
+        }
+        for row in sorted(rows, key=lambda r: r["district_code"])
+    ]
+
+
+def provider_rows(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
+    offered = {
+        (row["provider_org_id"], row["provider_org_type"]): row
+        for row in opportunity_counts(session, scope, ("provider_org_id", "provider_org_type"))
+    }
+    placed = {
+        (row["provider_org_id"], row["provider_org_type"]): row
+        for row in placement_counts(session, scope, ("provider_org_id", "provider_org_type"))
+    }
+    rows = []
+    for org_id, org_type in sorted({*offered, *placed}):
+        opportunity = offered.get((org_id, org_type))
+        placement = placed.get((org_id, org_type))
+        rows.append(
+            {
+                "provider_org_id": org_id,
+                "provider_org_type": org_type,
+                "opportunities": _int(opportunity, "opportunities"),
+                "slots_offered": _int(opportunity, "slots"),
+                "slots_filled": hide(_int(placement, "slots_filled"), scope),
+                "started": hide(_int(placement, "started"), scope),
+                "completed": hide(_int(placement, "completed"), scope),
+                "dropped": hide(_int(placement, "dropped"), scope),
+            }
+        )
+    return rows
+
+
+def _distinct(session: Session, column: Any, *where: ColumnElement[bool]) -> int:
+    """How many distinct values: a GROUP BY counted, which hashes instead of sorting."""
+    grouped = select(column).where(*where).group_by(column).subquery()
+    return int(session.execute(select(func.count()).select_from(grouped)).scalar_one())
+
+
+def stage_measures(session: Session) -> dict[str, int]:
+    """The measured progress of the programme's stages, over everything."""
+    r, o, p, f, t = RESIDENTS, OPPORTUNITIES, PLACEMENTS, FOLLOW_UPS, TARGETS
+    one = literal(1)
+    return {
+        "districts_with_targets": session.execute(select(func.count()).select_from(t)).scalar_one(),
+        "villages_with_data": _distinct(session, r.c.village_code, r.c.removed_at.is_(None)),
+        "residents_verified": session.execute(
+            select(func.count(one)).where(r.c.verified_at.is_not(None), r.c.removed_at.is_(None))
+        ).scalar_one(),
+        "stakeholders_publishing": _distinct(
+            session, o.c.provider_org_id, o.c.opened_at.is_not(None), o.c.cancelled_at.is_(None)
+        ),
+        "residents_placed": _distinct(session, p.c.resident_id, p.c.accepted_at.is_not(None)),
+        "follow_ups_recorded": session.execute(select(func.count(one)).select_from(f)).scalar_one(),
+        "residents_independent": session.execute(
+            select(func.count(one)).where(r.c.independent_at.is_not(None), r.c.removed_at.is_(None))
+        ).scalar_one(),
+    }
+
+
+def villages_in_target_districts(session: Session) -> int:
+    codes = session.execute(select(TARGETS.c.district_code)).scalars()
+    return sum(len([v for v in children_of(code) if v.level == "village"]) for code in codes)
+
+
+def as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)

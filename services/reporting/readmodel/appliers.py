@@ -1,0 +1,347 @@
+"""Apply the registry, catalogue and matching feeds to the read model.
+
+Each applier runs inside the consumer's transaction (``shared.feed.FeedConsumer``): the batch
+and the new cursor commit together. A change is applied only when its ``version`` is newer than
+the row held, so a change seen twice is harmless. Status events for regional agencies are
+written here, on the transition (``verified_at`` going from empty to set), so each is written
+once however many snapshots repeat it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from services.reporting.feed.models import StatusEvent
+from services.reporting.readmodel.models import (
+    FollowUpFact,
+    OpportunityFact,
+    PlacementFact,
+    ResidentFact,
+)
+from shared.feed import Change
+from shared.regions import district_of, regency_of
+
+Row = TypeVar("Row", ResidentFact, OpportunityFact, PlacementFact)
+logger = logging.getLogger("sinergi.reporting.readmodel")
+
+AGE_BANDS = ((15, 24), (25, 34), (35, 44), (45, 54), (55, 64))
+OPEN_STATUSES = frozenset({"open", "published", "active"})
+# Serialises the transactions that append status events on PostgreSQL, so their sequence
+# numbers commit in order and a feed reader that has seen seq 11 never misses seq 10.
+STATUS_EVENT_LOCK = 0x53_49_4E_45_52_47_49  # "SINERGI"
+
+
+def utc(value: Any) -> datetime | None:
+    """A payload timestamp as an aware UTC datetime (naive ones are taken as UTC)."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    for low, high in AGE_BANDS:
+        if low <= age <= high:
+            return f"{low}-{high}"
+    return "under-15" if age < 15 else "65+"
+
+
+def _held(session: Session, model: type[Row], changes: Iterable[Change]) -> dict[str, Row]:
+    ids = list({change.entity_id for change in changes})
+    if not ids:
+        return {}
+    rows = session.execute(select(model).where(model.id.in_(ids))).scalars()  # type: ignore[attr-defined]
+    return {row.id: row for row in rows}
+
+
+def _newer(held: Mapping[str, Any], change: Change) -> bool:
+    row = held.get(change.entity_id)
+    return row is None or change.version > row.version
+
+
+def _each(
+    session: Session,
+    model: type[Row],
+    held: dict[str, Row],
+    changes: list[Change],
+    one: Callable[[Change], None],
+) -> None:
+    """Apply each newer change in a savepoint. A change whose payload breaks the contract is
+    logged (ids only) and skipped: stopping the feed on it would freeze every report."""
+    for change in changes:
+        if not _newer(held, change):
+            continue
+        try:
+            with session.begin_nested():
+                one(change)
+        except (KeyError, TypeError, ValueError, DataError, IntegrityError) as exc:
+            logger.warning(
+                "feed change skipped: %s %s %s version %s (%s)",
+                change.entity,
+                change.entity_id,
+                change.event,
+                change.version,
+                type(exc).__name__,
+            )
+            held.pop(change.entity_id, None)
+            row = session.get(model, change.entity_id)
+            if row is not None:
+                held[change.entity_id] = row
+
+
+def _lock_status_events(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # Never wait forever: a batch that cannot get the lock fails, rolls back and is retried.
+        session.execute(text("SELECT set_config('lock_timeout', '15s', true)"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STATUS_EVENT_LOCK})
+
+
+def _event(
+    session: Session,
+    event: str,
+    resident_id: str,
+    village_code: str,
+    district_code: str,
+    occurred_at: datetime,
+    kind: str | None = None,
+) -> None:
+    session.add(
+        StatusEvent(
+            event=event,
+            resident_id=resident_id,
+            village_code=village_code,
+            district_code=district_code,
+            kind=kind,
+            occurred_at=occurred_at,
+        )
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+# Resident column <- (payload key, conversion).
+RESIDENT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "village_code": ("village_code", _text),
+    "district_code": ("district_code", _text),
+    "regency_code": ("regency_code", _text),
+    "sex": ("sex", _text),
+    "age": ("age", _int_or_none),
+    "education_level": ("education_level", _text),
+    "welfare_decile": ("welfare_decile", _int_or_none),
+    "has_disability": ("disability", bool),
+    "productive_age": ("productive_age", bool),
+    "in_target_group": ("in_target_group", bool),
+    "status": ("status", _text),
+    "priority_rank": ("priority_rank", _int_or_none),
+    "registered_at": ("registered_at", utc),
+    "verified_at": ("verified_at", utc),
+    "independent_at": ("independent_at", utc),
+}
+
+
+def apply_registry(session: Session, changes: list[Change]) -> None:
+    residents = [c for c in changes if c.entity == "resident"]
+    held = _held(session, ResidentFact, residents)
+    _lock_status_events(session)
+
+    def one(change: Change) -> None:
+        payload = change.payload
+        before = held.get(change.entity_id)
+        was_verified = before.verified_at if before else None
+        was_independent = before.independent_at if before else None
+        # A field the snapshot leaves out keeps its value: an `erased` snapshot carries only
+        # the aggregate fields, and must not move the resident's registration date.
+        values: dict[str, Any] = {
+            name: convert(payload[key])
+            for name, (key, convert) in RESIDENT_FIELDS.items()
+            if key in payload
+        }
+        for required in ("registered_at", "status"):
+            if values.get(required) is None:
+                values.pop(required, None)
+        values["version"] = change.version
+        if before is None:
+            values.setdefault("registered_at", change.occurred_at)
+            values.setdefault("status", change.event)
+        village = str(values.get("village_code") or (before.village_code if before else ""))
+        if not village:
+            raise KeyError("village_code")
+        values["village_code"] = village
+        values["district_code"] = values.get("district_code") or district_of(village) or village
+        values["regency_code"] = values.get("regency_code") or regency_of(village) or village
+        if "age" in values:
+            values["age_band"] = age_band(values["age"])
+        elif before is None:
+            values["age_band"] = age_band(None)
+        if change.event == "merged":
+            values["removed_at"] = change.occurred_at
+            values["merged_into"] = payload.get("merged_into")
+        if before is None:
+            row = ResidentFact(id=change.entity_id, **values)
+            session.add(row)
+            held[change.entity_id] = row
+        else:
+            row = before
+            for name, value in values.items():
+                setattr(row, name, value)
+        if row.verified_at is not None and was_verified is None:
+            _event(
+                session, "verified", row.id, row.village_code, row.district_code, row.verified_at
+            )
+        if row.independent_at is not None and was_independent is None:
+            _event(
+                session,
+                "independent",
+                row.id,
+                row.village_code,
+                row.district_code,
+                row.independent_at,
+            )
+        follow_up = payload.get("follow_up")
+        if change.event == "follow_up" and isinstance(follow_up, Mapping):
+            _record_follow_up(session, row, follow_up)
+        session.flush()
+
+    _each(session, ResidentFact, held, residents, one)
+
+
+def _record_follow_up(
+    session: Session, resident: ResidentFact, follow_up: Mapping[str, Any]
+) -> None:
+    follow_up_id = str(follow_up["id"])
+    if session.get(FollowUpFact, follow_up_id) is not None:
+        return
+    visited = follow_up.get("visited_on")
+    session.add(
+        FollowUpFact(
+            id=follow_up_id,
+            resident_id=resident.id,
+            village_code=resident.village_code,
+            district_code=resident.district_code,
+            visited_on=visited if isinstance(visited, date) else date.fromisoformat(str(visited)),
+            employment_status=follow_up.get("employment_status"),
+            income_per_member_idr=follow_up.get("income_per_member_idr"),
+            organisation_id=follow_up.get("organisation_id"),
+        )
+    )
+
+
+def apply_opportunities(session: Session, changes: list[Change]) -> None:
+    opportunities = [c for c in changes if c.entity == "opportunity"]
+    held = _held(session, OpportunityFact, opportunities)
+
+    def one(change: Change) -> None:
+        payload = change.payload
+        status = str(payload.get("status") or "")
+        village = payload.get("location_village_code")
+        values: dict[str, Any] = {
+            "version": change.version,
+            "provider_org_id": str(payload["provider_org_id"]),
+            "provider_org_type": str(payload.get("provider_org_type") or "unknown"),
+            "kind": str(payload["kind"]),
+            "location_village_code": village,
+            "district_code": district_of(village) if village else None,
+            "slots": int(payload.get("slots") or 0),
+            "status": status,
+            "created_at": utc(payload.get("created_at")) or change.occurred_at,
+        }
+        row = held.get(change.entity_id)
+        if row is None:
+            row = OpportunityFact(id=change.entity_id, **values)
+            session.add(row)
+            held[change.entity_id] = row
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        opened = change.event == "opened" or status in OPEN_STATUSES
+        if opened and row.opened_at is None:
+            row.opened_at = row.created_at if change.event == "created" else change.occurred_at
+        if (change.event == "cancelled" or status == "cancelled") and row.cancelled_at is None:
+            row.cancelled_at = change.occurred_at
+        session.flush()
+
+    _each(session, OpportunityFact, held, opportunities, one)
+
+
+PLACEMENT_TIMES = (
+    "proposed_at",
+    "offered_at",
+    "accepted_at",
+    "started_at",
+    "completed_at",
+    "ended_at",
+)
+
+
+def apply_matching(session: Session, changes: list[Change]) -> None:
+    placements = [c for c in changes if c.entity == "placement"]
+    held = _held(session, PlacementFact, placements)
+    _lock_status_events(session)
+
+    def one(change: Change) -> None:
+        payload = change.payload
+        village = str(payload["village_code"])
+        values: dict[str, Any] = {
+            "version": change.version,
+            "status": str(payload.get("status") or change.event),
+            "resident_id": str(payload["resident_id"]),
+            "opportunity_id": str(payload["opportunity_id"]),
+            "provider_org_id": str(payload["provider_org_id"]),
+            "provider_org_type": str(payload.get("provider_org_type") or "unknown"),
+            "kind": str(payload["kind"]),
+            "village_code": village,
+            "district_code": payload.get("district_code") or district_of(village) or village,
+            "grant_amount_idr": payload.get("grant_amount_idr"),
+        }
+        values.update({name: utc(payload.get(name)) for name in PLACEMENT_TIMES})
+        before = held.get(change.entity_id)
+        was_accepted = before.accepted_at if before else None
+        was_completed = before.completed_at if before else None
+        if before is None:
+            row = PlacementFact(id=change.entity_id, **values)
+            session.add(row)
+            held[change.entity_id] = row
+        else:
+            row = before
+            for name, value in values.items():
+                setattr(row, name, value)
+        if row.accepted_at is not None and was_accepted is None:
+            _event(
+                session,
+                "placed",
+                row.resident_id,
+                row.village_code,
+                row.district_code,
+                row.accepted_at,
+                row.kind,
+            )
+        if row.completed_at is not None and was_completed is None:
+            _event(
+                session,
+                "completed",
+                row.resident_id,
+                row.village_code,
+                row.district_code,
+                row.completed_at,
+                row.kind,
+            )
+        session.flush()
+
+    _each(session, PlacementFact, held, placements, one)

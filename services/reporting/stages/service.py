@@ -1,0 +1,135 @@
+"""The five programme stages with their plan and measured progress, and the targets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.reporting.indicators import service as indicators
+from services.reporting.stages.models import (
+    STAGE_ORDER,
+    ProgramStage,
+    ProgramTarget,
+    StageCode,
+    StageProgress,
+    StagePublic,
+    StageStatus,
+    StageUpdate,
+    TargetIn,
+    TargetPublic,
+)
+from shared.problems import UnprocessableEntity
+from shared.regions import is_known
+
+
+def _progress(measure: str, value: int, of: int | None) -> StageProgress:
+    return StageProgress(
+        measure=measure, value=value, of=of or None, ratio=indicators.ratio(value, of)
+    )
+
+
+def _targets_total(session: Session) -> tuple[int | None, int | None]:
+    totals = indicators.target_totals(session, None)
+    if totals is None:
+        return None, None
+    return totals["residents_to_place"], totals["residents_to_become_independent"]
+
+
+def list_stages(session: Session) -> list[StagePublic]:
+    plans = {row.code: row for row in session.execute(select(ProgramStage)).scalars()}
+    measured = indicators.stage_measures(session)
+    to_place, to_free = _targets_total(session)
+    progress = {
+        StageCode.preparation: [
+            _progress("districts_with_targets", measured["districts_with_targets"], None)
+        ],
+        StageCode.data_integration: [
+            _progress(
+                "villages_with_data",
+                measured["villages_with_data"],
+                indicators.villages_in_target_districts(session),
+            ),
+            _progress("residents_verified", measured["residents_verified"], None),
+        ],
+        StageCode.program_sync: [
+            _progress("stakeholders_publishing", measured["stakeholders_publishing"], None)
+        ],
+        StageCode.distribution_trial: [
+            _progress("residents_placed", measured["residents_placed"], to_place)
+        ],
+        StageCode.monitoring_evaluation: [
+            _progress("follow_ups_recorded", measured["follow_ups_recorded"], None),
+            _progress("residents_independent", measured["residents_independent"], to_free),
+        ],
+    }
+    stages = []
+    for position, code in enumerate(STAGE_ORDER, start=1):
+        plan = plans.get(code.value)
+        stages.append(
+            StagePublic(
+                code=code,
+                position=position,
+                planned_start=plan.planned_start if plan else None,
+                planned_end=plan.planned_end if plan else None,
+                actual_start=plan.actual_start if plan else None,
+                actual_end=plan.actual_end if plan else None,
+                status=StageStatus(plan.status) if plan else StageStatus.planned,
+                progress=progress[code],
+            )
+        )
+    return stages
+
+
+def set_stage(session: Session, code: StageCode, update: StageUpdate, org_id: str) -> None:
+    plan = session.get(ProgramStage, code.value)
+    values = update.model_dump()
+    if plan is None:
+        plan = ProgramStage(
+            code=code.value, updated_at=datetime.now(UTC), updated_by=org_id, **values
+        )
+        session.add(plan)
+    else:
+        for name, value in values.items():
+            setattr(plan, name, value)
+        plan.updated_at = datetime.now(UTC)
+        plan.updated_by = org_id
+    session.flush()
+
+
+def set_targets(session: Session, targets: list[TargetIn], org_id: str) -> None:
+    seen: set[str] = set()
+    for index, target in enumerate(targets):
+        if not is_known(target.district_code, "district"):
+            raise UnprocessableEntity(
+                ["body", "targets", index, "district_code"], "not a known district code"
+            )
+        if target.district_code in seen:
+            raise UnprocessableEntity(["body", "targets", index, "district_code"], "given twice")
+        seen.add(target.district_code)
+    for target in targets:
+        row = session.get(ProgramTarget, target.district_code)
+        if row is None:
+            row = ProgramTarget(
+                **target.model_dump(), updated_at=datetime.now(UTC), updated_by=org_id
+            )
+            session.add(row)
+        else:
+            row.residents_to_place = target.residents_to_place
+            row.residents_to_become_independent = target.residents_to_become_independent
+            row.updated_at = datetime.now(UTC)
+            row.updated_by = org_id
+    session.flush()
+
+
+def list_targets(session: Session) -> list[TargetPublic]:
+    rows = session.execute(select(ProgramTarget).order_by(ProgramTarget.district_code)).scalars()
+    return [
+        TargetPublic(
+            district_code=row.district_code,
+            residents_to_place=row.residents_to_place,
+            residents_to_become_independent=row.residents_to_become_independent,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,73 @@
+"""``/v1/program/stages`` and ``/v1/program/targets``: read by anyone who reads reports, set
+by the programme secretariat (scope ``program:write``) with idempotent PUTs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from services.reporting.indicators import service as indicators
+from services.reporting.indicators.access import settings_of
+from services.reporting.stages import service
+from services.reporting.stages.models import (
+    StageCode,
+    StageList,
+    StagePublic,
+    StageUpdate,
+    TargetList,
+    TargetsUpdate,
+)
+from shared.auth import require_scopes
+from shared.database import SessionDep
+from shared.problems import problem_responses
+from shared.scopes import PROGRAM_WRITE, REPORTS_READ
+
+router = APIRouter(prefix="/v1/program", tags=["program"])
+
+
+@router.get("/stages", response_model=StageList, summary="The five stages and their progress")
+def list_stages(
+    request: Request,
+    session: SessionDep,
+    _principal: require_scopes(REPORTS_READ),  # type: ignore[valid-type]
+) -> StageList:
+    indicators.tune(session, settings_of(request).report_work_mem)
+    return StageList(items=service.list_stages(session))
+
+
+@router.put(
+    "/stages/{code}",
+    response_model=StagePublic,
+    summary="Set a stage's planned and actual dates and status",
+    responses=problem_responses(401, 403, 422),
+)
+def put_stage(
+    code: StageCode,
+    update: StageUpdate,
+    session: SessionDep,
+    principal: require_scopes(PROGRAM_WRITE),  # type: ignore[valid-type]
+) -> StagePublic:
+    service.set_stage(session, code, update, principal.org_id)
+    return next(stage for stage in service.list_stages(session) if stage.code == code)
+
+
+@router.get("/targets", response_model=TargetList, summary="Targets per district")
+def get_targets(
+    session: SessionDep,
+    _principal: require_scopes(REPORTS_READ),  # type: ignore[valid-type]
+) -> TargetList:
+    return TargetList(items=service.list_targets(session))
+
+
+@router.put(
+    "/targets",
+    response_model=TargetList,
+    summary="Set targets of the districts given (others unchanged)",
+    responses=problem_responses(401, 403, 422),
+)
+def put_targets(
+    update: TargetsUpdate,
+    session: SessionDep,
+    principal: require_scopes(PROGRAM_WRITE),  # type: ignore[valid-type]
+) -> TargetList:
+    service.set_targets(session, update.targets, principal.org_id)
+    return TargetList(items=service.list_targets(session))
