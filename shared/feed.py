@@ -7,8 +7,12 @@ by the writing transaction's id and serving only rows of transactions older than
 transaction still running:
 
 - PostgreSQL: each outbox row stores ``pg_current_xact_id()``; the feed serves rows whose
-  ``txid`` is below ``pg_snapshot_xmin(pg_current_snapshot())``, ordered by ``(txid, id)``.
-  A transaction still open holds back every later row until it commits or rolls back.
+  ``txid`` is below the oldest transaction that was still running when the read began
+  (``pg_current_snapshot()``), ordered by ``(txid, id)``. A transaction still open holds back
+  every later row until it commits or rolls back. Transactions seen running in *other*
+  databases of the same server cannot write our outbox, so they are not waited for; any
+  transaction we cannot place (it ended meanwhile, or its session is hidden from our role) is
+  waited for, which only delays a row, never skips it.
 - SQLite: writers are serialised (``BEGIN IMMEDIATE``), so ids are already in commit order;
   ``txid`` is 0.
 
@@ -43,6 +47,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -182,6 +187,24 @@ def record_changes(
     )
 
 
+# The oldest transaction id, as of this statement's snapshot, that may still commit rows into
+# our outbox: in-progress ids (``pg_snapshot_xip``) less those seen running in another
+# database, else the snapshot's ``xmax``. pg_stat_activity shows 32-bit xids, the snapshot
+# 64-bit ones, hence the mask.
+_POSTGRES_HORIZON = """
+WITH snapshot AS (SELECT pg_current_snapshot() AS s),
+elsewhere AS (
+    SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity
+    WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
+)
+SELECT least(
+    (SELECT min(x::text::bigint) FROM snapshot, pg_snapshot_xip(snapshot.s) AS x
+     WHERE (x::text::bigint & 4294967295) NOT IN (SELECT xid FROM elsewhere)),
+    (SELECT pg_snapshot_xmax(s)::text::bigint FROM snapshot)
+)
+"""
+
+
 def read_changes(session: Session, tables: FeedTables, after: str | None, limit: int) -> ChangePage:
     outbox = tables.outbox
     txid, row_id = parse_cursor(after)
@@ -189,7 +212,8 @@ def read_changes(session: Session, tables: FeedTables, after: str | None, limit:
         or_(outbox.c.txid > txid, and_(outbox.c.txid == txid, outbox.c.id > row_id))
     )
     if session.get_bind().dialect.name == "postgresql":
-        horizon: Any = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        # Taken in a statement before the read, so the read's snapshot is no older than it.
+        horizon = session.execute(text(_POSTGRES_HORIZON)).scalar_one()
         statement = statement.where(outbox.c.txid < horizon)
     rows = session.execute(statement.order_by(outbox.c.txid, outbox.c.id).limit(limit + 1)).all()
     has_more = len(rows) > limit

@@ -158,3 +158,38 @@ async def test_changes_endpoint_requires_service_scope(keys, backend: str, datab
         assert bad.status_code == 422
         assert (await client.get("/readyz")).status_code == 200
         assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+def test_open_transactions_of_other_databases_do_not_hold_the_feed(databases) -> None:  # type: ignore[no-untyped-def]
+    db, tables = _producer(databases.new("postgresql", "feedtest", migrated=False))
+    other, other_tables = _producer(databases.new("postgresql", "feedother", migrated=False))
+    released = threading.Event()
+    started = threading.Event()
+
+    def open_elsewhere() -> None:
+        with other.session() as session:
+            record_change(
+                session,
+                other_tables,
+                entity="x",
+                entity_id="x",
+                event="created",
+                version=1,
+                payload={},
+            )
+            started.set()
+            released.wait(10)
+
+    thread = threading.Thread(target=open_elsewhere)
+    thread.start()
+    assert started.wait(10)
+    try:
+        _write(db, tables, "mine")
+        with db.session(write=False) as session:
+            page = read_changes(session, tables, None, 10)
+        assert [c.entity_id for c in page.items] == ["mine"]
+    finally:
+        released.set()
+        thread.join()
+    db.dispose()
+    other.dispose()
