@@ -24,9 +24,18 @@ migrate: install
 		$(BIN)/alembic -c services/$$s/alembic.ini upgrade head || exit 1; \
 	done
 
+# The Procfile's seed process waits for the gateway, seeds the pilot when the programme is
+# empty (deploy/pilot) and then idles, since honcho stops everything when one process exits.
 run: migrate
 	@$(PY) -m deploy.devstack banner
 	$(BIN)/honcho start -f Procfile
+
+# The pilot against a stack that is already running (`make run` in another terminal).
+seed: install
+	$(PY) -m deploy.pilot.seed
+
+demo: install
+	$(PY) -m deploy.pilot.demo
 
 lint: install
 	$(BIN)/ruff check shared services tests bench deploy
@@ -46,3 +55,18 @@ test-fast: install
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks (bench/README.md): wrk is the load generator, installed from Debian when missing.
+bench: install
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m bench
+
+bench-quick: install
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m bench --quick
+
+# Issue 9: pip-audit over the installed environment, then the security and fault tests.
+.PHONY: check-security
+check-security: install
+	$(PY) -m tests.security.audit
+	$(BIN)/pytest tests/security tests/faults -q

@@ -136,6 +136,7 @@ def create_service_app(
     body_limits: dict[str, int] | None = None,
     verifier: TokenVerifier | None = None,
     configure_logs: bool = True,
+    reads_write: bool = False,
 ) -> FastAPI:
     settings.check_production()
     if configure_logs:
@@ -157,6 +158,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.db = Database(settings.effective_database_url())
+    app.state.reads_write = reads_write
     app.state.verifier = verifier or build_verifier(settings)
     install_problem_handlers(app)
 

@@ -142,7 +142,11 @@ def get_database(request: Request) -> Database:
 
 def _request_session(request: Request) -> Iterator[Session]:
     db = get_database(request)
-    with db.session(write=request.method not in SAFE_METHODS) as session:
+    # A service whose reads also write (the registry audits every disclosure) opens every
+    # session as a writer: on SQLite a read transaction that later writes can fail with
+    # "database is locked" instead of waiting its turn.
+    reads_write = getattr(request.app.state, "reads_write", False)
+    with db.session(write=reads_write or request.method not in SAFE_METHODS) as session:
         yield session
 
 

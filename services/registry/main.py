@@ -51,6 +51,8 @@ def create_app(
         ],
         public_routers=public,
         feed_tables=feed_tables,
+        # Reads of personal data write their audit record in the same transaction.
+        reads_write=True,
         background=[import_worker],
         body_limits={IMPORT_PATH: settings.import_max_bytes + 64 * 1024},
         verifier=verifier,

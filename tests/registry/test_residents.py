@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import anyio
 import pytest
 
 from tests.registry.support import (
@@ -262,3 +263,37 @@ async def test_regions_reference_list(keys, databases) -> None:  # type: ignore[
         )
         assert (await client.get("/v1/regions?parent=63.99")).status_code == 404
         assert (await client.get("/v1/regions?parent=x")).status_code == 422
+
+
+@pytest.mark.anyio
+async def test_audited_reads_beside_writes_never_fail(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
+    # Reads of personal data write their audit record; on SQLite a read that turns into a
+    # write must wait its turn instead of failing with "database is locked".
+    agency = keys.headers("government_agency")
+    async with registry_client(databases.new(backend, "registry"), keys) as client:
+        ids = [(await register(client, agency, resident(i)))["id"] for i in range(1, 11)]
+        statuses: list[int] = []
+
+        async def read() -> None:
+            statuses.append((await client.get("/v1/residents", headers=agency)).status_code)
+
+        async def verify(resident_id: str) -> None:
+            response = await client.post(f"/v1/residents/{resident_id}/verify", headers=agency)
+            statuses.append(response.status_code)
+
+        async with anyio.create_task_group() as group:
+            for resident_id in ids:
+                group.start_soon(read)
+                group.start_soon(verify, resident_id)
+                group.start_soon(read)
+        assert statuses.count(200) == 30
+
+
+@pytest.mark.anyio
+async def test_consent_time_keeps_its_instant(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
+    agency = keys.headers("government_agency")
+    async with registry_client(databases.new(backend, "registry"), keys) as client:
+        consent = {"given": True, "purpose": "placement", "at": "2025-08-01T09:00:00+08:00"}
+        created = await register(client, agency, resident(1, consent=consent))
+        read = (await client.get(f"/v1/residents/{created['id']}", headers=agency)).json()
+        assert read["consent"]["at"].replace("Z", "+00:00") == "2025-08-01T01:00:00+00:00"

@@ -184,6 +184,15 @@ class ConsentIn(BaseModel):
     # When the resident gave (or refused) consent; defaults to the time it is recorded.
     at: datetime | None = None
 
+    @field_validator("at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # Stored in UTC: SQLite keeps no offset, so a +08:00 time would read back 8 h off
+        # and a re-import of the same file would look like a change. Naive times are UTC.
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
 
 class ConsentPublic(BaseModel):
     given: bool
