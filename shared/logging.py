@@ -17,6 +17,8 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_logger = logging.getLogger("sinergi.access")
+# Probes and feed polling, logged only when they fail (or at DEBUG).
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/v1/changes"})
 
 
 class RedactExceptionMessages(logging.Filter):
@@ -48,6 +50,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's own access log prints query strings; ours (below) does not.
     logging.getLogger("uvicorn.access").disabled = True
+    # Feed polling calls other services twice a second: their client lines are noise.
+    for chatty in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 class AccessLogMiddleware:
@@ -71,7 +76,9 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             principal: Any = (scope.get("state") or {}).get("principal")
-            access_logger.info(
+            quiet = scope["path"] in QUIET_PATHS and status < 400
+            access_logger.log(
+                logging.DEBUG if quiet else logging.INFO,
                 "request",
                 extra={
                     "method": scope["method"],
