@@ -112,6 +112,19 @@ class Change(BaseModel):
     payload: dict[str, Any]
 
 
+class FeedState(BaseModel):
+    """A consumer's position in one feed, as ``FeedConsumer.state()`` reports it."""
+
+    feed: str
+    cursor: str
+    applied: int
+    last_change_at: datetime | None
+    last_polled_at: datetime | None
+    caught_up: bool
+    lag_seconds: float
+    last_error: str | None
+
+
 class ChangePage(BaseModel):
     items: list[Change]
     next_cursor: str
@@ -298,7 +311,7 @@ class FeedConsumer:
             ).scalar_one_or_none()
         return value or START
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> FeedState:
         with self.db.session(write=False) as session:
             row = session.execute(
                 select(self.tables.cursors).where(self.tables.cursors.c.feed == self.name)
@@ -309,16 +322,16 @@ class FeedConsumer:
         lag = 0.0
         if self.behind and last_change_at is not None:
             lag = max(0.0, (datetime.now(UTC) - last_change_at).total_seconds())
-        return {
-            "feed": self.name,
-            "cursor": row.position if row else START,
-            "applied": row.applied if row else 0,
-            "last_change_at": last_change_at,
-            "last_polled_at": self.last_polled_at,
-            "caught_up": not self.behind,
-            "lag_seconds": lag,
-            "last_error": self.last_error,
-        }
+        return FeedState(
+            feed=self.name,
+            cursor=row.position if row else START,
+            applied=row.applied if row else 0,
+            last_change_at=last_change_at,
+            last_polled_at=self.last_polled_at,
+            caught_up=not self.behind,
+            lag_seconds=lag,
+            last_error=self.last_error,
+        )
 
     def _apply_batch(self, expected: str, page: ChangePage) -> bool:
         cursors = self.tables.cursors

@@ -221,7 +221,7 @@ class World:
             published = self.published(producer)
             for _ in range(400):
                 await consumers[name].catch_up()
-                if consumers[name].state()["applied"] >= published:
+                if consumers[name].state().applied >= published:
                     break
                 await asyncio.sleep(0.05)
             else:

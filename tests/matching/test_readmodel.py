@@ -41,7 +41,7 @@ async def test_restart_loses_and_duplicates_nothing(backend, databases, keys) ->
         consumer = restarted.state.consumers["registry"]
         assert await consumer.catch_up() == 17
         assert await consumer.catch_up() == 0  # nothing applied twice
-        assert consumer.state()["applied"] == 27
+        assert consumer.state().applied == 27
         with restarted.state.db.session(write=False) as session:
             assert session.scalar(select(func.count()).select_from(ResidentView)) == 25
             first = session.get(ResidentView, uuid.UUID(ids[0]))

@@ -131,7 +131,7 @@ async def test_consumer_applies_each_change_once_across_restart(backend: str, da
     with consumer_db.session(write=False) as session:
         ids = list(session.scalars(select(applied.c.entity_id).order_by(applied.c.n)))
     assert ids == [f"r{i}" for i in range(25)]
-    assert restarted.state()["applied"] == 25
+    assert restarted.state().applied == 25
     producer.dispose()
     consumer_db.dispose()
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
@@ -101,6 +101,9 @@ class PendingDisclosure(Base, table=True):
 
 
 class PlacementCreate(BaseModel):
+    # Status, owner and timestamps are the engine's: a client naming them is refused.
+    model_config = ConfigDict(extra="forbid")
+
     resident_id: uuid.UUID
     opportunity_id: uuid.UUID
 

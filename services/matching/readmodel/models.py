@@ -11,6 +11,7 @@ from sqlmodel import Field
 
 from services.matching.common import json_column, ts_column
 from services.matching.tables import Base
+from shared.feed import FeedState
 
 
 class ResidentView(Base, table=True):
@@ -66,17 +67,6 @@ class OpportunityView(Base, table=True):
     valid_through: date | None = None
     status: str = Field(max_length=30, index=True)
     updated_at: datetime = Field(sa_column=ts_column(nullable=False))
-
-
-class FeedState(BaseModel):
-    feed: str
-    cursor: str
-    applied: int
-    last_change_at: datetime | None
-    last_polled_at: datetime | None
-    caught_up: bool
-    lag_seconds: float
-    last_error: str | None
 
 
 class SyncPublic(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, Request
 
-from services.matching.readmodel.models import FeedState, SyncPublic
+from services.matching.readmodel.models import SyncPublic
 from shared.auth import require_scopes
 from shared.scopes import MATCHING_READ
 
@@ -19,4 +19,4 @@ async def sync_state(
 ) -> SyncPublic:
     consumers = request.app.state.consumers
     states = [await anyio.to_thread.run_sync(consumer.state) for consumer in consumers.values()]
-    return SyncPublic(feeds=[FeedState(**state) for state in states])
+    return SyncPublic(feeds=states)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
@@ -58,6 +58,8 @@ class Proposal(Base, table=True):
 
 
 class PolicyOverrides(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     weights: dict[str, float] | None = None
     top_k: int | None = PydanticField(default=None, ge=1, le=200)
     max_proposals_per_resident: int | None = PydanticField(default=None, ge=1, le=5)
@@ -72,6 +74,8 @@ class PolicyOverrides(BaseModel):
 
 
 class RunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     district_codes: list[str] = PydanticField(min_length=1, max_length=50)
     kinds: list[str] = PydanticField(default_factory=lambda: list(KINDS), min_length=1)
     dry_run: bool = False

@@ -41,16 +41,18 @@ from services.registry.imports.parsing import (
     FileRejected,
     check_xlsx_bounds,
     detect_format,
+    read_csv,
     read_file,
 )
-from services.registry.imports.rows import RowOutcome, check_header, validate_row
+from services.registry.imports.rows import COLUMNS, RowOutcome, check_header, validate_row
 from services.registry.residents import service as residents
-from services.registry.residents.models import Resident as ResidentTable
 from services.registry.residents.models import (
+    WRITABLE_FIELDS,
     ResidentChange,
     as_utc,
     name_key,
 )
+from services.registry.residents.models import Resident as ResidentTable
 from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
 from shared.database import Database
@@ -68,22 +70,8 @@ REPORTED_REJECTIONS = 1000
 CONFLICTS = (IntegrityError, psycopg.errors.IntegrityError)
 resident_table: Table = ResidentTable.__table__  # type: ignore[attr-defined]
 RESIDENT_COLUMNS = tuple(column.name for column in resident_table.c)
-COMPARED = (
-    "family_card_number",
-    "full_name",
-    "sex",
-    "birth_date",
-    "village_code",
-    "address",
-    "phone",
-    "education_level",
-    "skills",
-    "employment_status",
-    "monthly_income_idr",
-    "household_size",
-    "welfare_decile",
-    "disability",
-)
+# Every field a client may write, except the key rows are matched by.
+COMPARED = tuple(name for name in WRITABLE_FIELDS if name != "nik")
 
 
 def now_utc() -> datetime:
@@ -113,6 +101,18 @@ def submit(
             )
         except FileRejected as exc:
             raise UnprocessableEntity(["body", "file"], str(exc)) from exc
+    else:
+        # Only the first line is read here: a file that is no resident list at all (its first
+        # line names none of our columns) is refused now, not queued as a job that can only
+        # fail. Header mistakes of a real list are reported by the job, with the rest.
+        try:
+            header, _ = read_csv(content.split(b"\n", 1)[0], max_rows=0)
+        except FileRejected as exc:
+            raise UnprocessableEntity(["body", "file"], str(exc)) from exc
+        if not any(name in COLUMNS for name in header):
+            raise UnprocessableEntity(
+                ["body", "file"], f"the first line names none of the columns {', '.join(COLUMNS)}"
+            )
     digest = hashlib.sha256(content).hexdigest()
     # A retried upload of a file still being processed is the same job, not a second one.
     running = session.scalars(

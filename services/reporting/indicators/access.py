@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator
 
 from services.reporting.settings import ReportingSettings
 from shared.auth import require_scopes
@@ -25,6 +26,17 @@ from shared.tokens import Principal
 EVERYTHING_TYPES = frozenset({"admin", "government_agency", "regional_agency"})
 DISTRICT_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    # pydantic would read a bare number as a Unix time; a date here is written YYYY-MM-DD.
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +85,7 @@ def report_scope(
         str | None, Query(max_length=20, description="Only this village, e.g. 63.02.17.2002")
     ] = None,
     as_of: Annotated[
-        date | None, Query(description="Count what had happened by the end of this day (WITA)")
+        IsoDate | None, Query(description="Count what had happened by the end of this day (WITA)")
     ] = None,
 ) -> ReportScope:
     settings = settings_of(request)

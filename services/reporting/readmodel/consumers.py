@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -25,7 +24,7 @@ from services.reporting.settings import ReportingSettings
 from services.reporting.tables import feed_tables
 from shared.auth import require_scopes
 from shared.database import Database
-from shared.feed import FeedConsumer, HttpFeedSource
+from shared.feed import FeedConsumer, FeedState, HttpFeedSource
 from shared.http import service_client
 from shared.problems import Forbidden
 from shared.scopes import REPORTS_READ
@@ -128,17 +127,6 @@ async def catch_up_all(app: FastAPI) -> int:
     return total
 
 
-class FeedState(BaseModel):
-    feed: str
-    cursor: str
-    applied: int
-    last_change_at: datetime | None
-    last_polled_at: datetime | None
-    caught_up: bool
-    lag_seconds: float
-    last_error: str | None
-
-
 class SyncState(BaseModel):
     feeds: list[FeedState]
     caught_up: bool
@@ -154,5 +142,5 @@ def sync_state(
 ) -> Any:
     if principal.org_type not in OPERATOR_TYPES:
         raise Forbidden("the sync state is for the programme's operators")
-    states = [FeedState(**c.state()) for c in request.app.state.consumers.values()]
+    states = [c.state() for c in request.app.state.consumers.values()]
     return SyncState(feeds=states, caught_up=all(s.caught_up for s in states))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as Check
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field
@@ -57,6 +57,8 @@ class ProgramTarget(Base, table=True):
 class StageUpdate(BaseModel):
     """The whole plan of a stage: a PUT replaces it, so sending it twice changes nothing."""
 
+    model_config = ConfigDict(extra="forbid")
+
     planned_start: date | None = None
     planned_end: date | None = None
     actual_start: date | None = None
@@ -99,12 +101,16 @@ class StageList(BaseModel):
 
 
 class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     district_code: str = Check(pattern=r"^\d{2}\.\d{2}\.\d{2}$")
     residents_to_place: int = Check(ge=0, le=10_000_000)
     residents_to_become_independent: int = Check(ge=0, le=10_000_000)
 
 
 class TargetsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     targets: list[TargetIn] = Check(min_length=1, max_length=500)
 
 
