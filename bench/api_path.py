@@ -1,0 +1,132 @@
+"""Benchmark 1, the API path: ``GET /v1/residents/{id}`` through the gateway, straight to the
+registry, the registry's benchmark-only unauthenticated twin of the same route, and a bare
+uvicorn app answering constant JSON. Same wrk load for each; the ratios say what each layer
+costs (gateway hop, token check, framework and database)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import httpx
+
+from bench.clients import gateway_env, gateway_token, import_residents, resident_csv, resident_ids
+from bench.harness import (
+    SEED,
+    BenchError,
+    BenchKeys,
+    Report,
+    Service,
+    fresh_database,
+    ratio,
+    run_wrk,
+    service_env,
+    workdir,
+)
+
+SIZES = {
+    "quick": {"residents": 500, "seconds": 3, "warmup_seconds": 1},
+    "full": {"residents": 5_000, "seconds": 15, "warmup_seconds": 3},
+}
+CONNECTIONS = 32
+THREADS = 2
+# Residents whose ids wrk walks through: enough that no single row stays hot.
+READ_SET = 1_000
+
+
+def run(*, quick: bool) -> Report:
+    size = SIZES["quick" if quick else "full"]
+    report = Report(
+        "api_path",
+        "API path: GET /v1/residents/{id}",
+        quick,
+        sizes={
+            "residents": size["residents"],
+            "ids_walked": min(READ_SET, size["residents"]),
+            "connections": CONNECTIONS,
+            "threads": THREADS,
+            "seconds": size["seconds"],
+        },
+    )
+    admin = ("bench-admin", secrets.token_urlsafe(24))
+    with (
+        workdir("api") as work,
+        fresh_database("api_registry", "registry") as registry_db,
+        fresh_database("api_gateway", "gateway") as gateway_db,
+    ):
+        keys = BenchKeys(work)
+        registry_env = service_env("REGISTRY", registry_db, keys)
+        registry_env["REGISTRY_BENCH_UNAUTHENTICATED_READS"] = "true"
+        with Service("registry", "services.registry.main:create_app", registry_env, work) as reg:
+            env = gateway_env(gateway_db, keys, {"registry": reg.url}, admin)
+            with Service(
+                "gateway", "services.gateway.main:create_app", env, work, ready_path="/healthz"
+            ) as gateway:
+                token = gateway_token(gateway.url, *admin)
+                auth = {"Authorization": f"Bearer {token}"}
+                with httpx.Client(base_url=reg.url, headers=auth, timeout=60) as client:
+                    import_residents(client, resident_csv(size["residents"], SEED))
+                    ids = resident_ids(client, READ_SET)
+                paths = work / "paths"
+                paths.mkdir()
+                cases: list[tuple[str, str, Path, dict[str, str]]] = [
+                    ("gateway -> registry", gateway.url, _paths(paths, "v1", ids), auth),
+                    ("registry direct", reg.url, _paths(paths, "v1", ids), auth),
+                    ("registry unauthenticated", reg.url, _paths(paths, "bench", ids), {}),
+                ]
+                results = {}
+                for label, base, path_file, headers in cases:
+                    first = path_file.read_text().splitlines()[0]
+                    check = httpx.get(base + first, headers=headers, timeout=10)
+                    if check.status_code != 200:
+                        raise BenchError(f"{label}: {check.status_code} {check.text[:300]}")
+                    run_wrk(
+                        base + first,
+                        seconds=size["warmup_seconds"],
+                        headers=headers,
+                        paths_file=path_file,
+                    )
+                    results[label] = run_wrk(
+                        base + first,
+                        seconds=size["seconds"],
+                        connections=CONNECTIONS,
+                        threads=THREADS,
+                        headers=headers,
+                        paths_file=path_file,
+                    )
+        with Service("bare", "bench.bare_app:app", {}, work, factory=False, ready_path="/") as bare:
+            bare_paths = _paths(work / "paths", "bare", ids)
+            run_wrk(bare.url + "/", seconds=size["warmup_seconds"], paths_file=bare_paths)
+            results["bare uvicorn (constant JSON)"] = run_wrk(
+                bare.url + "/",
+                seconds=size["seconds"],
+                connections=CONNECTIONS,
+                threads=THREADS,
+                paths_file=bare_paths,
+            )
+    for label, result in results.items():
+        report.add(label, **result.figures())
+    rps = {label: r.requests_per_second for label, r in results.items()}
+    report.add_ratio(
+        "gateway/direct", ratio(rps["gateway -> registry"], rps["registry direct"]), goal=0.5
+    )
+    report.add_ratio(
+        "authenticated/unauthenticated",
+        ratio(rps["registry direct"], rps["registry unauthenticated"]),
+        goal=0.8,
+    )
+    report.add_ratio(
+        "direct/bare", ratio(rps["registry direct"], rps["bare uvicorn (constant JSON)"])
+    )
+    report.notes.append(
+        "ratios are of requests per second; every registry read writes its audit record"
+    )
+    report.write()
+    return report
+
+
+def _paths(folder: Path, kind: str, ids: list[str]) -> Path:
+    prefix = {"v1": "/v1/residents/", "bench": "/bench/residents/", "bare": "/residents/"}[kind]
+    path = folder / f"{kind}.txt"
+    path.write_text("".join(f"{prefix}{resident_id}\n" for resident_id in ids))
+    return path

@@ -1,0 +1,183 @@
+"""Benchmark 3, matching: one round of the allocation engine (``compute_round`` in
+``services/matching/runs/service.py``: arrays, candidates, min-cost flow, justified envy) at
+10,000, 100,000 and 1,000,000 residents, opportunities a tenth of that with about three slots
+each. Each size runs in its own process, so its peak memory is its own.
+
+The programme grows by adding regions, not by packing more people into one village: residents
+stay about fifty per village and the round covers more villages as it grows (the regency 63.02
+first, then the rest of the province, then the rest of the reference list). The baseline is
+linear growth: a growth ratio of 10 per tenfold means the round scales like its input.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import resource
+import subprocess
+import sys
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from bench.data import EDUCATION_LEVELS, EDUCATION_WEIGHTS, skill_slugs
+from bench.harness import REPO, SEED, Report, Stopwatch, ratio
+
+SIZES = {"quick": (1_000, 10_000), "full": (10_000, 100_000, 1_000_000)}
+RESIDENTS_PER_VILLAGE = 50
+RUN_DATE = date(2026, 9, 1)
+KINDS = ("job", "internship", "training", "business_capital", "mentoring")
+KIND_WEIGHTS = (40, 20, 20, 10, 10)
+
+
+def round_villages(count: int) -> list[str]:
+    """``count`` village codes: the regency first, then its province, then the rest."""
+    from shared.regions import regions
+
+    codes = sorted(code for code, r in regions().items() if r.level == "village")
+
+    def order(code: str) -> tuple[int, str]:
+        return (0 if code.startswith("63.02.") else 1 if code.startswith("63.") else 2, code)
+
+    codes.sort(key=order)
+    return codes[:count]
+
+
+def build_facts(residents: int, seed: int) -> tuple[list[Any], list[Any]]:
+    from services.matching.eligibility.rules import OpportunityFacts, ResidentFacts
+
+    rng = random.Random(seed)
+    villages = round_villages(max(1, residents // RESIDENTS_PER_VILLAGE))
+    slugs = skill_slugs()
+    registered = datetime(2026, 1, 1, tzinfo=UTC)
+    people = []
+    for _ in range(residents):
+        village = rng.choice(villages)
+        people.append(
+            ResidentFacts(
+                id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                village_code=village,
+                district_code=village.rsplit(".", 1)[0],
+                regency_code=village[:5],
+                status="verified",
+                in_target_group=True,
+                age=rng.randint(15, 64),
+                sex=rng.choice("MF"),
+                education_level=rng.choices(EDUCATION_LEVELS, EDUCATION_WEIGHTS)[0],
+                skills=tuple(rng.sample(slugs, rng.randint(0, 3))),
+                welfare_decile=rng.randint(1, 4),
+                priority_rank=rng.randint(1, 60) if rng.random() < 0.5 else None,
+                waiting_since=registered + timedelta(days=rng.randrange(200)),
+            )
+        )
+    offers = []
+    for _ in range(residents // 10):
+        village = rng.choice(villages)
+        reach = rng.random()
+        # Most offers are for the district around them, some for the village, a few for the
+        # whole regency (a cement plant recruiting everywhere).
+        area = (
+            (village,)
+            if reach < 0.30
+            else (village.rsplit(".", 1)[0],)
+            if reach < 0.85
+            else (village[:5],)
+        )
+        kind = rng.choices(KINDS, KIND_WEIGHTS)[0]
+        offers.append(
+            OpportunityFacts(
+                id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                kind=kind,
+                provider_org_id=f"provider-{rng.randrange(residents // 100 + 1)}",
+                status="open",
+                location_village_code=village,
+                eligible_area_codes=area,
+                min_age=18 if kind == "job" else None,
+                max_age=35 if kind == "internship" else None,
+                min_education="junior_secondary" if kind in ("job", "internship") else None,
+                skills_required=tuple(rng.sample(slugs, rng.randint(0, 1))),
+                skills_taught=tuple(rng.sample(slugs, 2)) if kind == "training" else (),
+                valid_through=RUN_DATE + timedelta(days=60),
+                remaining_slots=rng.randint(1, 5),
+            )
+        )
+    return people, offers
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def measure(residents: int) -> dict[str, Any]:
+    """In a process of its own: build the facts, then time one round."""
+    from services.matching.runs.service import compute_round
+    from services.matching.scoring.service import Policy
+    from services.matching.settings import MatchingSettings
+
+    people, offers = build_facts(residents, SEED + residents)
+    policy = Policy.from_settings(MatchingSettings(consume_feeds=False))
+    before = _rss_mb()
+    clock = Stopwatch()
+    result = compute_round(people, offers, RUN_DATE, policy)
+    seconds = clock.seconds
+    # ru_maxrss is in KiB on Linux: the high-water mark of the whole process.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    stats = result.statistics
+    return {
+        "residents": residents,
+        "opportunities": len(offers),
+        "slots": stats["slots_available"],
+        "villages": len({p.village_code for p in people}),
+        "seconds": round(seconds, 3),
+        "rss_before_round_mb": round(before, 1),
+        "peak_rss_mb": round(peak, 1),
+        "round_memory_mb": round(peak - before, 1),
+        "candidate_pairs": stats["candidate_pairs"],
+        "proposals": stats["proposals"],
+    }
+
+
+def run(*, quick: bool) -> Report:
+    sizes = SIZES["quick" if quick else "full"]
+    report = Report(
+        "matching",
+        "Matching: one round of the allocation engine",
+        quick,
+        sizes={
+            "residents": list(sizes),
+            "opportunities": [n // 10 for n in sizes],
+            "residents_per_village": RESIDENTS_PER_VILLAGE,
+        },
+    )
+    measured: list[dict[str, Any]] = []
+    for residents in sizes:
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.matching", str(residents)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"matching at {residents}: {completed.stderr[-3000:]}")
+        figures = json.loads(completed.stdout.strip().splitlines()[-1])
+        measured.append(figures)
+        report.add(f"{residents:,} residents", **figures)
+    for smaller, larger in itertools.pairwise(measured):
+        step = f"{smaller['residents']:,} -> {larger['residents']:,}"
+        report.add_ratio(f"seconds growth {step}", ratio(larger["seconds"], smaller["seconds"]))
+        report.add_ratio(
+            f"round memory growth {step}",
+            ratio(larger["round_memory_mb"], smaller["round_memory_mb"]),
+        )
+    report.notes.append("growth ratios per tenfold of residents; 10 is linear, the baseline")
+    report.notes.append("round_memory_mb = peak RSS of the process minus RSS before the round")
+    report.write()
+    return report
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(int(sys.argv[1]))))
