@@ -30,10 +30,12 @@ async def test_every_publisher_type_publishes_under_its_own_name(api: Api) -> No
         "bumdes",
         "ngo",
     ):
-        body = internship(provider_org_id="someone-else", provider_org_type="admin")
-        response = await api.client.post(
-            "/v1/opportunities", json=body, headers=api.as_(org_type, org_id=f"org-{org_type}")
-        )
+        headers = api.as_(org_type, org_id=f"org-{org_type}")
+        # Claiming another provider is refused (mass assignment), not silently corrected.
+        forged = internship(provider_org_id="someone-else", provider_org_type="admin")
+        refused = await api.client.post("/v1/opportunities", json=forged, headers=headers)
+        assert refused.status_code == 422, (org_type, refused.text)
+        response = await api.client.post("/v1/opportunities", json=internship(), headers=headers)
         assert response.status_code == 201, (org_type, response.text)
         # The provider is the token's organisation, never what the body claims.
         assert response.json()["provider_org_id"] == f"org-{org_type}"

@@ -24,6 +24,21 @@ from shared.database import Database
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 MAX_FIELD_LENGTH = 512
+FORM = "application/x-www-form-urlencoded"
+# The form as RFC 6749 (4.3, 4.4) requires it: the fields are read by hand below so that a
+# missing one answers an OAuth error, but the document must still say which are required.
+TOKEN_FORM: dict[str, Any] = {
+    "oneOf": [
+        {
+            "properties": {"grant_type": {"const": "client_credentials"}},
+            "required": ["grant_type"],
+        },
+        {
+            "properties": {"grant_type": {"const": "password"}},
+            "required": ["grant_type", "username", "password"],
+        },
+    ]
+}
 # RFC 6749 5.1: token responses must not be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -59,7 +74,13 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic":
-        raise OAuthError("invalid_request", "only HTTP Basic client authentication is supported")
+        # RFC 6749 5.2: a client that tried the Authorization header gets 401 invalid_client.
+        raise OAuthError(
+            "invalid_client",
+            "only HTTP Basic client authentication is supported",
+            401,
+            basic_challenge=True,
+        )
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
@@ -122,6 +143,7 @@ def _authenticate(db: Database, form: dict[str, Any], request: Request) -> Authe
     summary="Get an access token (client credentials or staff password)",
     response_model=TokenResponse,
     responses={400: {"model": OAuthErrorBody}, 401: {"model": OAuthErrorBody}},
+    openapi_extra={"requestBody": {"required": True, "content": {FORM: {"schema": TOKEN_FORM}}}},
 )
 async def token(
     request: Request,

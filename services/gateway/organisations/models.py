@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator, ConfigDict, field_validator
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
@@ -57,6 +57,8 @@ class Organisation(Base, table=True):
 
 
 class OrganisationCreate(OrganisationBase):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
     @field_validator("name")
     @classmethod
     def _strip(cls, value: str) -> str:
@@ -84,6 +86,8 @@ class ClientCredential(Base, table=True):
 
 
 class ClientCredentialCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
     label: str | None = Field(default=None, max_length=100)
 
 
@@ -114,6 +118,8 @@ class StaffUser(Base, table=True):
 
 
 class StaffUserCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
     username: str = Field(min_length=3, max_length=100, regex=r"^[A-Za-z0-9._@-]+$")
     # NIST SP 800-63B: length over composition rules.
     password: str = Field(min_length=10, max_length=256)

@@ -34,7 +34,10 @@ router = APIRouter(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=OrganisationPublic,
-    responses=problem_responses(409),
+    responses={
+        200: {"model": OrganisationPublic, "description": "Already registered with this body"},
+        **problem_responses(409),
+    },
     summary="Register an organisation (a retry with the same body answers 200 with it)",
 )
 def create_organisation(

@@ -10,7 +10,16 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -127,6 +136,10 @@ class Opportunity(Base, table=True):
 class OpportunityFields(SQLModel):
     """What a provider says about an offer; shared by create, replace and batch items."""
 
+    # The owner, status history, version and timestamps are the catalogue's: naming one is an
+    # error, not silently dropped; and `false` is not a number of slots.
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
     kind: Kind
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)] = ""
@@ -135,19 +148,19 @@ class OpportunityFields(SQLModel):
     )
     skills_required: SkillList = Field(default_factory=list)
     skills_taught: SkillList = Field(default_factory=list)
-    min_age: int | None = Field(default=None, ge=0, le=120)
-    max_age: int | None = Field(default=None, ge=0, le=120)
+    min_age: StrictInt | None = Field(default=None, ge=0, le=120)
+    max_age: StrictInt | None = Field(default=None, ge=0, le=120)
     min_education: Education | None = None
     sex: Sex = "any"
     sex_reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
         None
     )
-    disability_friendly: bool = False
+    disability_friendly: StrictBool = False
     location_village_code: RegionCode | None = None
     eligible_area_codes: list[RegionCode] = Field(default_factory=list, max_length=200)
-    slots: int = Field(default=1, ge=1, le=100_000)
-    pay_idr: int | None = Field(default=None, ge=0)
-    grant_amount_idr: int | None = Field(default=None, ge=0)
+    slots: StrictInt = Field(default=1, ge=1, le=100_000)
+    pay_idr: StrictInt | None = Field(default=None, ge=0)
+    grant_amount_idr: StrictInt | None = Field(default=None, ge=0)
     start_date: date | None = None
     end_date: date | None = None
     valid_through: ValidThrough | None = None
@@ -180,6 +193,8 @@ class BatchItem(OpportunityFields):
 class OpportunityUpdate(SQLModel):
     """``PATCH``: only the fields sent change; ``null`` clears an optional field."""
 
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
     kind: Kind | None = None
     title: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
@@ -189,17 +204,17 @@ class OpportunityUpdate(SQLModel):
     occupation_code: Annotated[str, StringConstraints(pattern=r"^\d{1,6}$")] | None = None
     skills_required: SkillList | None = None
     skills_taught: SkillList | None = None
-    min_age: int | None = Field(default=None, ge=0, le=120)
-    max_age: int | None = Field(default=None, ge=0, le=120)
+    min_age: StrictInt | None = Field(default=None, ge=0, le=120)
+    max_age: StrictInt | None = Field(default=None, ge=0, le=120)
     min_education: Education | None = None
     sex: Sex | None = None
     sex_reason: str | None = Field(default=None, max_length=500)
-    disability_friendly: bool | None = None
+    disability_friendly: StrictBool | None = None
     location_village_code: RegionCode | None = None
     eligible_area_codes: list[RegionCode] | None = Field(default=None, max_length=200)
-    slots: int | None = Field(default=None, ge=1, le=100_000)
-    pay_idr: int | None = Field(default=None, ge=0)
-    grant_amount_idr: int | None = Field(default=None, ge=0)
+    slots: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    pay_idr: StrictInt | None = Field(default=None, ge=0)
+    grant_amount_idr: StrictInt | None = Field(default=None, ge=0)
     start_date: date | None = None
     end_date: date | None = None
     valid_through: ValidThrough | None = None
@@ -242,10 +257,14 @@ class OpportunityPublic(SQLModel):
 class CloseRequest(BaseModel):
     """``POST /close``: ``cancelled`` when the offer will not happen at all."""
 
+    model_config = ConfigDict(extra="forbid")
+
     cancel: bool = False
 
 
 class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     # Items are checked one by one in the service, so one bad item does not sink the rest.
     items: list[dict[str, Any]] = Field(min_length=1, max_length=500)
 

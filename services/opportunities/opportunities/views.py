@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 
 from services.opportunities.idempotency import service as idempotency
 from services.opportunities.opportunities import service
@@ -29,6 +31,18 @@ from shared.pagination import Page, PageParamsDep
 from shared.problems import PreconditionFailed, PreconditionRequired, problem_responses
 from shared.scopes import OPPORTUNITIES_READ, OPPORTUNITIES_WRITE
 from shared.tokens import Principal
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    # pydantic would read a bare number as a Unix time; a date here is written YYYY-MM-DD.
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
 
@@ -160,7 +174,7 @@ def list_opportunities(
     provider_org_id: Annotated[str | None, Query(max_length=64)] = None,
     skill: Annotated[str | None, Query(max_length=80)] = None,
     open_on: Annotated[
-        date | None, Query(description="Accepting applications on this date")
+        IsoDate | None, Query(description="Accepting applications on this date")
     ] = None,
 ) -> Page[OpportunityPublic]:
     filters = service.ListFilters(

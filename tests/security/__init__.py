@@ -1,0 +1,1 @@
+"""Security: fuzzing, least privilege, mass assignment, body limits, dependency audit."""
