@@ -52,7 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shared.auth import require_scopes
-from shared.database import Database, SessionDep
+from shared.database import Database, DatabaseDep
 from shared.problems import UnprocessableEntity
 from shared.scopes import CHANGES_READ
 
@@ -252,12 +252,15 @@ def changes_router(tables: FeedTables) -> APIRouter:
 
     @router.get("/v1/changes", response_model=ChangePage, summary="Change feed (services only)")
     def list_changes(
-        session: SessionDep,
+        db: DatabaseDep,
         _principal: require_scopes(CHANGES_READ),  # type: ignore[valid-type]
         after: Annotated[str | None, Query(max_length=40, description="Cursor")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_FEED_LIMIT)] = 500,
     ) -> ChangePage:
-        return read_changes(session, tables, after, limit)
+        # Always a read: a service whose reads write (``reads_write``) must not make its
+        # pollers queue behind every writer.
+        with db.session(write=False) as session:
+            return read_changes(session, tables, after, limit)
 
     return router
 

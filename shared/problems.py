@@ -18,6 +18,8 @@ from fastapi_problem.handler import (
     new_exception_handler,
 )
 from rfc9457 import Problem, StatusProblem
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger("sinergi.problems")
 
@@ -151,11 +153,29 @@ def _validation_problem(
     )
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable(
+    _handler: ExceptionHandler, _request: Request, _exc: Exception
+) -> Problem:
+    # The database is down, restarting or saturated: the request may succeed if retried.
+    logger.warning("database unavailable: %s", type(_exc).__name__)
+    return ServiceUnavailable(
+        "the database is unavailable; retry shortly",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     handler = new_exception_handler(
         logger=logger,
         unhandled_wrappers={"default": InternalError},
         request_validation_handler=_validation_problem,
+        handlers={
+            OperationalError: _database_unavailable,
+            PoolTimeoutError: _database_unavailable,
+        },
         documentation_uri_template=PROBLEM_TYPE_URI,
         strict_rfc9457=False,
     )

@@ -58,9 +58,10 @@ async def _outage_and_recovery(
         assert (await client.get("/healthz", timeout=READINESS_DEADLINE)).status_code == 200
         during = await client.get("/v1/changes", headers=service, timeout=READINESS_DEADLINE)
         if reads_fail:
-            # A request that needs the database fails as a problem response, not a hung socket.
-            assert during.status_code >= 500
+            # A request that needs the database fails at once as a retryable problem response.
+            assert during.status_code == 503
             assert during.headers["content-type"].startswith("application/problem+json")
+            assert during.headers["retry-after"] == "5"
         else:
             # SQLite still reads the moved file through its open handle: stale, never wrong.
             assert during.status_code == 200
