@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from services.gateway.access.admission import Admission
-from services.gateway.access.ratelimit import OrganisationRateLimit
+from services.gateway.access.bruteforce import LoginBrake
+from services.gateway.access.ratelimit import OrganisationRateLimit, limit_storage
 from services.gateway.access.status import OrganisationStatus
 from services.gateway.auth.keys import load_key_ring
 from services.gateway.auth.views import router as auth_router
@@ -60,10 +61,14 @@ def create_app(
     keys = load_key_ring(settings)
     bootstrap(db, settings)
     verifier = keys.verifier(settings)
+    limits_storage = limit_storage(settings.redis_url, settings.redis_key_prefix)
     admission = Admission(
         verifier,
         OrganisationStatus(db, settings.org_status_ttl_seconds),
-        OrganisationRateLimit(settings.rate_limit, settings.redis_url, settings.redis_key_prefix),
+        OrganisationRateLimit(settings.rate_limit, storage=limits_storage),
+    )
+    login_brake = LoginBrake(
+        limits_storage, settings.login_failure_limit, settings.login_failure_limit_per_address
     )
 
     network = AiohttpForwarder(settings.upstream_timeout_seconds, settings.upstream_max_connections)
@@ -117,6 +122,7 @@ def create_app(
     app.state.keys = keys
     app.state.verifier = verifier
     app.state.admission = admission
+    app.state.login_brake = login_brake
     app.state.service_clients = clients
     app.state.openapi = MergedOpenAPI(clients, settings.openapi_cache_seconds)
     app.state.aclose = aclose

@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
+from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
@@ -47,6 +48,10 @@ class GatewaySettings(ServiceSettings):
     redis_url: str = ""
     redis_key_prefix: str = "sinergi-gateway"
     rate_limit: str = "1200/minute"
+    # The brute-force brake on POST /v1/auth/token: failed authentications allowed per window
+    # for one client id or username, and for one remote address (many identities guessed).
+    login_failure_limit: str = "10/15 minutes"
+    login_failure_limit_per_address: str = "100/15 minutes"
     # A JSON list or comma-separated origins.
     cors_origins: Annotated[list[str], NoDecode] = []
     org_status_ttl_seconds: float = Field(default=MAX_ORG_STATUS_TTL_SECONDS, ge=0)
@@ -61,6 +66,12 @@ class GatewaySettings(ServiceSettings):
     admin_client_secret: str = Field(default="", validation_alias="SINERGI_ADMIN_CLIENT_SECRET")
     # JSON object client_id -> secret; one organisation of type ``service`` per entry.
     service_clients: dict[str, str] | None = None
+
+    @field_validator("rate_limit", "login_failure_limit", "login_failure_limit_per_address")
+    @classmethod
+    def _limit_notation(cls, value: str) -> str:
+        parse(value)  # raises ValueError naming the bad notation at start, not on a request
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

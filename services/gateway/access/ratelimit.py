@@ -12,14 +12,24 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 
 
+def limit_storage(redis_url: str = "", key_prefix: str = "sinergi-gateway") -> Storage:
+    """Redis when configured (shared by every gateway process), else this process's memory."""
+    if redis_url:
+        return RedisStorage(redis_url, implementation="redispy", key_prefix=key_prefix)
+    return MemoryStorage()
+
+
 class OrganisationRateLimit:
-    def __init__(self, rate: str, redis_url: str = "", key_prefix: str = "sinergi-gateway") -> None:
+    def __init__(
+        self,
+        rate: str,
+        redis_url: str = "",
+        key_prefix: str = "sinergi-gateway",
+        *,
+        storage: Storage | None = None,
+    ) -> None:
         self.item = parse(rate)
-        self.storage: Storage
-        if redis_url:
-            self.storage = RedisStorage(redis_url, implementation="redispy", key_prefix=key_prefix)
-        else:
-            self.storage = MemoryStorage()
+        self.storage: Storage = storage or limit_storage(redis_url, key_prefix)
         self.limiter = FixedWindowRateLimiter(self.storage)
 
     async def hit(self, organisation_id: str) -> int | None:

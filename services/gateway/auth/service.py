@@ -24,6 +24,11 @@ class OAuthError(Exception):
         self.basic_challenge = basic_challenge
 
 
+class BadCredentials(OAuthError):
+    """A wrong secret or password (or an unknown, revoked or deactivated identity): the
+    failures the brute-force brake counts. A malformed or incomplete request is not one."""
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     access_token: str

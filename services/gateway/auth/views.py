@@ -12,8 +12,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from services.gateway.access.bruteforce import LoginBrake
 from services.gateway.auth.keys import KeyRing
-from services.gateway.auth.service import OAuthError, issue_token
+from services.gateway.auth.service import BadCredentials, OAuthError, issue_token
 from services.gateway.organisations.service import (
     Authenticated,
     authenticate_client,
@@ -108,6 +109,33 @@ def _required(form: dict[str, Any], name: str) -> str:
     return value
 
 
+def _claimed_identity(form: dict[str, Any], request: Request) -> str | None:
+    """Who the request claims to be, for the brute-force brake: ``client:<id>`` or
+    ``user:<username>`` (usernames are case-insensitive), None when it names no one."""
+    grant_type = _field(form, "grant_type")
+    if grant_type == "client_credentials":
+        basic = _basic_credentials(request)
+        client_id = basic[0] if basic else _field(form, "client_id")
+        return f"client:{client_id}" if client_id else None
+    if grant_type == "password":
+        username = _field(form, "username")
+        return f"user:{username.lower()}" if username else None
+    return None
+
+
+def slow_down_response(retry_after: int) -> JSONResponse:
+    # RFC 6749 has no code for this; ``slow_down`` is the OAuth one for "too many attempts"
+    # (RFC 8628 3.5), in the same body as every other error of this endpoint.
+    return JSONResponse(
+        {
+            "error": "slow_down",
+            "error_description": "too many failed authentications; retry later",
+        },
+        status_code=429,
+        headers=NO_STORE | {"Retry-After": str(retry_after)},
+    )
+
+
 def _authenticate(db: Database, form: dict[str, Any], request: Request) -> Authenticated:
     grant_type = _required(form, "grant_type")
     if grant_type == "client_credentials":
@@ -124,7 +152,7 @@ def _authenticate(db: Database, form: dict[str, Any], request: Request) -> Authe
         with db.session(write=False) as session:
             who = authenticate_client(session, client_id, secret)
         if who is None:
-            raise OAuthError(
+            raise BadCredentials(
                 "invalid_client", "unknown client or wrong secret", 401, basic_challenge=bool(basic)
             )
         return who
@@ -133,7 +161,7 @@ def _authenticate(db: Database, form: dict[str, Any], request: Request) -> Authe
         with db.session(write=False) as session:
             who = authenticate_user(session, username, password)
         if who is None:
-            raise OAuthError("invalid_grant", "wrong username or password")
+            raise BadCredentials("invalid_grant", "wrong username or password")
         return who
     raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
 
@@ -142,7 +170,11 @@ def _authenticate(db: Database, form: dict[str, Any], request: Request) -> Authe
     "/token",
     summary="Get an access token (client credentials or staff password)",
     response_model=TokenResponse,
-    responses={400: {"model": OAuthErrorBody}, 401: {"model": OAuthErrorBody}},
+    responses={
+        400: {"model": OAuthErrorBody},
+        401: {"model": OAuthErrorBody},
+        429: {"model": OAuthErrorBody, "description": "Too many failed authentications"},
+    },
     openapi_extra={"requestBody": {"required": True, "content": {FORM: {"schema": TOKEN_FORM}}}},
 )
 async def token(
@@ -159,6 +191,8 @@ async def token(
     settings: GatewaySettings = request.app.state.settings
     keys: KeyRing = request.app.state.keys
     db: Database = request.app.state.db
+    brake: LoginBrake = request.app.state.login_brake
+    address = request.client.host if request.client else None
     form = {
         "grant_type": grant_type,
         "client_id": client_id,
@@ -167,10 +201,19 @@ async def token(
         "password": password,
         "scope": scope,
     }
+    identity: str | None = None
     try:
+        identity = _claimed_identity(form, request)
+        # Checked before argon2, so a braked guesser costs no hashing either.
+        retry_after = await brake.wait_seconds(identity, address)
+        if retry_after is not None:
+            return slow_down_response(retry_after)
         # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
         who = await anyio.to_thread.run_sync(_authenticate, db, form, request)
         issued = issue_token(settings, keys, who, _field(form, "scope"))
+    except BadCredentials as error:
+        await brake.failed(identity, address)
+        return oauth_error_response(error)
     except OAuthError as error:
         return oauth_error_response(error)
     body = TokenResponse(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, field_validator
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.gateway.tables import Base
@@ -74,6 +74,9 @@ class OrganisationPublic(OrganisationBase):
 
 class ClientCredential(Base, table=True):
     __tablename__ = "client_credential"
+    # One credential per organisation and Idempotency-Key: a retry, even a concurrent one,
+    # can never leave a second live secret nobody holds.
+    __table_args__ = (UniqueConstraint("organisation_id", "idempotency_key"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=36)
@@ -83,6 +86,9 @@ class ClientCredential(Base, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     rotated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # The Idempotency-Key the credential was issued under and a hash of that request's body.
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    request_fingerprint: str | None = Field(default=None, max_length=64)
 
 
 class ClientCredentialCreate(SQLModel):

@@ -6,12 +6,16 @@ verification, so response time does not reveal which client ids exist.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.gateway.organisations.models import (
@@ -21,6 +25,7 @@ from services.gateway.organisations.models import (
     OrganisationCreate,
     StaffUser,
     StaffUserCreate,
+    as_utc,
     utcnow,
 )
 from shared.pagination import PageParams, paginate
@@ -30,6 +35,9 @@ from shared.regions import is_known
 # The level of region each local government governs.
 REGION_LEVEL = {"village_government": "village", "district_government": "district"}
 CLIENT_ID_PREFIX = "sc_"
+# How long an Idempotency-Key of POST .../clients stays bound to the credential it issued.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+IDEMPOTENCY_FIELD: list[str | int] = ["header", "Idempotency-Key"]
 
 hasher = PasswordHasher()
 # Verified against when a client id or username is unknown, to even out timing.
@@ -134,10 +142,53 @@ def _issued(credential: ClientCredential, secret: str) -> ClientCredentialIssued
     return ClientCredentialIssued(**credential.model_dump(), client_secret=secret)
 
 
+def _fingerprint(label: str | None) -> str:
+    return hashlib.sha256(json.dumps({"label": label}, sort_keys=True).encode()).hexdigest()
+
+
+def _replay(
+    session: Session, organisation_id: str, idempotency_key: str, fingerprint: str
+) -> ClientCredential | None:
+    """The credential issued under this key within the window, if any. A key older than the
+    window is released (cleared on its old credential) so that it may issue anew."""
+    earlier = session.exec(
+        select(ClientCredential).where(
+            col(ClientCredential.organisation_id) == organisation_id,
+            col(ClientCredential.idempotency_key) == idempotency_key,
+        )
+    ).first()
+    if earlier is None:
+        return None
+    if as_utc(earlier.created_at) <= utcnow() - IDEMPOTENCY_WINDOW:
+        earlier.idempotency_key = None
+        earlier.request_fingerprint = None
+        session.add(earlier)
+        session.flush()
+        return None
+    if earlier.request_fingerprint != fingerprint:
+        raise UnprocessableEntity(
+            IDEMPOTENCY_FIELD, "this key was already used with a different body"
+        )
+    return earlier
+
+
 def issue_credential(
-    session: Session, organisation_id: str, label: str | None
-) -> ClientCredentialIssued:
+    session: Session,
+    organisation_id: str,
+    label: str | None,
+    idempotency_key: str | None = None,
+) -> ClientCredentialIssued | ClientCredential:
+    """A new credential with its secret, or, for a retry under the same ``idempotency_key``
+    and body within 24 hours, the credential issued the first time WITHOUT its secret: the
+    secret exists only in the first answer (only its hash is stored). A caller that lost that
+    answer revokes the credential and issues a new one; it is never left with a second live
+    secret it does not know."""
     organisation = get_organisation(session, organisation_id)
+    fingerprint = _fingerprint(label)
+    if idempotency_key is not None:
+        earlier = _replay(session, organisation.id, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier
     if not organisation.active:
         raise Conflict("the organisation is deactivated")
     secret = new_secret()
@@ -146,9 +197,17 @@ def issue_credential(
         client_id=CLIENT_ID_PREFIX + secrets.token_hex(10),
         secret_hash=hasher.hash(secret),
         label=label,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint if idempotency_key is not None else None,
     )
     session.add(credential)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same key raced in: the retry finds that credential
+        raise Conflict(
+            "a credential with this Idempotency-Key is being issued; retry",
+            errors=[{"loc": IDEMPOTENCY_FIELD, "msg": "in use", "type": "conflict"}],
+        ) from exc
     return _issued(credential, secret)
 
 
@@ -246,6 +305,23 @@ def list_users(
     statement = select(StaffUser).where(col(StaffUser.organisation_id) == organisation_id)
     rows, cursor = paginate(session, statement, [col(StaffUser.id)], params)  # type: ignore[list-item]
     return rows, cursor
+
+
+def deactivate_user(session: Session, organisation_id: str, user_id: str) -> StaffUser:
+    """Idempotent. The user gets no new tokens; a token already issued runs out within its
+    lifetime (at most ``GATEWAY_TOKEN_LIFETIME_SECONDS``): revoking single tokens is not kept."""
+    get_organisation(session, organisation_id)
+    user = session.exec(
+        select(StaffUser).where(
+            col(StaffUser.id) == user_id, col(StaffUser.organisation_id) == organisation_id
+        )
+    ).first()
+    if user is None:
+        raise NotFound(f"no user {user_id} in organisation {organisation_id}")
+    if user.active:
+        user.active = False
+        session.add(user)
+    return user
 
 
 def authenticate_user(session: Session, username: str, password: str) -> Authenticated | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from services.gateway.access.dependencies import AdminPrincipal, AdmissionDep
 from services.gateway.organisations import service
@@ -108,8 +108,16 @@ def list_clients(
 @router.post(
     "/{organisation_id}/clients",
     status_code=status.HTTP_201_CREATED,
-    response_model=ClientCredentialIssued,
-    responses=problem_responses(409),
+    response_model=ClientCredentialIssued | ClientCredentialPublic,
+    responses={
+        201: {"model": ClientCredentialIssued, "description": "Issued; the secret is shown once"},
+        200: {
+            "model": ClientCredentialPublic,
+            "description": "A retry with the same Idempotency-Key and body within 24 h: the "
+            "credential issued then, without its secret (lost it? revoke it and issue anew)",
+        },
+        **problem_responses(409),
+    },
     summary="Issue a client credential; the secret is shown in this response only",
 )
 def issue_client(
@@ -118,9 +126,24 @@ def issue_client(
     _admin: AdminPrincipal,
     response: Response,
     data: ClientCredentialCreate | None = None,
-) -> ClientCredentialIssued:
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Makes a retry within 24 h answer the first credential (no secret)",
+        ),
+    ] = None,
+) -> ClientCredentialIssued | ClientCredentialPublic:
     response.headers["Cache-Control"] = "no-store"
-    return service.issue_credential(session, organisation_id, data.label if data else None)
+    result = service.issue_credential(
+        session, organisation_id, data.label if data else None, idempotency_key
+    )
+    if isinstance(result, ClientCredentialIssued):
+        return result
+    response.status_code = status.HTTP_200_OK
+    return ClientCredentialPublic.model_validate(result, from_attributes=True)
 
 
 @router.post(
@@ -179,3 +202,15 @@ def list_users(
         items=[StaffUserPublic.model_validate(u, from_attributes=True) for u in rows],
         next_cursor=cursor,
     )
+
+
+@router.post(
+    "/{organisation_id}/users/{user_id}/deactivate",
+    response_model=StaffUserPublic,
+    summary="Deactivate a staff user (idempotent): they get no new tokens",
+)
+def deactivate_user(
+    organisation_id: str, user_id: str, session: SessionDep, _admin: AdminPrincipal
+) -> StaffUserPublic:
+    user = service.deactivate_user(session, organisation_id, user_id)
+    return StaffUserPublic.model_validate(user, from_attributes=True)

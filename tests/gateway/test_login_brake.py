@@ -1,0 +1,133 @@
+"""The brute-force brake on POST /v1/auth/token: after the allowed failures per window an
+identity (client id or username) or a remote address is refused with 429, Retry-After and an
+RFC 6749-style body, even with the right secret; successes never count; in memory and Redis."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.gateway.support import ADMIN, admin_headers, gateway_settings, running_gateway, unique
+
+pytestmark = pytest.mark.anyio
+REDIS_URL = "redis://127.0.0.1:6379/0"
+STORAGES = ["memory", "redis"]
+
+
+def _settings(gateway_db: str, data_dir: Path, storage: str, **overrides: str):  # type: ignore[no-untyped-def]
+    return gateway_settings(
+        gateway_db,
+        data_dir,
+        redis_url=REDIS_URL if storage == "redis" else "",
+        # A fresh key space per test, so repeated or parallel runs never share budgets.
+        redis_key_prefix=f"sinergi-test-{uuid.uuid4().hex}",
+        **overrides,
+    )
+
+
+async def _client_login(client: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
+    return await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+
+
+async def _user_login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
+    return await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": password},
+    )
+
+
+def _assert_braked(response: httpx.Response) -> None:
+    assert response.status_code == 429, response.text
+    assert response.json()["error"] == "slow_down"
+    assert response.headers["cache-control"] == "no-store"
+    assert int(response.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+async def test_client_braked_after_failures_even_with_right_secret(
+    gateway_db: str, data_dir: Path, storage: str
+) -> None:
+    settings = _settings(gateway_db, data_dir, storage, login_failure_limit="3/minute")
+    async with running_gateway(settings) as (app, client):
+        if storage == "redis":
+            assert await app.state.login_brake.storage.check()
+        # Successes are never counted: more of them than the limit change nothing.
+        for _ in range(4):
+            assert (await _client_login(client, *ADMIN)).status_code == 200
+        for _ in range(3):
+            assert (await _client_login(client, ADMIN[0], "wrong")).status_code == 401
+        _assert_braked(await _client_login(client, ADMIN[0], "wrong"))
+        # The right secret is refused too while braked, else guessing would just go on.
+        _assert_braked(await _client_login(client, *ADMIN))
+        # Another client is not affected by this one's failures.
+        other = await _client_login(client, "matching-service", "dev-matching-secret")
+        assert other.status_code == 200
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+async def test_username_braked_case_insensitively(
+    gateway_db: str, data_dir: Path, storage: str
+) -> None:
+    settings = _settings(gateway_db, data_dir, storage, login_failure_limit="2/minute")
+    async with running_gateway(settings) as (_app, client):
+        headers = await admin_headers(client)
+        org = await client.post(
+            "/v1/organisations",
+            json={"name": unique("PT Brake"), "type": "company"},
+            headers=headers,
+        )
+        username = f"op.{uuid.uuid4().hex[:8]}"
+        password = "a long passphrase"
+        added = await client.post(
+            f"/v1/organisations/{org.json()['id']}/users",
+            json={"username": username, "password": password},
+            headers=headers,
+        )
+        assert added.status_code == 201, added.text
+        assert (await _user_login(client, username, password)).status_code == 200
+        assert (await _user_login(client, username, "wrong guess 1")).json()["error"] == (
+            "invalid_grant"
+        )
+        assert (await _user_login(client, username.upper(), "wrong guess 2")).status_code == 400
+        _assert_braked(await _user_login(client, username, password))
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+async def test_address_braked_across_identities(
+    gateway_db: str, data_dir: Path, storage: str
+) -> None:
+    settings = _settings(
+        gateway_db,
+        data_dir,
+        storage,
+        login_failure_limit="100/minute",
+        login_failure_limit_per_address="3/minute",
+    )
+    async with running_gateway(settings) as (_app, client):
+        for n in range(3):
+            response = await _user_login(client, f"guess.{n}.{uuid.uuid4().hex[:6]}", "password!!")
+            assert response.status_code == 400
+        _assert_braked(await _user_login(client, "guess.next", "password!!"))
+        _assert_braked(await _client_login(client, *ADMIN))
+
+
+async def test_malformed_requests_are_not_counted(gateway_db: str, data_dir: Path) -> None:
+    settings = _settings(gateway_db, data_dir, "memory", login_failure_limit="1/minute")
+    async with running_gateway(settings) as (_app, client):
+        for _ in range(3):
+            missing = await client.post(
+                "/v1/auth/token", data={"grant_type": "client_credentials", "client_id": ADMIN[0]}
+            )
+            assert missing.status_code == 401
+        assert (await _client_login(client, *ADMIN)).status_code == 200
+
+
+def test_bad_limit_notation_is_refused(gateway_db: str, data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="login_failure_limit"):
+        gateway_settings(gateway_db, data_dir, login_failure_limit="ten per minute")
