@@ -5,11 +5,12 @@ placement per kind), each enforced by the database in the transition's own trans
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -38,7 +39,7 @@ from services.matching.placements.models import (
 from services.matching.readmodel.models import OpportunityView
 from services.matching.settings import MatchingSettings
 from services.matching.tables import feed_tables
-from shared.feed import record_change
+from shared.feed import record_change, record_changes
 from shared.pagination import PageParams, decode_cursor, encode_cursor
 from shared.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
 from shared.scopes import (
@@ -84,28 +85,56 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def payload(placement: Placement) -> dict[str, Any]:
-    """The change-feed payload of docs/contracts.md: ids, codes and dates, no personal data."""
+# The placement columns a change-feed payload carries, in docs/contracts.md's order.
+_PAYLOAD_FIELDS = (
+    "id",
+    "version",
+    "status",
+    "resident_id",
+    "opportunity_id",
+    "run_id",
+    "provider_org_id",
+    "provider_org_type",
+    "kind",
+    "village_code",
+    "district_code",
+    "grant_amount_idr",
+    "proposed_at",
+    "offered_at",
+    "accepted_at",
+    "started_at",
+    "completed_at",
+    "ended_at",
+)
+
+
+def _payload(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The change-feed payload of docs/contracts.md: ids, codes and dates, no personal data.
+    Built from plain column values so the bulk path and the ORM path share it."""
     return {
-        "id": str(placement.id),
-        "version": placement.version,
-        "status": placement.status,
-        "resident_id": str(placement.resident_id),
-        "opportunity_id": str(placement.opportunity_id),
-        "run_id": str(placement.run_id) if placement.run_id else None,
-        "provider_org_id": placement.provider_org_id,
-        "provider_org_type": placement.provider_org_type,
-        "kind": placement.kind,
-        "village_code": placement.village_code,
-        "district_code": placement.district_code,
-        "grant_amount_idr": placement.grant_amount_idr,
-        "proposed_at": iso(placement.proposed_at),
-        "offered_at": iso(placement.offered_at),
-        "accepted_at": iso(placement.accepted_at),
-        "started_at": iso(placement.started_at),
-        "completed_at": iso(placement.completed_at),
-        "ended_at": iso(placement.ended_at),
+        "id": str(values["id"]),
+        "version": values["version"],
+        "status": values["status"],
+        "resident_id": str(values["resident_id"]),
+        "opportunity_id": str(values["opportunity_id"]),
+        "run_id": str(values["run_id"]) if values["run_id"] else None,
+        "provider_org_id": values["provider_org_id"],
+        "provider_org_type": values["provider_org_type"],
+        "kind": values["kind"],
+        "village_code": values["village_code"],
+        "district_code": values["district_code"],
+        "grant_amount_idr": values["grant_amount_idr"],
+        "proposed_at": iso(values["proposed_at"]),
+        "offered_at": iso(values["offered_at"]),
+        "accepted_at": iso(values["accepted_at"]),
+        "started_at": iso(values["started_at"]),
+        "completed_at": iso(values["completed_at"]),
+        "ended_at": iso(values["ended_at"]),
     }
+
+
+def payload(placement: Placement) -> dict[str, Any]:
+    return _payload({name: getattr(placement, name) for name in _PAYLOAD_FIELDS})
 
 
 def _record(
@@ -138,6 +167,42 @@ def _record(
     )
 
 
+def _placement_values(
+    *,
+    resident: ResidentFacts,
+    opportunity: OpportunityView,
+    status: str,
+    org_id: str,
+    run_id: uuid.UUID | None,
+    score: float | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The columns of a new placement: one definition for the per-row and the bulk path."""
+    return {
+        "id": uuid.uuid4(),
+        "version": 1,
+        "status": status,
+        "resident_id": resident.id,
+        "opportunity_id": opportunity.id,
+        "run_id": run_id,
+        "provider_org_id": opportunity.provider_org_id,
+        "provider_org_type": opportunity.provider_org_type,
+        "kind": opportunity.kind,
+        "village_code": resident.village_code,
+        "district_code": resident.district_code,
+        "grant_amount_idr": opportunity.grant_amount_idr,
+        "score": score,
+        "created_by_org": org_id,
+        "proposed_at": now,
+        "offered_at": now if status == "offered" else None,
+        "accepted_at": None,
+        "started_at": None,
+        "completed_at": None,
+        "ended_at": None,
+        "created_at": now,
+    }
+
+
 def new_placement(
     session: Session,
     *,
@@ -152,26 +217,108 @@ def new_placement(
 ) -> Placement:
     now = now or utcnow()
     placement = Placement(
-        status=status,
-        resident_id=resident.id,
-        opportunity_id=opportunity.id,
-        run_id=run_id,
-        provider_org_id=opportunity.provider_org_id,
-        provider_org_type=opportunity.provider_org_type,
-        kind=opportunity.kind,
-        village_code=resident.village_code,
-        district_code=resident.district_code,
-        grant_amount_idr=opportunity.grant_amount_idr,
-        score=score,
-        created_by_org=org_id,
-        proposed_at=now,
-        offered_at=now if status == "offered" else None,
-        created_at=now,
+        **_placement_values(
+            resident=resident,
+            opportunity=opportunity,
+            status=status,
+            org_id=org_id,
+            run_id=run_id,
+            score=score,
+            now=now,
+        )
     )
     session.add(placement)
     session.flush()
     _record(session, placement, None, org_id, org_type, now)
     return placement
+
+
+# The tables themselves: core INSERTs skip the ORM's per-row bookkeeping.
+_PLACEMENT: Table = Placement.__table__  # type: ignore[attr-defined]
+_TRANSITION: Table = PlacementTransition.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ProposedPlacement:
+    resident: ResidentFacts
+    opportunity_id: uuid.UUID
+    score: float
+
+
+def propose_placements(
+    session: Session,
+    proposals: Sequence[ProposedPlacement],
+    *,
+    org_id: str,
+    org_type: str,
+    run_id: uuid.UUID,
+    now: datetime | None = None,
+    chunk_size: int = 1000,
+) -> list[uuid.UUID]:
+    """A round's placements in status ``proposed``: for each proposal the same placement,
+    history row and change as :func:`new_placement`, written set-based (multi-row INSERTs in
+    chunks) in the caller's transaction, so a round of tens of thousands of proposals is not
+    tens of thousands of round trips. Returns the placement ids in the proposals' order."""
+    now = now or utcnow()
+    opportunities: dict[uuid.UUID, OpportunityView] = {}
+    wanted = list(dict.fromkeys(p.opportunity_id for p in proposals))
+    for start in range(0, len(wanted), chunk_size):
+        for opportunity in session.scalars(
+            select(OpportunityView).where(
+                col(OpportunityView.id).in_(wanted[start : start + chunk_size])
+            )
+        ):
+            opportunities[opportunity.id] = opportunity
+    missing = [str(i) for i in wanted if i not in opportunities]
+    if missing:
+        # The round read these from the read model moments ago: fail the run rather than
+        # write placements without their provider.
+        raise LookupError(f"opportunities gone from the read model: {', '.join(missing[:5])}")
+    ids: list[uuid.UUID] = []
+    for start in range(0, len(proposals), chunk_size):
+        placements: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        for proposal in proposals[start : start + chunk_size]:
+            values = _placement_values(
+                resident=proposal.resident,
+                opportunity=opportunities[proposal.opportunity_id],
+                status="proposed",
+                org_id=org_id,
+                run_id=run_id,
+                score=proposal.score,
+                now=now,
+            )
+            placements.append(values)
+            history.append(
+                {
+                    "id": uuid.uuid4(),
+                    "placement_id": values["id"],
+                    "from_status": None,
+                    "to_status": values["status"],
+                    "version": values["version"],
+                    "org_id": org_id,
+                    "org_type": org_type,
+                    "at": now,
+                }
+            )
+            changes.append(
+                {
+                    "entity": "placement",
+                    "entity_id": str(values["id"]),
+                    "event": values["status"],
+                    "version": values["version"],
+                    "payload": _payload(values),
+                }
+            )
+            ids.append(values["id"])
+        # Core executemany on the tables, pipelined by psycopg: every row has every key, so a
+        # chunk is one batch (the ORM splits a batch wherever the pattern of NULLs changes),
+        # and the statement is parsed once. Placements first: history rows reference them.
+        session.execute(insert(_PLACEMENT), placements)
+        session.execute(insert(_TRANSITION), history)
+        record_changes(session, feed_tables, changes)
+    return ids
 
 
 def can_see(principal: Principal, placement: Placement) -> bool:

@@ -31,8 +31,7 @@ from services.matching.allocation.engine import (
 from services.matching.common import aware, utcnow
 from services.matching.eligibility.rules import OpportunityFacts, ResidentFacts
 from services.matching.eligibility.service import load_open_opportunities, load_residents
-from services.matching.placements.service import new_placement
-from services.matching.readmodel.models import OpportunityView
+from services.matching.placements.service import ProposedPlacement, propose_placements
 from services.matching.runs.models import Proposal, ProposalPublic, Run, RunCreate, RunPublic
 from services.matching.scoring.features import weight_vector
 from services.matching.scoring.service import Policy, contributions_dict
@@ -317,40 +316,38 @@ def execute_run(db: Database, run_id: uuid.UUID) -> None:
             )
 
 
-def _persist(session: Session, run: Run, result: RoundResult) -> None:
-    opportunities: dict[uuid.UUID, OpportunityView] = {}
-    rows = []
-    for rank, pair in enumerate(result.proposals, start=1):
-        placement_id = None
-        if not run.dry_run:
-            opportunity = opportunities.get(pair.opportunity.id)
-            if opportunity is None:
-                opportunity = session.get(OpportunityView, pair.opportunity.id)
-                assert opportunity is not None
-                opportunities[pair.opportunity.id] = opportunity
-            placement_id = new_placement(
+def _persist(session: Session, run: Run, result: RoundResult, *, chunk_size: int = 1000) -> None:
+    placement_ids: list[uuid.UUID | None] = [None] * len(result.proposals)
+    if not run.dry_run:
+        placement_ids = list(
+            propose_placements(
                 session,
-                resident=pair.resident,
-                opportunity=opportunity,
-                status="proposed",
+                [
+                    ProposedPlacement(pair.resident, pair.opportunity.id, pair.score)
+                    for pair in result.proposals
+                ],
                 org_id=run.requested_by_org,
                 org_type=run.requested_by_type,
                 run_id=run.id,
-                score=pair.score,
-            ).id
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "run_id": run.id,
-                "rank": rank,
-                "resident_id": pair.resident.id,
-                "opportunity_id": pair.opportunity.id,
-                "kind": pair.opportunity.kind,
-                "village_code": pair.resident.village_code,
-                "score": pair.score,
-                "features": pair.features,
-                "placement_id": placement_id,
-            }
+                chunk_size=chunk_size,
+            )
         )
-    for start in range(0, len(rows), 1000):
-        session.execute(insert(Proposal), rows[start : start + 1000])
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "run_id": run.id,
+            "rank": rank,
+            "resident_id": pair.resident.id,
+            "opportunity_id": pair.opportunity.id,
+            "kind": pair.opportunity.kind,
+            "village_code": pair.resident.village_code,
+            "score": pair.score,
+            "features": pair.features,
+            "placement_id": placement_id,
+        }
+        for rank, (pair, placement_id) in enumerate(
+            zip(result.proposals, placement_ids, strict=True), start=1
+        )
+    ]
+    for start in range(0, len(rows), chunk_size):
+        session.execute(insert(Proposal), rows[start : start + chunk_size])
