@@ -95,6 +95,28 @@ def get_visible(
     return resident
 
 
+def get_disclosed(session: Session, principal: Principal, resident_id: str) -> tuple[Resident, str]:
+    """A provider's read: the resident with the purpose of its latest valid disclosure to
+    this organisation, in one query (the visibility check and the audit's purpose used to be
+    two); undisclosed is 404, as in ``get_visible``."""
+    today = datetime.now(UTC).date()
+    found = session.execute(
+        select(Resident, col(Disclosure.purpose))
+        .join(
+            Disclosure,
+            (col(Disclosure.resident_id) == col(Resident.id))
+            & (col(Disclosure.org_id) == principal.org_id)
+            & (col(Disclosure.valid_until) >= today),
+        )
+        .where(col(Resident.id) == resident_id)
+        .order_by(col(Disclosure.valid_until).desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        raise NotFound("no such resident")
+    return found[0], found[1]
+
+
 def get_editable(session: Session, principal: Principal, resident_id: str) -> Resident:
     """A resident this organisation governs, locked for the change; others are 404."""
     if principal.org_type not in REGISTRY_WIDE_TYPES | LOCAL_GOVERNMENT_TYPES:

@@ -34,6 +34,8 @@ class RegistrySettings(ServiceSettings):
     import_poll_seconds: float = 2.0
     # A job whose worker has not reported for this long is taken over (the worker crashed).
     import_lease_seconds: float = 120.0
+    # A job that stops on an unexpected error this many times is marked failed, not retried.
+    import_max_attempts: int = Field(default=3, ge=1)
     # Benchmark only: GET /bench/residents/{id} without a token, to measure authentication.
     bench_unauthenticated_reads: bool = False
 

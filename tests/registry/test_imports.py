@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from services.registry.imports.service import run_job
 from services.registry.models import ImportJob, Resident
@@ -257,3 +259,53 @@ async def test_a_worker_that_dies_half_way_loses_nothing_and_applies_nothing_twi
             assert session.scalar(select(func.count()).select_from(Resident)) == 10
         changes = await feed(client, keys.headers("service"), expected=11)
         assert sorted(c["event"] for c in changes) == ["created"] * 10 + ["updated"]
+
+
+def _job(job_id: str, content: bytes) -> ImportJob:
+    return ImportJob(
+        id=job_id,
+        org_id="org-agency",
+        org_type="government_agency",
+        subject="user:x",
+        file_format="csv",
+        content=content,
+        content_sha256=job_id,
+        created_at=datetime.now(UTC),
+    )
+
+
+@pytest.mark.anyio
+async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
+    keys, backend: str, databases
+) -> None:  # type: ignore[no-untyped-def]
+    admin = keys.headers("admin")
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_lease_seconds=0, import_max_attempts=3
+    ) as client:
+        app = client.app  # type: ignore[attr-defined]
+        db, settings = app.state.db, app.state.settings
+        with db.session() as session:
+            session.add(_job("job-error", to_csv([row(1), row(2)])))
+            session.add(_job("job-crash", to_csv([row(3)])))
+            # A real database error on every chunk: the table of residents' history is gone.
+            session.execute(text("DROP TABLE resident_change"))
+
+        for _ in range(2):
+            # PostgreSQL's bulk path (COPY) raises psycopg's own error.
+            with pytest.raises((DBAPIError, psycopg.Error)):
+                run_job(db, "job-error", settings)  # left for a retry after the lease
+        run_job(db, "job-error", settings)  # the third attempt gives up
+        run_job(db, "job-error", settings)  # and no worker takes it again
+
+        # A worker that dies on the job each time (max_chunks=0 stops it before any chunk).
+        for _ in range(3):
+            run_job(db, "job-crash", settings, max_chunks=0)
+        run_job(db, "job-crash", settings)
+
+        for job_id, cause in (("job-error", "unexpected error"), ("job-crash", "stopped")):
+            job = (await client.get(f"/v1/residents/imports/{job_id}", headers=admin)).json()
+            assert (job["status"], job["attempts"], job["processed_rows"]) == ("failed", 3, 0)
+            assert job["error"].startswith("gave up after 3 attempts") and cause in job["error"]
+            assert job["finished_at"] is not None
+        with db.session(write=False) as session:
+            assert session.scalar(select(func.count()).select_from(Resident)) == 0

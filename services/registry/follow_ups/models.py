@@ -44,7 +44,9 @@ class FollowUpCreate(BaseModel):
     notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-class FollowUpPublic(BaseModel):
+class FollowUpVisit(BaseModel):
+    """A recorded visit, as the resident's list of follow-ups shows it."""
+
     id: str
     resident_id: str
     visited_on: date
@@ -55,4 +57,9 @@ class FollowUpPublic(BaseModel):
     notes: str | None
     organisation_id: str
     recorded_at: datetime
+
+
+class FollowUpPublic(FollowUpVisit):
+    """A visit just recorded, with the resident's status after it (it may have changed)."""
+
     resident_status: str

@@ -7,14 +7,19 @@ least ``independence_min_days``; a later visit below the line reverts it.
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import Date, String, literal, tuple_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from services.registry import access
-from services.registry.follow_ups.models import FollowUp, FollowUpCreate
+from services.registry.follow_ups.models import FollowUp, FollowUpCreate, FollowUpVisit
 from services.registry.residents import service as residents
-from services.registry.residents.models import Resident
+from services.registry.residents.models import Resident, as_utc
 from services.registry.settings import RegistrySettings
+from shared.pagination import PageParams, decode_cursor, encode_cursor
+from shared.problems import UnprocessableEntity
 from shared.tokens import Principal
 
 
@@ -75,6 +80,56 @@ def record(
     return follow_up, resident, True
 
 
+def to_visit(follow_up: FollowUp) -> FollowUpVisit:
+    return FollowUpVisit(
+        id=follow_up.id,
+        resident_id=follow_up.resident_id,
+        visited_on=follow_up.visited_on,
+        employment_status=follow_up.employment_status,
+        monthly_income_idr=follow_up.monthly_income_idr,
+        household_size=follow_up.household_size,
+        income_per_member_idr=follow_up.income_per_member_idr,
+        notes=follow_up.notes,
+        organisation_id=follow_up.organisation_id,
+        recorded_at=as_utc(follow_up.recorded_at),
+    )
+
+
+def _after(cursor: str) -> tuple[date, str]:
+    """The (visited_on, id) a page ends at; anything else is not a cursor we issued."""
+    visited_on, follow_up_id = decode_cursor(cursor, 2)
+    try:
+        return date.fromisoformat(visited_on), str(follow_up_id)
+    except (TypeError, ValueError) as exc:
+        raise UnprocessableEntity(["query", "cursor"], "not a cursor this endpoint issued") from exc
+
+
+def list_for_resident(
+    session: Session, principal: Principal, resident_id: str, params: PageParams
+) -> tuple[list[FollowUpVisit], str | None]:
+    """The resident's visits, newest first; a resident out of reach is 404, as when read.
+
+    Keyset on (visited_on, id) descending: ``shared.pagination.paginate`` only walks
+    ascending, and the latest visits are the ones a case worker looks for."""
+    access.get_visible(session, principal, resident_id)
+    order = (col(FollowUp.visited_on), col(FollowUp.id))
+    statement = select(FollowUp).where(col(FollowUp.resident_id) == resident_id)
+    if params.cursor:
+        visited_on, follow_up_id = _after(params.cursor)
+        bound = (literal(visited_on, type_=Date()), literal(follow_up_id, type_=String()))
+        statement = statement.where(tuple_(*order) < tuple_(*bound))
+    rows = list(
+        session.scalars(
+            statement.order_by(*(column.desc() for column in order)).limit(params.limit + 1)
+        )
+    )
+    cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        cursor = encode_cursor([rows[-1].visited_on.isoformat(), rows[-1].id])
+    return [to_visit(row) for row in rows], cursor
+
+
 def _is_latest(session: Session, follow_up: FollowUp) -> bool:
     later = session.scalars(
         select(col(FollowUp.id)).where(
@@ -87,7 +142,9 @@ def _is_latest(session: Session, follow_up: FollowUp) -> bool:
 
 def independent_by_follow_ups(visits: list[FollowUp], settings: RegistrySettings) -> bool:
     run: list[FollowUp] = []
-    for visit in sorted(visits, key=lambda v: (v.visited_on, v.recorded_at)):
+    # as_utc: on SQLite, visits loaded from the database are naive while one just recorded
+    # is aware, and two visits on one day must still compare.
+    for visit in sorted(visits, key=lambda v: (v.visited_on, as_utc(v.recorded_at))):
         if visit.income_per_member_idr > settings.poverty_line_idr:
             run.append(visit)
         else:

@@ -1,4 +1,4 @@
-"""``POST /v1/residents/{id}/follow-ups``."""
+"""``/v1/residents/{id}/follow-ups``: record a visit, list a resident's visits."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from fastapi import APIRouter, Response, status
 
 from services.registry.deps import SettingsDep
 from services.registry.follow_ups import service
-from services.registry.follow_ups.models import FollowUpCreate, FollowUpPublic
-from services.registry.residents.models import as_utc
+from services.registry.follow_ups.models import FollowUpCreate, FollowUpPublic, FollowUpVisit
 from shared.auth import require_scopes
 from shared.database import SessionDep
+from shared.pagination import Page, PageParamsDep
 from shared.problems import problem_responses
-from shared.scopes import RESIDENTS_FOLLOW_UP
+from shared.scopes import RESIDENTS_FOLLOW_UP, RESIDENTS_READ
 
 router = APIRouter(prefix="/v1/residents", tags=["follow-ups"])
 
@@ -34,15 +34,20 @@ def create_follow_up(
     if not created:
         response.status_code = status.HTTP_200_OK
     return FollowUpPublic(
-        id=follow_up.id,
-        resident_id=follow_up.resident_id,
-        visited_on=follow_up.visited_on,
-        employment_status=follow_up.employment_status,
-        monthly_income_idr=follow_up.monthly_income_idr,
-        household_size=follow_up.household_size,
-        income_per_member_idr=follow_up.income_per_member_idr,
-        notes=follow_up.notes,
-        organisation_id=follow_up.organisation_id,
-        recorded_at=as_utc(follow_up.recorded_at),
-        resident_status=resident.status,
+        **service.to_visit(follow_up).model_dump(), resident_status=resident.status
     )
+
+
+@router.get(
+    "/{resident_id}/follow-ups",
+    responses=problem_responses(404, 422),
+    summary="The resident's follow-up visits, newest first",
+)
+def list_follow_ups(
+    resident_id: str,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
+    page: PageParamsDep,
+) -> Page[FollowUpVisit]:
+    items, cursor = service.list_for_resident(session, principal, resident_id, page)
+    return Page(items=items, next_cursor=cursor)

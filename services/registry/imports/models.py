@@ -37,6 +37,9 @@ class ImportJob(Base, table=True):
     unchanged: int = 0
     rejected: int = 0
     error: str | None = Field(default=None, max_length=500)
+    # Times a worker took the job; an error that recurs on every attempt (or a file that kills
+    # the worker) fails the job after ``import_max_attempts`` instead of looping forever.
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     lease_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -73,6 +76,7 @@ class ImportJobPublic(BaseModel):
     unchanged: int
     rejected: int
     error: str | None
+    attempts: int
     created_at: datetime
     finished_at: datetime | None
     rejections: list[RejectedRow]

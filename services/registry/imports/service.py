@@ -179,6 +179,7 @@ def to_public(session: Session, job: ImportJob) -> ImportJobPublic:
         unchanged=job.unchanged,
         rejected=job.rejected,
         error=job.error,
+        attempts=job.attempts,
         created_at=as_utc(job.created_at),
         finished_at=as_utc(job.finished_at),
         rejections=[
@@ -192,24 +193,59 @@ def to_public(session: Session, job: ImportJob) -> ImportJobPublic:
 # --- the worker ---------------------------------------------------------------------------
 
 
+def _claimable(at: datetime) -> Any:
+    """Queued, or running with a lease that ran out (its worker crashed or stopped on an
+    error)."""
+    return or_(
+        col(ImportJob.status) == "queued",
+        (col(ImportJob.status) == "running") & (col(ImportJob.lease_until) < at),
+    )
+
+
 def claim(db: Database, job_id: str, settings: RegistrySettings) -> bool:
-    """Take the job when it is queued or its worker's lease ran out (a crash)."""
+    """Take the job when it is queued or its worker's lease ran out (a crash), counting the
+    attempt; a job whose attempts are used up is marked failed instead."""
     at = now_utc()
     with db.session() as session:
         result = session.execute(
             update(ImportJob)
             .where(
                 col(ImportJob.id) == job_id,
-                or_(
-                    col(ImportJob.status) == "queued",
-                    (col(ImportJob.status) == "running") & (col(ImportJob.lease_until) < at),
-                ),
+                _claimable(at),
+                col(ImportJob.attempts) < settings.import_max_attempts,
             )
             .values(
-                status="running", lease_until=at + timedelta(seconds=settings.import_lease_seconds)
+                status="running",
+                lease_until=at + timedelta(seconds=settings.import_lease_seconds),
+                attempts=col(ImportJob.attempts) + 1,
             )
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if result.rowcount:  # type: ignore[attr-defined]
+            return True
+        # Every attempt's worker died without reporting (e.g. the file exhausts its memory).
+        session.execute(
+            update(ImportJob)
+            .where(
+                col(ImportJob.id) == job_id,
+                _claimable(at),
+                col(ImportJob.attempts) >= settings.import_max_attempts,
+            )
+            .values(
+                status="failed",
+                error=_gave_up(settings, "the worker stopped before finishing"),
+                finished_at=at,
+                lease_until=None,
+            )
+        )
+        return False
+
+
+def _gave_up(settings: RegistrySettings, cause: str) -> str:
+    return (
+        f"gave up after {settings.import_max_attempts} attempts: {cause}. The rows counted in "
+        "processed_rows stay applied; ask an administrator to look into it before uploading "
+        "the file again"
+    )
 
 
 def pending_jobs(db: Database) -> list[str]:
@@ -217,14 +253,7 @@ def pending_jobs(db: Database) -> list[str]:
     with db.session(write=False) as session:
         return list(
             session.scalars(
-                select(col(ImportJob.id))
-                .where(
-                    or_(
-                        col(ImportJob.status) == "queued",
-                        (col(ImportJob.status) == "running") & (col(ImportJob.lease_until) < at),
-                    )
-                )
-                .order_by(col(ImportJob.created_at))
+                select(col(ImportJob.id)).where(_claimable(at)).order_by(col(ImportJob.created_at))
             )
         )
 
@@ -241,10 +270,20 @@ def run_job(
     except FileRejected as exc:
         _finish(db, job_id, "failed", str(exc))
     except Exception as exc:
-        # The lease runs out and another worker resumes after the last committed chunk. Only
-        # the error's type is logged: database errors quote the offending values (NIKs).
+        # Only the error's type is logged or kept: database errors quote the offending values
+        # (NIKs).
         logger.error("import job %s stopped: %s", job_id, type(exc).__name__)
-        raise
+        if _attempts(db, job_id) < settings.import_max_attempts:
+            raise  # the lease runs out and a worker resumes after the last committed chunk
+        cause = f"it stopped on an unexpected error ({type(exc).__name__}) each time"
+        _finish(db, job_id, "failed", _gave_up(settings, cause))
+
+
+def _attempts(db: Database, job_id: str) -> int:
+    with db.session(write=False) as session:
+        return (
+            session.scalar(select(col(ImportJob.attempts)).where(col(ImportJob.id) == job_id)) or 0
+        )
 
 
 @dataclass(slots=True)

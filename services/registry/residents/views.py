@@ -62,7 +62,11 @@ def read_resident(
 ) -> ResidentPublic:
     """GET /v1/residents/{id}; also the benchmark's unauthenticated twin, so both do the
     same work."""
-    resident = access.get_visible(session, principal, resident_id)
+    if access.is_provider(principal) and purpose is None:
+        # The audit records the disclosure's purpose: fetched with the resident.
+        resident, purpose = access.get_disclosed(session, principal, resident_id)
+    else:
+        resident = access.get_visible(session, principal, resident_id)
     return _one(
         session, principal, resident, settings, response, action="resident.read", purpose=purpose
     )
