@@ -417,28 +417,13 @@ class ResidentRecord:
         return day.year - self.birth_date.year - before_birthday
 
     def csv_row(self) -> dict[str, str]:
-        # consent_at in UTC: the registry keeps an offset's wall time on SQLite, so a WITA time
-        # would read back eight hours off and make every re-import an "update" (reported).
-        return {
-            "nik": self.nik,
-            "family_card_number": self.family_card_number,
-            "full_name": self.full_name,
-            "sex": self.sex,
-            "birth_date": self.birth_date.isoformat(),
-            "village_code": self.village_code,
-            "address": self.address,
-            "phone": self.phone or "",
-            "education_level": self.education_level,
-            "skills": ";".join(self.skills),
-            "employment_status": self.employment_status,
-            "monthly_income_idr": str(self.monthly_income_idr),
-            "household_size": str(self.household_size),
-            "welfare_decile": str(self.welfare_decile),
-            "disability": ";".join(self.disability),
-            "consent_given": "true",
-            "consent_purpose": CONSENT_PURPOSE,
-            "consent_at": self.consent_at.astimezone(UTC).isoformat(),
-        }
+        """The same record as a row of the registry's import file (columns = JSON fields;
+        lists joined with ';', a missing value an empty cell; consent in its three columns)."""
+        body = self.as_json()
+        consent = body.pop("consent")
+        row = {name: _cell(value) for name, value in body.items()}
+        row.update({f"consent_{key}": _cell(value) for key, value in consent.items()})
+        return {column: row[column] for column in CSV_COLUMNS}
 
     def as_json(self) -> dict[str, Any]:
         """The body of ``POST /v1/residents`` for this record."""
@@ -464,6 +449,16 @@ class ResidentRecord:
                 "at": self.consent_at.astimezone(UTC).isoformat(),
             },
         }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
+    return str(value)
 
 
 def nik_for(issuer: str, birth_date: date, sex: str, serial: int) -> str:
