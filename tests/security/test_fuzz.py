@@ -39,6 +39,8 @@ REPORT_DIR = Path(os.environ.get("SINERGI_FUZZ_REPORT_DIR", Path(__file__).paren
 ACCEPTED_AS_VALID = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
 # RFC 6749 section 5.2: the token endpoint answers errors in OAuth's own JSON, not RFC 9457,
 # and a well-formed request with a wrong password or grant is 400 (invalid_grant), by the RFC.
+# After repeated failed logins its brute-force brake answers 429 ("slow_down"), in the same
+# OAuth JSON and with Retry-After.
 OAUTH_PATHS = {"/v1/auth/token"}
 OAUTH_ACCEPTED_AS_VALID = ["2xx", "400", "401", "429"]
 
@@ -50,9 +52,11 @@ def problem_details_name_the_field(ctx: Any, response: Any, case: schemathesis.C
         return True
     content_type = (response.headers.get("content-type") or [""])[0]
     body = json.loads(response.content or b"null")
-    if case.operation.path in OAUTH_PATHS and response.status_code in (400, 401):
+    if case.operation.path in OAUTH_PATHS and response.status_code in (400, 401, 429):
         assert content_type.startswith("application/json"), content_type
         assert isinstance(body, dict) and isinstance(body.get("error"), str), body
+        if response.status_code == 429:
+            assert response.headers.get("retry-after"), response.headers
         return True
     assert content_type.startswith("application/problem+json"), content_type
     assert isinstance(body, dict) and body.get("status") == response.status_code, body
