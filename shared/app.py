@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -101,19 +103,51 @@ class BodySizeLimitMiddleware:
                 await _send_413(send, limit)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class RejectNulBytesMiddleware:
+    """422 for a NUL byte in the path or a query parameter: PostgreSQL text cannot hold one,
+    so it would otherwise surface as a database error. The problem names each parameter."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw_query: bytes = scope.get("query_string", b"")
+            query = raw_query.decode("latin-1")
+            locs: list[list[str]] = []
+            if "\x00" in scope["path"]:
+                locs.append(["path"])
+            if b"%00" in raw_query.lower() or b"\x00" in raw_query:
+                locs += [
+                    ["query", name]
+                    for name, value in parse_qsl(query, keep_blank_values=True)
+                    if "\x00" in name or "\x00" in value
+                ] or [["query"]]
+            if locs:
+                await _send_problem(
+                    send,
+                    422,
+                    {
+                        "type": "urn:sinergi:problem:request-validation-failed",
+                        "title": "Request validation error.",
+                        "status": 422,
+                        "detail": "NUL bytes are not allowed",
+                        "errors": [
+                            {"loc": loc, "msg": "NUL bytes are not allowed", "type": "value_error"}
+                            for loc in locs
+                        ],
+                    },
+                )
+                return
+        await self.app(scope, receive, send)
 
 
-async def _send_413(send: Send, limit: int) -> None:
-    body = (
-        b'{"type":"urn:sinergi:problem:payload-too-large","title":"Payload too large",'
-        b'"status":413,"detail":"request body exceeds ' + str(limit).encode() + b' bytes"}'
-    )
+async def _send_problem(send: Send, status: int, problem: dict[str, Any]) -> None:
+    body = json.dumps(problem).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
@@ -121,6 +155,23 @@ async def _send_413(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    await _send_problem(
+        send,
+        413,
+        {
+            "type": "urn:sinergi:problem:payload-too-large",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"request body exceeds {limit} bytes",
+        },
+    )
 
 
 def create_service_app(
@@ -175,6 +226,7 @@ def create_service_app(
         default_limit=settings.max_body_bytes,
         limits=body_limits or {},
     )
+    app.add_middleware(RejectNulBytesMiddleware)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

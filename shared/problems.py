@@ -18,7 +18,7 @@ from fastapi_problem.handler import (
     new_exception_handler,
 )
 from rfc9457 import Problem, StatusProblem
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger("sinergi.problems")
@@ -167,6 +167,14 @@ def _database_unavailable(
     )
 
 
+def _value_not_storable(_handler: ExceptionHandler, _request: Request, _exc: Exception) -> Problem:
+    # Input that passed validation but the database cannot hold (a NUL byte in text, a number
+    # past the column's range): the client's to fix, and nothing was written.
+    return UnprocessableEntity(
+        ["body"], "a value cannot be stored: out of range or containing a NUL byte"
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     handler = new_exception_handler(
         logger=logger,
@@ -174,6 +182,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         request_validation_handler=_validation_problem,
         handlers={
             OperationalError: _database_unavailable,
+            DataError: _value_not_storable,
             PoolTimeoutError: _database_unavailable,
         },
         documentation_uri_template=PROBLEM_TYPE_URI,

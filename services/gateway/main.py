@@ -30,7 +30,7 @@ from services.gateway.organisations.views import router as organisations_router
 from services.gateway.proxy.forwarders import AiohttpForwarder, Forwarder, HttpxForwarder
 from services.gateway.proxy.middleware import ProxyMiddleware, Upstream
 from services.gateway.settings import GatewaySettings, get_settings
-from shared.app import BodySizeLimitMiddleware
+from shared.app import BodySizeLimitMiddleware, RejectNulBytesMiddleware
 from shared.database import Database
 from shared.http import service_client
 from shared.logging import AccessLogMiddleware, configure_logging
@@ -137,6 +137,7 @@ def create_app(
     # the body limit guards the gateway's own routes (services limit their own bodies).
     app.add_middleware(BodySizeLimitMiddleware, default_limit=settings.max_body_bytes, limits={})
     app.add_middleware(ProxyMiddleware, upstreams=upstreams, admission=admission)
+    app.add_middleware(RejectNulBytesMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

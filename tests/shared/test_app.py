@@ -212,3 +212,24 @@ async def test_validation_errors_do_not_echo_submitted_values(client: httpx.Asyn
     assert response.status_code == 422
     assert "6302064101900001" not in response.text
     assert response.json()["errors"][0]["loc"] == ["body", "count"]
+
+
+@pytest.mark.anyio
+async def test_nul_bytes_in_query_are_422_naming_the_parameter(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/items", params={"prefix": "a\x00b"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["loc"] == ["query", "prefix"]
+    assert (await client.get("/v1/items", params={"prefix": "ab"})).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_a_value_the_database_cannot_hold_is_422_not_500(
+    client: httpx.AsyncClient, backend: str
+) -> None:
+    response = await client.post("/v1/items", json={"name": "nul\x00byte", "count": 1})
+    if backend == "postgresql":  # PostgreSQL text cannot hold NUL; SQLite stores it
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body"]
+    else:
+        assert response.status_code == 201
