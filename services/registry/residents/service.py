@@ -383,6 +383,29 @@ def update(
         existing = existing_id_by_nik(session, new_nik)
         if existing and existing != resident.id:
             raise nik_taken(existing)
+    try:
+        # The savepoint opens before the first attribute changes, so a NIK the unique
+        # constraint refuses rolls back this edit alone, never the request's transaction.
+        with session.begin_nested():
+            _apply_update(session, principal, resident, data, values, settings)
+    except IntegrityError as exc:
+        # Another request took this NIK between our check and our write: the constraint
+        # decides, and the caller hears 409 as if the check had seen it.
+        holder = nik_holder(session, new_nik) if new_nik != resident.nik else None
+        if holder is None or holder == resident.id:
+            raise
+        raise nik_taken(holder) from exc
+    return resident
+
+
+def _apply_update(
+    session: Session,
+    principal: Principal,
+    resident: Resident,
+    data: ResidentUpdate,
+    values: dict[str, Any],
+    settings: RegistrySettings,
+) -> None:
     fields = [name for name, value in values.items() if getattr(resident, name) != value]
     for name in fields:
         if name == "village_code":
@@ -399,7 +422,11 @@ def update(
         fields.append("consent")
     if fields:
         changed(session, principal, resident, "updated", fields, settings)
-    return resident
+
+
+def nik_holder(session: Session, nik: str) -> str | None:
+    """Who holds this NIK now, read after a unique-constraint failure (not the pre-check)."""
+    return session.scalars(select(col(Resident.id)).where(col(Resident.nik) == nik)).first()
 
 
 def _consent_differs(resident: Resident, consent: ConsentIn | None) -> bool:
