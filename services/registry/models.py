@@ -2,7 +2,7 @@
 
 from services.registry.audit.models import AuditRecord
 from services.registry.disclosures.models import Disclosure
-from services.registry.duplicates.models import DuplicateDismissal
+from services.registry.duplicates.models import DuplicateDismissal, NikReview
 from services.registry.follow_ups.models import FollowUp
 from services.registry.imports.models import ImportJob, ImportRejection
 from services.registry.residents.models import Resident, ResidentChange
@@ -16,6 +16,7 @@ __all__ = [
     "FollowUp",
     "ImportJob",
     "ImportRejection",
+    "NikReview",
     "Resident",
     "ResidentChange",
     "feed_tables",

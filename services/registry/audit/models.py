@@ -27,9 +27,13 @@ class AuditRecord(Base, table=True):
     org_id: str = Field(max_length=64)
     org_type: str = Field(max_length=30)
     resident_id: str = Field(max_length=36)
-    # What the data was shown for: the caller's X-Purpose, or the action ("resident.read").
+    # What the data was shown for: for a provider the purpose of its disclosure, for others
+    # the caller's X-Purpose, or the action ("resident.read").
     purpose: str = Field(max_length=200)
     action: str = Field(max_length=40)
+    # The caller's own X-Purpose text, kept apart: a provider states it but does not set
+    # ``purpose``.
+    stated_purpose: str | None = Field(default=None, max_length=200)
 
 
 class AuditPublic(BaseModel):
@@ -41,3 +45,4 @@ class AuditPublic(BaseModel):
     resident_id: str
     purpose: str
     action: str
+    stated_purpose: str | None

@@ -23,8 +23,10 @@ def record_access(
     *,
     action: str,
     purpose: str | None = None,
+    stated_purpose: str | None = None,
 ) -> None:
-    """One audit row per resident shown, in a single multi-row insert."""
+    """One audit row per resident shown, in a single multi-row insert. ``purpose`` is what the
+    data was opened for; ``stated_purpose`` the caller's own words (X-Purpose), kept apart."""
     now = datetime.now(UTC)
     rows = [
         {
@@ -35,6 +37,7 @@ def record_access(
             "resident_id": resident_id,
             "purpose": (purpose or action)[:200],
             "action": action,
+            "stated_purpose": stated_purpose[:200] if stated_purpose else None,
         }
         for resident_id in dict.fromkeys(resident_ids)
     ]

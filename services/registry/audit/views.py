@@ -37,6 +37,7 @@ def list_audit(
                 resident_id=row.resident_id,
                 purpose=row.purpose,
                 action=row.action,
+                stated_purpose=row.stated_purpose,
             )
             for row in rows
         ],

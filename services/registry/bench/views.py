@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from services.registry.deps import PurposeDep, SettingsDep
-from services.registry.residents.models import ResidentPublic
+from services.registry.residents.models import ResidentView
 from services.registry.residents.views import read_resident
 from shared.database import SessionDep
 from shared.scopes import default_scopes
@@ -32,5 +32,5 @@ def bench_get_resident(
     settings: SettingsDep,
     response: Response,
     purpose: PurposeDep,
-) -> ResidentPublic:
+) -> ResidentView:
     return read_resident(session, BENCH_PRINCIPAL, resident_id, settings, response, purpose)

@@ -43,3 +43,43 @@ class DuplicateResolution(BaseModel):
         if self.action == "merge" and (self.keep is None or self.keep not in self.resident_ids):
             raise ValueError("keep must name one of resident_ids when merging")
         return self
+
+
+class NikReview(Base, table=True):
+    """A registration whose NIK is held by a resident the registering organisation cannot see.
+
+    The registration is kept whole as its own resident (``resident_id``, NIK in ``held_nik``,
+    off the feed) so nothing the caller sent is lost and the caller's answer is that of any
+    new registration; an agency then merges it into ``existing_resident_id`` (same person) or
+    rejects it (the NIK was wrong). Either way the held resident is archived, never deleted.
+    """
+
+    __tablename__ = "nik_review"
+
+    id: str = Field(primary_key=True, max_length=36)
+    resident_id: str = Field(max_length=36, unique=True)
+    existing_resident_id: str = Field(max_length=36)
+    status: str = Field(default="pending", max_length=10, index=True)
+    submitted_by: str = Field(max_length=64)
+    submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class NikReviewPublic(BaseModel):
+    id: str
+    status: str
+    submitted_by: str
+    submitted_at: datetime
+    resolved_by: str | None
+    resolved_at: datetime | None
+    # The registration as submitted and the resident already holding the NIK, side by side.
+    registration: ResidentPublic
+    existing: ResidentPublic
+
+
+class NikReviewResolution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # merge: the same person, folded into the existing resident; reject: the NIK was wrong.
+    action: Literal["merge", "reject"]

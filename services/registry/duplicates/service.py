@@ -15,12 +15,15 @@ from services.registry.duplicates.models import (
     DuplicateDismissal,
     DuplicateGroup,
     DuplicateResolution,
+    NikReview,
+    NikReviewPublic,
+    NikReviewResolution,
 )
 from services.registry.residents import service as residents
 from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
-from shared.pagination import PageParams, decode_cursor, encode_cursor
-from shared.problems import UnprocessableEntity
+from shared.pagination import PageParams, decode_cursor, encode_cursor, paginate
+from shared.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
 from shared.tokens import Principal
 
 
@@ -146,3 +149,79 @@ def resolve(
             merged_into=data.keep,
         )
     return members
+
+
+# --- NIK reviews: registrations whose NIK a resident out of the registrant's sight holds ----
+
+
+def _reviewer(principal: Principal) -> None:
+    # Both residents are seen side by side, whatever their regions: the agencies' work.
+    if principal.org_type not in access.REGISTRY_WIDE_TYPES:
+        raise Forbidden("NIK reviews are resolved by the programme's agencies")
+
+
+def list_nik_reviews(
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    settings: RegistrySettings,
+    purpose: str | None,
+) -> tuple[list[NikReviewPublic], str | None]:
+    _reviewer(principal)
+    statement = select(NikReview).where(col(NikReview.status) == "pending")
+    rows, cursor = paginate(session, statement, [col(NikReview.id)], params)  # type: ignore[list-item]
+    ids = [i for row in rows for i in (row.resident_id, row.existing_resident_id)]
+    found = {r.id: r for r in session.scalars(select(Resident).where(col(Resident.id).in_(ids)))}
+    shown = residents.present(
+        session,
+        principal,
+        list(found.values()),
+        settings,
+        action="nik_review.list",
+        purpose=purpose,
+    )
+    public = {p.id: p for p in shown}
+    return [
+        NikReviewPublic(
+            id=row.id,
+            status=row.status,
+            submitted_by=row.submitted_by,
+            submitted_at=row.submitted_at,
+            resolved_by=row.resolved_by,
+            resolved_at=residents.as_utc(row.resolved_at),
+            registration=public[row.resident_id],
+            existing=public[row.existing_resident_id],
+        )
+        for row in rows
+        if row.resident_id in public and row.existing_resident_id in public
+    ], cursor
+
+
+def resolve_nik_review(
+    session: Session,
+    principal: Principal,
+    review_id: str,
+    data: NikReviewResolution,
+    settings: RegistrySettings,
+) -> Resident:
+    """Merge (the same person) or reject (a wrong NIK); the held registration is archived
+    with everything it was sent with, never deleted."""
+    _reviewer(principal)
+    review = session.get(NikReview, review_id, with_for_update=True)
+    if review is None:
+        raise NotFound("no such NIK review")
+    if review.status != "pending":
+        raise Conflict("this NIK review was resolved already", review_status=review.status)
+    held = access.get_editable(session, principal, review.resident_id)
+    held.status = "archived"
+    held.priority_rank = None
+    fields = ["status"]
+    if data.action == "merge":
+        held.merged_into = review.existing_resident_id
+        fields.append("merged_into")
+    review.status = "merged" if data.action == "merge" else "rejected"
+    review.resolved_by = principal.org_id
+    review.resolved_at = residents.now_utc()
+    session.add(review)
+    residents.changed(session, principal, held, f"nik_{review.status}", fields, settings)
+    return held

@@ -6,7 +6,12 @@ from fastapi import APIRouter
 
 from services.registry.deps import PurposeDep, SettingsDep
 from services.registry.duplicates import service
-from services.registry.duplicates.models import DuplicateGroup, DuplicateResolution
+from services.registry.duplicates.models import (
+    DuplicateGroup,
+    DuplicateResolution,
+    NikReviewPublic,
+    NikReviewResolution,
+)
 from services.registry.residents import service as residents
 from services.registry.residents.models import ResidentPublic
 from shared.auth import require_scopes
@@ -46,3 +51,39 @@ def resolve_duplicates(
     return residents.present(
         session, principal, members, settings, action="duplicates.resolve", purpose=purpose
     )
+
+
+@router.get(
+    "/nik-reviews",
+    responses=problem_responses(403),
+    summary="Registrations held because a resident out of the registrant's sight has the NIK",
+)
+def list_nik_reviews(
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    page: PageParamsDep,
+    purpose: PurposeDep,
+) -> Page[NikReviewPublic]:
+    items, cursor = service.list_nik_reviews(session, principal, page, settings, purpose)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.post(
+    "/nik-reviews/{review_id}/resolve",
+    responses=problem_responses(403, 404, 409, 422),
+    summary="Merge a held registration into the resident with its NIK, or reject it",
+)
+def resolve_nik_review(
+    review_id: str,
+    data: NikReviewResolution,
+    session: SessionDep,
+    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    purpose: PurposeDep,
+) -> ResidentPublic:
+    held = service.resolve_nik_review(session, principal, review_id, data, settings)
+    [public] = residents.present(
+        session, principal, [held], settings, action="nik_review.resolve", purpose=purpose
+    )
+    return public

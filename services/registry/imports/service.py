@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, or_, select
 
 from services.registry import access
+from services.registry.duplicates.models import NikReview
 from services.registry.imports.models import (
     ImportJob,
     ImportJobPublic,
@@ -473,6 +474,7 @@ def _apply_rows(
     updates: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []  # NIK reviews of held registrations
     for row in rows:
         if row.errors:
             continue
@@ -485,15 +487,27 @@ def _apply_rows(
             result.created += 1
             continue
         if not _may_edit(job.principal, current["village_code"]):
-            row.errors.append(("nik", "is registered to a resident outside your region"))
-            continue
+            # Issue 13 item 2: never say a NIK is registered out of the caller's sight. The
+            # row is held for the agencies' NIK review and counted like a new registration;
+            # the caller's own earlier held copy is updated as its own resident would be.
+            own = _own_held(session, job.principal, row.values["nik"])
+            if own is None:
+                record = _new_record(row, job.principal, at)
+                record["held_nik"], record["nik"] = record["nik"], None
+                held.append(residents.review_row(record["id"], current["id"], job.principal, at))
+                inserts.append(record)
+                history.append(_history(job.principal, record, "created", sorted(row.values), at))
+                result.created += 1
+                continue
+            current = own
         record, fields = _merged_record(current, row, job.principal, at)
         if not fields:
             result.unchanged += 1
             continue
         updates.append(record)
         history.append(_history(job.principal, record, "updated", fields, at))
-        changes.append(_change(record, "updated", settings))
+        if record["held_nik"] is None:  # held registrations stay off the feed
+            changes.append(_change(record, "updated", settings))
         result.updated += 1
     for row in rows:
         if row.errors:
@@ -503,9 +517,11 @@ def _apply_rows(
                 for column, message in row.errors
             )
     if job.dry_run:
-        inserts, updates, history, changes = [], [], [], []
+        inserts, updates, history, changes, held = [], [], [], [], []
     if inserts:
         bulk_insert(session, resident_table, inserts)
+    if held:
+        bulk_insert(session, NikReview.__table__, held)  # type: ignore[attr-defined]
     if updates:
         session.execute(
             update(resident_table)
@@ -560,6 +576,21 @@ _UPDATED_COLUMNS = (
 
 def _may_edit(principal: Principal, village_code: str) -> bool:
     return access.governs(principal, village_code)
+
+
+def _own_held(session: Session, principal: Principal, nik: str) -> Any:
+    """The caller's earlier registration of this NIK still held for review, if any."""
+    return (
+        session.execute(
+            sa_select(resident_table).where(
+                resident_table.c.held_nik == nik,
+                resident_table.c.merged_into.is_(None),
+                access.region_filter(principal),
+            )
+        )
+        .mappings()
+        .first()
+    )
 
 
 def _new_record(row: RowOutcome, principal: Principal, at: datetime) -> dict[str, Any]:

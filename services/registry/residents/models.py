@@ -123,6 +123,9 @@ class Resident(Base, table=True):
     id: str = Field(primary_key=True, max_length=36)
     # Null only after erasure; unique while set.
     nik: str | None = Field(default=None, max_length=16, unique=True)
+    # A registration whose NIK another resident holds outside the registering organisation's
+    # sight waits here for the agencies' review (``nik_review``); the caller sees it as ``nik``.
+    held_nik: str | None = Field(default=None, max_length=16, index=True)
     family_card_number: str | None = Field(default=None, max_length=16, index=True)
     full_name: str | None = Field(default=None, max_length=120)
     name_key: str | None = Field(default=None, max_length=120)
@@ -144,6 +147,9 @@ class Resident(Base, table=True):
     consent_purpose: str | None = Field(default=None, max_length=200)
     consent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     consent_recorded_by: str | None = Field(default=None, max_length=64)
+    # "given", "refused" (never given) or "withdrawn" (given, then taken back): the feed's
+    # word for consent (docs/contracts.md, C1). Null with no consent recorded.
+    consent_status: str | None = Field(default=None, max_length=10)
     status: str = Field(default="registered", max_length=12, index=True)
     priority_rank: int | None = None
     version: int = 1
@@ -308,6 +314,30 @@ class ResidentPublic(BaseModel):
     verified_at: datetime | None
     independent_at: datetime | None
     erased_at: datetime | None
+
+
+class ResidentProviderView(BaseModel):
+    """What a provider organisation sees of a resident whose placement it accepted: who to
+    contact and what the placement needs (issue 13, item 8). No family card, birth date, age,
+    decile, income, household size, disability (health data) or consent record."""
+
+    # Forbid: a full record can never pass for this view, whichever model a route picks.
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    nik: str | None
+    full_name: str | None
+    phone: str | None
+    address: str | None
+    village_code: str
+    district_code: str
+    education_level: str | None
+    skills: list[str]
+    version: int
+
+
+# A single resident as the reader's organisation type may see it.
+ResidentView = ResidentPublic | ResidentProviderView
 
 
 class PriorityIn(BaseModel):

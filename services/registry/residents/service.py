@@ -18,6 +18,7 @@ from sqlmodel import and_, col, or_, select
 
 from services.registry import access
 from services.registry.audit.service import record_access
+from services.registry.duplicates.models import NikReview
 from services.registry.residents import nik as nik_rules
 from services.registry.residents.models import (
     PERSONAL_FIELDS,
@@ -27,8 +28,10 @@ from services.registry.residents.models import (
     Resident,
     ResidentChange,
     ResidentCreate,
+    ResidentProviderView,
     ResidentPublic,
     ResidentUpdate,
+    ResidentView,
     as_utc,
     name_key,
 )
@@ -38,6 +41,8 @@ from shared.feed import record_change
 from shared.pagination import PageParams, paginate
 from shared.problems import (
     Conflict,
+    Forbidden,
+    NotFound,
     PreconditionFailed,
     PreconditionRequired,
     UnprocessableEntity,
@@ -101,7 +106,8 @@ def to_public(resident: Resident, settings: RegistrySettings, today: date) -> Re
         )
     return ResidentPublic(
         id=resident.id,
-        nik=resident.nik,
+        # A registration held for NIK review shows its caller the NIK it was sent with.
+        nik=resident.nik or resident.held_nik,
         family_card_number=resident.family_card_number,
         full_name=resident.full_name,
         sex=resident.sex,
@@ -142,19 +148,67 @@ def present(
     action: str,
     purpose: str | None,
 ) -> list[ResidentPublic]:
-    """Residents as the API returns them, with the audit record of each disclosure."""
-    if is_provider_reading(principal) and purpose is None and residents:
-        disclosure = access.active_disclosure(session, principal, residents[0].id)
-        purpose = disclosure.purpose if disclosure else None
+    """Residents as the registry's own organisations see them (providers list none), with the
+    audit record of each disclosure. ``purpose`` is the caller's X-Purpose."""
+    if is_provider_reading(principal):
+        raise Forbidden("this organisation does not list residents")
     record_access(
         session,
         principal,
         [r.id for r in residents if r.erased_at is None],
         action=action,
         purpose=purpose,
+        stated_purpose=purpose,
     )
     today = now_utc().date()
     return [to_public(r, settings, today) for r in residents]
+
+
+def present_one(
+    session: Session,
+    principal: Principal,
+    resident: Resident,
+    settings: RegistrySettings,
+    *,
+    action: str,
+    purpose: str | None,
+    disclosed_for: str | None = None,
+) -> ResidentView:
+    """One resident in the view its reader's organisation type is allowed (DESIGN.md's access
+    table): a provider gets ``ResidentProviderView`` and its read is audited with the purpose
+    of its disclosure (``disclosed_for``), its own X-Purpose kept as the stated purpose."""
+    if not is_provider_reading(principal):
+        [public] = present(session, principal, [resident], settings, action=action, purpose=purpose)
+        return public
+    if disclosed_for is None:
+        disclosure = access.active_disclosure(session, principal, resident.id)
+        if disclosure is None:
+            raise NotFound("no such resident")
+        disclosed_for = str(disclosure.purpose)
+    record_access(
+        session,
+        principal,
+        [resident.id],
+        action=action,
+        purpose=disclosed_for,
+        stated_purpose=purpose,
+    )
+    return to_provider_view(resident)
+
+
+def to_provider_view(resident: Resident) -> ResidentProviderView:
+    return ResidentProviderView(
+        id=resident.id,
+        nik=resident.nik,
+        full_name=resident.full_name,
+        phone=resident.phone,
+        address=resident.address,
+        village_code=resident.village_code,
+        district_code=resident.district_code,
+        education_level=resident.education_level,
+        skills=list(resident.skills or []),
+        version=resident.version,
+    )
 
 
 def is_provider_reading(principal: Principal) -> bool:
@@ -213,6 +267,10 @@ def publish(
     settings: RegistrySettings,
     **extra: Any,
 ) -> None:
+    if resident.held_nik is not None:
+        # Held for NIK review: possibly a second record of a resident already on the feed,
+        # so matching and reporting hear of it only once an agency resolved the review.
+        return
     payload = snapshot(resident, settings)
     payload.update(extra)
     record_change(
@@ -308,6 +366,32 @@ def nik_taken(existing_id: str) -> Conflict:
     )
 
 
+def nik_conflict_or_hold(session: Session, principal: Principal, nik: str) -> str | None:
+    """What registering ``nik`` meets, as this caller may know it (issue 13, item 2).
+
+    Raises 409 with the id when the caller can see the resident holding the NIK (or its own
+    earlier registration of it, still held for review: a second try must answer as it would
+    for a fresh one). Returns the id of a holder the caller cannot see: the registration is
+    then held for the agencies' review and answered like any new one, so the NIK's existence
+    outside the caller's region is not disclosed. None when the NIK is free.
+    """
+    holder = session.scalars(select(Resident).where(col(Resident.nik) == nik)).first()
+    if holder is None:
+        return None
+    if access.governs(principal, holder.village_code):
+        raise nik_taken(holder.id)
+    own = session.scalars(
+        select(col(Resident.id)).where(
+            col(Resident.held_nik) == nik,
+            col(Resident.merged_into).is_(None),
+            access.region_filter(principal),
+        )
+    ).first()
+    if own is not None:
+        raise nik_taken(own)
+    return holder.id
+
+
 # --- commands -----------------------------------------------------------------------------
 
 
@@ -316,9 +400,7 @@ def create(
 ) -> Resident:
     access.check_village_governed(principal, data.village_code)
     check_nik_consistency(data.nik, data.sex, data.birth_date)
-    existing = existing_id_by_nik(session, data.nik)
-    if existing:
-        raise nik_taken(existing)
+    hidden_holder = nik_conflict_or_hold(session, principal, data.nik)
     at = now_utc()
     resident = Resident(
         id=new_id(),
@@ -331,19 +413,44 @@ def create(
     place(resident, data.village_code)
     if data.consent is not None:
         apply_consent(resident, data.consent, principal, at)
-    try:
-        with session.begin_nested():
-            session.add(resident)
-            session.flush()
-    except IntegrityError as exc:
-        # Another request registered the same NIK between our check and our insert.
-        existing = existing_id_by_nik(session, data.nik)
-        if existing:
-            raise nik_taken(existing) from exc
-        raise
+    if hidden_holder is None:
+        try:
+            with session.begin_nested():
+                session.add(resident)
+                session.flush()
+        except IntegrityError:
+            # Another request registered the same NIK between our check and our insert.
+            hidden_holder = nik_conflict_or_hold(session, principal, data.nik)
+            if hidden_holder is None:
+                raise
+    if hidden_holder is not None:
+        hold_for_review(session, principal, resident, hidden_holder, at)
     log_change(session, principal, resident, "created", sorted(data.model_fields_set))
     publish(session, resident, "created", settings)
     return resident
+
+
+def hold_for_review(
+    session: Session, principal: Principal, resident: Resident, holder_id: str, at: datetime
+) -> None:
+    """Keep the registration whole, NIK aside, and queue it for the agencies' review."""
+    resident.held_nik, resident.nik = resident.nik, None
+    session.add(resident)
+    session.flush()
+    session.execute(insert(NikReview), [review_row(resident.id, holder_id, principal, at)])
+
+
+def review_row(
+    resident_id: str, holder_id: str, principal: Principal, at: datetime
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "resident_id": resident_id,
+        "existing_resident_id": holder_id,
+        "status": "pending",
+        "submitted_by": principal.org_id,
+        "submitted_at": at,
+    }
 
 
 def check_if_match(resident: Resident, if_match: str | None) -> None:
@@ -495,6 +602,7 @@ def erase(
     for name in PERSONAL_FIELDS:
         setattr(resident, name, None)
     resident.name_key = None
+    resident.held_nik = None
     # The month is what the feed already publishes; the day would identify.
     resident.birth_date = resident.birth_date.replace(day=1)
     apply_consent(resident, None, principal, now_utc())
@@ -556,7 +664,9 @@ def list_residents(
     if q:
         term = q.strip()
         if term.isdigit():
-            statement = statement.where(col(Resident.nik).startswith(term))
+            statement = statement.where(
+                or_(col(Resident.nik).startswith(term), col(Resident.held_nik).startswith(term))
+            )
         else:
             key = name_key(term)
             statement = statement.where(col(Resident.name_key).startswith(key, autoescape=True))

@@ -16,6 +16,7 @@ from services.registry.residents.models import (
     ResidentCreate,
     ResidentPublic,
     ResidentUpdate,
+    ResidentView,
     Status,
 )
 from services.registry.settings import RegistrySettings
@@ -44,7 +45,31 @@ def _one(
     *,
     action: str,
     purpose: str | None,
+    disclosed_for: str | None = None,
+) -> ResidentView:
+    response.headers["ETag"] = service.etag(resident)
+    return service.present_one(
+        session,
+        principal,
+        resident,
+        settings,
+        action=action,
+        purpose=purpose,
+        disclosed_for=disclosed_for,
+    )
+
+
+def _public(
+    session: Session,
+    principal: Principal,
+    resident: service.Resident,
+    settings: RegistrySettings,
+    response: Response,
+    *,
+    action: str,
+    purpose: str | None,
 ) -> ResidentPublic:
+    """The answer to a change: only the registry's own organisations change residents."""
     response.headers["ETag"] = service.etag(resident)
     [public] = service.present(
         session, principal, [resident], settings, action=action, purpose=purpose
@@ -59,16 +84,24 @@ def read_resident(
     settings: RegistrySettings,
     response: Response,
     purpose: str | None,
-) -> ResidentPublic:
+) -> ResidentView:
     """GET /v1/residents/{id}; also the benchmark's unauthenticated twin, so both do the
     same work."""
-    if access.is_provider(principal) and purpose is None:
-        # The audit records the disclosure's purpose: fetched with the resident.
-        resident, purpose = access.get_disclosed(session, principal, resident_id)
+    disclosed_for = None
+    if access.is_provider(principal):
+        # The audit records the disclosure's purpose, fetched with the resident.
+        resident, disclosed_for = access.get_disclosed(session, principal, resident_id)
     else:
         resident = access.get_visible(session, principal, resident_id)
     return _one(
-        session, principal, resident, settings, response, action="resident.read", purpose=purpose
+        session,
+        principal,
+        resident,
+        settings,
+        response,
+        action="resident.read",
+        purpose=purpose,
+        disclosed_for=disclosed_for,
     )
 
 
@@ -88,7 +121,7 @@ def create_resident(
 ) -> ResidentPublic:
     resident = service.create(session, principal, data, settings)
     response.headers["Location"] = f"/v1/residents/{resident.id}"
-    return _one(
+    return _public(
         session, principal, resident, settings, response, action="resident.create", purpose=purpose
     )
 
@@ -137,7 +170,7 @@ def get_resident(
     settings: SettingsDep,
     response: Response,
     purpose: PurposeDep,
-) -> ResidentPublic:
+) -> ResidentView:
     return read_resident(session, principal, resident_id, settings, response, purpose)
 
 
@@ -157,7 +190,7 @@ def update_resident(
     if_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ResidentPublic:
     resident = service.update(session, principal, resident_id, data, if_match, settings)
-    return _one(
+    return _public(
         session, principal, resident, settings, response, action="resident.update", purpose=purpose
     )
 
@@ -172,7 +205,7 @@ def verify_resident(
     purpose: PurposeDep,
 ) -> ResidentPublic:
     resident = service.verify(session, principal, resident_id, settings)
-    return _one(
+    return _public(
         session, principal, resident, settings, response, action="resident.verify", purpose=purpose
     )
 
@@ -192,7 +225,7 @@ def set_priority(
     purpose: PurposeDep,
 ) -> ResidentPublic:
     resident = service.set_priority(session, principal, resident_id, data.rank, settings)
-    return _one(
+    return _public(
         session,
         principal,
         resident,
