@@ -30,6 +30,13 @@ class RegistrySettings(ServiceSettings):
     import_max_bytes: int = 50 * 1024 * 1024
     import_max_rows: int = 100_000
     import_max_xlsx_uncompressed_bytes: int = 400 * 1024 * 1024
+    # Unique strings an XLSX may hold. None: as many as the row limit's cells (a sheet of
+    # import_max_rows rows of our columns cannot need more), so the cap follows the row limit.
+    import_max_shared_strings: int | None = Field(default=None, ge=0)
+    # The reader's child process: its address space (RLIMIT_AS, counting the interpreter,
+    # about 150 MB, and the file) and its time; a file that needs more fails its job.
+    import_reader_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    import_reader_seconds: float = Field(default=120.0, gt=0)
     import_chunk_size: int = Field(default=1000, ge=1)
     import_poll_seconds: float = 2.0
     # A job whose worker has not reported for this long is taken over (the worker crashed).

@@ -183,15 +183,19 @@ async def test_dry_run_xlsx_and_refused_files(keys, backend: str, databases) -> 
         bomb = io.BytesIO()
         with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("xl/worksheets/sheet1.xml", b"0" * 20_000_000)
-        # Nothing of a workbook is read in the request: the job reads it, bounded.
-        refused = await upload(client, agency, bomb.getvalue(), "bomb.xlsx")
-        assert refused["status"] == "failed" and "compressed" in refused["error"]
+        # A bomb and a zip that is no workbook are refused at upload, by bounded checks of
+        # what the zip declares; no job is queued for them.
+        refused = await client.post(
+            "/v1/residents/import", files={"file": ("bomb.xlsx", bomb.getvalue())}, headers=agency
+        )
+        assert refused.status_code == 422 and "compressed" in refused.json()["detail"]
         broken = io.BytesIO()
         with zipfile.ZipFile(broken, "w") as archive:
             archive.writestr("hello.txt", b"not a workbook")
-        unreadable = await upload(client, agency, broken.getvalue(), "x.xlsx")
-        assert unreadable["status"] == "failed"
-        assert "not a readable XLSX" in unreadable["error"]
+        unreadable = await client.post(
+            "/v1/residents/import", files={"file": ("x.xlsx", broken.getvalue())}, headers=agency
+        )
+        assert unreadable.status_code == 422 and "not a readable XLSX" in unreadable.text
         not_a_zip = await client.post(
             "/v1/residents/import", files={"file": ("x.xlsx", b"nik,name")}, headers=agency
         )

@@ -138,9 +138,7 @@ async def test_two_million_blank_csv_lines_count_toward_the_limit(
 
 
 @pytest.mark.anyio
-async def test_half_a_million_shared_strings_are_capped(
-    keys, backend: str, databases, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+async def test_half_a_million_shared_strings_are_capped(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     strings = "".join(f"<si><t>{n:07d}</t></si>" for n in range(500_000))
     content = xlsx(
@@ -156,15 +154,16 @@ async def test_half_a_million_shared_strings_are_capped(
         assert job["error"] == "the XLSX holds more than 180018 shared strings"
         assert elapsed < 20 and answered >= 1
     # And it is a setting of its own.
-    monkeypatch.setenv("REGISTRY_IMPORT_MAX_SHARED_STRINGS", "1000")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_max_shared_strings=1000
+    ) as client:
         job, _, _ = await upload_while_serving(client, agency, "s.xlsx", content)
         assert job["error"] == "the XLSX holds more than 1000 shared strings"
 
 
 @pytest.mark.anyio
 async def test_entities_are_refused_and_the_reader_is_bounded(
-    keys, backend: str, databases, monkeypatch: pytest.MonkeyPatch
+    keys, backend: str, databases
 ) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     laughs = (
@@ -178,17 +177,22 @@ async def test_entities_are_refused_and_the_reader_is_bounded(
         (",".join(f"{r:06d}{c:02d}" for c in range(30)) + "\n").encode() for r in range(100_000)
     )
     async with registry_client(databases.new(backend, "registry"), keys) as client:
-        job, _, _ = await upload_while_serving(client, agency, "l.xlsx", xlsx(laughs))
-        assert job["status"] == "failed"
-        assert "document type declaration" in job["error"]
-
-        monkeypatch.setenv("REGISTRY_IMPORT_READER_MEMORY_BYTES", str(300 * 1024 * 1024))
+        # The DTD is found at upload, in the bounded look for the sheet's declared size.
+        refused = await client.post(
+            "/v1/residents/import", files={"file": ("l.xlsx", xlsx(laughs))}, headers=agency
+        )
+        assert refused.status_code == 422, refused.text
+        assert "document type declaration" in refused.json()["detail"]
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_reader_memory_bytes=300 * 1024 * 1024
+    ) as client:
         job, _, answered = await upload_while_serving(client, agency, "big.csv", big)
         assert job["status"] == "failed", job
         assert job["error"].startswith("reading the file needed more than 300 MB of memory")
         assert answered >= 1
-
-        monkeypatch.setenv("REGISTRY_IMPORT_READER_SECONDS", "0.01")
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_reader_seconds=0.01
+    ) as client:
         job, _, _ = await upload_while_serving(client, agency, "big.csv", big + b"\n")
         assert (job["status"], job["error"]) == (
             "failed",

@@ -54,6 +54,10 @@ class FileRejected(Exception):
     """The whole file is unusable; the message says why (never a cell's content)."""
 
 
+class MalformedXml(FileRejected):
+    """A part of the workbook is not well-formed XML (or was cut off)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """What a file may make the reader hold: data rows, unique strings, uncompressed bytes."""
@@ -138,7 +142,7 @@ def _xml_events(stream: Any, text_of: frozenset[str]) -> Iterator[tuple[str, str
         parser.Parse(b"", True)
         yield from pending
     except expat.ExpatError as exc:
-        raise FileRejected("the XLSX contains malformed XML") from exc
+        raise MalformedXml("the XLSX contains malformed XML") from exc
 
 
 # --- XLSX ----------------------------------------------------------------------------------
@@ -157,6 +161,68 @@ def check_xlsx_bounds(archive: zipfile.ZipFile, max_uncompressed: int) -> None:
         raise FileRejected(
             f"XLSX expands to {total} bytes, more than the limit of {max_uncompressed}"
         )
+
+
+# An honest workbook's own parts are a few KiB; the check at upload reads no larger one.
+MAX_UPLOAD_CHECK_PART = 1024 * 1024
+# How much of the sheet the check at upload inflates looking for its <dimension>.
+MAX_UPLOAD_CHECK_SHEET = 256 * 1024
+_EOCD = b"PK\x05\x06"
+
+
+def _declared_members(content: bytes) -> int | None:
+    """The entry count the zip's end record declares, read without parsing the directory."""
+    at = content.rfind(_EOCD, max(0, len(content) - 65_557))
+    if at < 0 or at + 12 > len(content):
+        return None
+    return int.from_bytes(content[at + 10 : at + 12], "little")
+
+
+def check_at_upload(content: bytes, bounds: Bounds) -> None:
+    """What can be refused in the request, in bounded work, before a job is queued: a zip
+    that declares too many members, too large or too compressed a member (a zip bomb), and a
+    sheet whose <dimension> declares more rows than the limit. Everything else (a sheet that
+    declares nothing, the shared strings, the cells) is the job's, in its bounded child."""
+    if not content.startswith(XLSX_MAGIC):
+        raise FileRejected("not a readable XLSX file")
+    members = _declared_members(content)
+    if members is not None and members > MAX_XLSX_MEMBERS:
+        raise FileRejected(f"the XLSX has more than {MAX_XLSX_MEMBERS} parts")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise FileRejected("not a readable XLSX file") from exc
+    with archive:
+        check_xlsx_bounds(archive, bounds.max_uncompressed)
+        sizes = {member.filename: member.file_size for member in archive.infolist()}
+        own_parts = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+        if any(sizes.get(part, 0) > MAX_UPLOAD_CHECK_PART for part in own_parts):
+            return  # left to the job
+        sheet_part = _parts(archive)[0]
+        stream = _member(archive, sheet_part)
+        if stream is None:
+            raise FileRejected("the workbook has no sheet")
+        with stream:
+            bounded = io.BytesIO(stream.read(MAX_UPLOAD_CHECK_SHEET))
+        try:
+            for kind, tag, payload in _xml_events(bounded, frozenset()):
+                if kind != "start":
+                    continue
+                if tag == "dimension":
+                    declared = _CELL_REF.match(payload.get("ref", "").rpartition(":")[2])
+                    if declared and int(declared.group(2)) - 1 > bounds.max_rows:
+                        raise FileRejected(
+                            f"the sheet declares {int(declared.group(2)) - 1} data rows; "
+                            f"the limit is {bounds.max_rows}"
+                        )
+                    return
+                if tag in ("sheetData", "row"):
+                    return
+        except MalformedXml:
+            # A sheet cut off at the check's bound is not malformed: the job reads all of it.
+            if len(bounded.getvalue()) == MAX_UPLOAD_CHECK_SHEET:
+                return
+            raise
 
 
 def _member(archive: zipfile.ZipFile, name: str) -> Any | None:
