@@ -98,7 +98,9 @@ NOTHING = {
     "household": 403,
 }
 PROVIDER_UNDISCLOSED = {**NOTHING, "read": 404, "follow_up": 404}
-PROVIDER_DISCLOSED = {**NOTHING, "read": 200, "follow_up": 201}
+# The matrix's visit names no placement (and predates the placement): a provider's visit is
+# bound to its own placement, cell by cell in test_follow_ups_access.py.
+PROVIDER_DISCLOSED = {**NOTHING, "read": 200, "follow_up": 422}
 
 CELLS: list[tuple[str, dict[str, Any], str, dict[str, int]]] = [
     # (organisation type, token claims, where the resident lives, expected statuses)

@@ -30,6 +30,12 @@ class FollowUp(Base, table=True):
     income_per_member_idr: int = Field(sa_type=BigInteger)
     notes: str | None = Field(default=None, max_length=2000)
     organisation_id: str = Field(max_length=64)
+    # The recorder's organisation type: a provider's visit is bound to its placement, an
+    # agency's is not. None on visits recorded before revision 0005 (service.counts).
+    org_type: str | None = Field(default=None, max_length=30)
+    # The placement the visit is about: a provider's visit always names one of its own (it
+    # is how the provider reads the visit back); an agency may name one.
+    placement_id: str | None = Field(default=None, max_length=36)
     recorded_by: str = Field(max_length=120)
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
@@ -42,6 +48,9 @@ class FollowUpCreate(BaseModel):
     monthly_income_idr: Annotated[int, PydanticField(ge=0, le=10_000_000_000)]
     household_size: Annotated[int, PydanticField(ge=1, le=50)]
     notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    # Required of providers (a placement disclosed to them for this resident), optional for
+    # agencies; checked by the service, which knows who is asking.
+    placement_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = None
 
 
 class FollowUpVisit(BaseModel):
@@ -56,6 +65,7 @@ class FollowUpVisit(BaseModel):
     income_per_member_idr: int
     notes: str | None
     organisation_id: str
+    placement_id: str | None
     recorded_at: datetime
 
 

@@ -3,24 +3,135 @@
 A resident is ``independent`` when the latest run of consecutive follow-ups above the poverty
 line (income per household member) has at least ``independence_follow_ups`` visits spanning at
 least ``independence_min_days``; a later visit below the line reverts it.
+
+Who records and reads which visits: a visit is dated no later than today in the programme's
+time zone. A provider records visits only about a placement of its own that was disclosed to
+it for this resident, dated no earlier than that placement's start, and reads back only the
+visits about its placements disclosed to it now; agencies (who may record a visit late, with
+its real past date) read them all. Every read that returns visits is audited.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, String, literal, tuple_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from services.registry import access
+from services.registry.audit.service import record_access
+from services.registry.disclosures.models import Disclosure
 from services.registry.follow_ups.models import FollowUp, FollowUpCreate, FollowUpVisit
 from services.registry.residents import service as residents
 from services.registry.residents.models import Resident, as_utc
 from services.registry.settings import RegistrySettings
 from shared.pagination import PageParams, decode_cursor, encode_cursor
-from shared.problems import UnprocessableEntity
+from shared.problems import Conflict, UnprocessableEntity
+from shared.scopes import PROVIDER_TYPES
 from shared.tokens import Principal
+
+# The programme's time zone (Kabupaten Kotabaru, WITA, UTC+8). A rule of the programme, not
+# a setting: "today" for a visit is the regency's today, which is a day ahead of UTC's every
+# morning before 08:00 local time. Needs the IANA database: tzdata is a dependency.
+PROGRAMME_TIME_ZONE = ZoneInfo("Asia/Makassar")
+
+
+def programme_date(moment: datetime) -> date:
+    """The regency's calendar date at ``moment`` (naive moments are UTC, as SQLite returns
+    them)."""
+    aware = as_utc(moment)
+    assert aware is not None
+    return aware.astimezone(PROGRAMME_TIME_ZONE).date()
+
+
+def programme_today() -> date:
+    return programme_date(residents.now_utc())
+
+
+def placement_start(disclosure: Disclosure) -> date:
+    """The earliest day a provider's visit about this placement may be dated.
+
+    The registry does not learn when a placement starts: matching's disclosure carries the
+    placement's id and how long it is valid, not its start date. What it has is when the
+    disclosure was recorded, right after the resident accepted the placement (later if
+    matching had to retry), and no placement starts before it is accepted, so a visit dated
+    earlier cannot be about this placement. Should the disclosure ever carry the start date,
+    that is the bound to use instead."""
+    return programme_date(disclosure.created_at)
+
+
+def _disclosed_now() -> date:
+    # Disclosure validity, as access.py judges it (valid_until is compared to UTC's date).
+    return datetime.now(UTC).date()
+
+
+def _own_placement(
+    session: Session, principal: Principal, resident_id: str, placement_id: str
+) -> Disclosure | None:
+    """The caller's valid disclosure of this resident for this placement."""
+    return session.scalars(
+        select(Disclosure).where(
+            col(Disclosure.resident_id) == resident_id,
+            col(Disclosure.org_id) == principal.org_id,
+            col(Disclosure.placement_id) == placement_id,
+            col(Disclosure.valid_until) >= _disclosed_now(),
+        )
+    ).first()
+
+
+def _check_visit(
+    session: Session, principal: Principal, resident_id: str, data: FollowUpCreate
+) -> None:
+    """The rules of a new visit's date and placement; a broken one is 422 naming its field."""
+    if data.visited_on > programme_today():
+        raise UnprocessableEntity(
+            "visited_on", "is later than today in the programme's time zone (Asia/Makassar)"
+        )
+    if access.is_provider(principal):
+        if data.placement_id is None:
+            raise UnprocessableEntity(
+                "placement_id", "is required: a provider records visits about its placements"
+            )
+        disclosure = _own_placement(session, principal, resident_id, data.placement_id)
+        if disclosure is None:
+            raise UnprocessableEntity(
+                "placement_id", "is not a placement of this resident with your organisation"
+            )
+        if data.visited_on < placement_start(disclosure):
+            raise UnprocessableEntity("visited_on", "is earlier than the placement's start")
+    elif data.placement_id is not None:
+        # An agency may say which placement it visited about (the provider then reads the
+        # visit too), but only a placement the registry knows for this resident.
+        known = session.scalars(
+            select(col(Disclosure.id)).where(
+                col(Disclosure.resident_id) == resident_id,
+                col(Disclosure.placement_id) == data.placement_id,
+            )
+        ).first()
+        if known is None:
+            raise UnprocessableEntity("placement_id", "is not a placement of this resident")
+
+
+def counts(visit: FollowUp, disclosures: list[Disclosure]) -> bool:
+    """Whether a stored visit keeps the rules a new one is checked against, so the independence
+    rule and the resident's latest figures rest on it. Visits recorded before the rules (and
+    their columns) existed are judged by what they hold: dated after the day they were
+    recorded is a forgery, and one by an organisation holding a disclosure of the resident (a
+    provider: agencies get none) names no placement, so it cannot count."""
+    if visit.visited_on > programme_date(visit.recorded_at):
+        return False
+    if visit.org_type is None:
+        return not any(d.org_id == visit.organisation_id for d in disclosures)
+    if visit.org_type not in PROVIDER_TYPES:
+        return True
+    return any(
+        d.org_id == visit.organisation_id
+        and d.placement_id == visit.placement_id
+        and visit.visited_on >= placement_start(d)
+        for d in disclosures
+    )
 
 
 def _find(session: Session, resident_id: str, org_id: str, data: FollowUpCreate) -> FollowUp | None:
@@ -43,13 +154,19 @@ def record(
     """The follow-up, its resident and whether it is new (a retried visit is not recorded
     twice)."""
     resident = access.get_visible(session, principal, resident_id, for_update=True)
+    _check_visit(session, principal, resident_id, data)
     existing = _find(session, resident_id, principal.org_id, data)
     if existing is not None:
+        if existing.placement_id != data.placement_id:
+            # One visit per resident, day and organisation: a second placement's visit on
+            # that day would otherwise silently answer with the first one.
+            raise Conflict("your organisation already recorded a visit of this resident that day")
         return existing, resident, False
     follow_up = FollowUp(
         id=residents.new_id(),
         resident_id=resident_id,
         organisation_id=principal.org_id,
+        org_type=principal.org_type,
         recorded_by=principal.subject,
         recorded_at=residents.now_utc(),
         income_per_member_idr=data.monthly_income_idr // data.household_size,
@@ -57,7 +174,19 @@ def record(
     )
     session.add(follow_up)
     session.flush()
-    latest = _is_latest(session, follow_up)
+    disclosures = list(
+        session.scalars(select(Disclosure).where(col(Disclosure.resident_id) == resident_id))
+    )
+    visits = [
+        visit
+        for visit in session.scalars(
+            select(FollowUp).where(col(FollowUp.resident_id) == resident_id)
+        )
+        if counts(visit, disclosures)
+    ]
+    # The resident's figures follow the latest visit that counts: a forged visit dated ahead
+    # must not freeze them either.
+    latest = not any(visit.visited_on > follow_up.visited_on for visit in visits)
     fields = []
     if latest:
         for name in ("employment_status", "monthly_income_idr", "household_size"):
@@ -76,7 +205,7 @@ def record(
     residents.changed(
         session, principal, resident, "follow_up", fields, settings, follow_up=payload
     )
-    _settle_independence(session, principal, resident, settings)
+    _settle_independence(session, principal, resident, visits, settings)
     return follow_up, resident, True
 
 
@@ -91,6 +220,7 @@ def to_visit(follow_up: FollowUp) -> FollowUpVisit:
         income_per_member_idr=follow_up.income_per_member_idr,
         notes=follow_up.notes,
         organisation_id=follow_up.organisation_id,
+        placement_id=follow_up.placement_id,
         recorded_at=as_utc(follow_up.recorded_at),
     )
 
@@ -105,15 +235,33 @@ def _after(cursor: str) -> tuple[date, str]:
 
 
 def list_for_resident(
-    session: Session, principal: Principal, resident_id: str, params: PageParams
+    session: Session,
+    principal: Principal,
+    resident_id: str,
+    params: PageParams,
+    purpose: str | None = None,
 ) -> tuple[list[FollowUpVisit], str | None]:
-    """The resident's visits, newest first; a resident out of reach is 404, as when read.
+    """The resident's visits, newest first; a resident out of reach is 404, as when read. A
+    provider gets only the visits about its placements disclosed to it now (another
+    organisation's notes are not its business); a page that shows visits is audited like a
+    read of the resident, with the disclosure's purpose for a provider and the caller's
+    X-Purpose (``purpose``) for others.
 
     Keyset on (visited_on, id) descending: ``shared.pagination.paginate`` only walks
     ascending, and the latest visits are the ones a case worker looks for."""
-    access.get_visible(session, principal, resident_id)
     order = (col(FollowUp.visited_on), col(FollowUp.id))
     statement = select(FollowUp).where(col(FollowUp.resident_id) == resident_id)
+    disclosed_for = None
+    if access.is_provider(principal):
+        _, disclosed_for = access.get_disclosed(session, principal, resident_id)
+        own_placements = select(col(Disclosure.placement_id)).where(
+            col(Disclosure.resident_id) == resident_id,
+            col(Disclosure.org_id) == principal.org_id,
+            col(Disclosure.valid_until) >= _disclosed_now(),
+        )
+        statement = statement.where(col(FollowUp.placement_id).in_(own_placements))
+    else:
+        access.get_visible(session, principal, resident_id)
     if params.cursor:
         visited_on, follow_up_id = _after(params.cursor)
         bound = (literal(visited_on, type_=Date()), literal(follow_up_id, type_=String()))
@@ -127,17 +275,16 @@ def list_for_resident(
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         cursor = encode_cursor([rows[-1].visited_on.isoformat(), rows[-1].id])
-    return [to_visit(row) for row in rows], cursor
-
-
-def _is_latest(session: Session, follow_up: FollowUp) -> bool:
-    later = session.scalars(
-        select(col(FollowUp.id)).where(
-            col(FollowUp.resident_id) == follow_up.resident_id,
-            col(FollowUp.visited_on) > follow_up.visited_on,
+    if rows:
+        record_access(
+            session,
+            principal,
+            [resident_id],
+            action="follow_up.read",
+            purpose=disclosed_for or purpose,
+            stated_purpose=purpose,
         )
-    ).first()
-    return later is None
+    return [to_visit(row) for row in rows], cursor
 
 
 def independent_by_follow_ups(visits: list[FollowUp], settings: RegistrySettings) -> bool:
@@ -155,11 +302,15 @@ def independent_by_follow_ups(visits: list[FollowUp], settings: RegistrySettings
 
 
 def _settle_independence(
-    session: Session, principal: Principal, resident: Resident, settings: RegistrySettings
+    session: Session,
+    principal: Principal,
+    resident: Resident,
+    visits: list[FollowUp],
+    settings: RegistrySettings,
 ) -> None:
+    """``visits``: the resident's visits that count (``counts``), the one just recorded too."""
     if resident.status == "archived":
         return
-    visits = list(session.scalars(select(FollowUp).where(col(FollowUp.resident_id) == resident.id)))
     independent = independent_by_follow_ups(visits, settings)
     if independent and resident.status != "independent":
         resident.status = "independent"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from services.registry.deps import SettingsDep
+from services.registry.deps import PurposeDep, SettingsDep
 from services.registry.follow_ups import service
 from services.registry.follow_ups.models import FollowUpCreate, FollowUpPublic, FollowUpVisit
 from shared.auth import require_scopes
@@ -19,8 +19,14 @@ router = APIRouter(prefix="/v1/residents", tags=["follow-ups"])
 @router.post(
     "/{resident_id}/follow-ups",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "Already recorded"}, **problem_responses(404, 422)},
+    responses={200: {"description": "Already recorded"}, **problem_responses(404, 409, 422)},
     summary="Record a follow-up visit",
+    description=(
+        "`visited_on` is no later than today in Asia/Makassar. A provider names its "
+        "`placement_id` (a placement of this resident disclosed to it) and dates the visit no "
+        "earlier than the placement's start; an agency may record a visit late, with its real "
+        "date, and may name the placement it was about."
+    ),
 )
 def create_follow_up(
     resident_id: str,
@@ -42,12 +48,17 @@ def create_follow_up(
     "/{resident_id}/follow-ups",
     responses=problem_responses(404, 422),
     summary="The resident's follow-up visits, newest first",
+    description=(
+        "A provider sees only the visits about its placements disclosed to it. A page that "
+        "shows visits is recorded in the audit trail (`X-Purpose` states why)."
+    ),
 )
 def list_follow_ups(
     resident_id: str,
     session: SessionDep,
     principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
     page: PageParamsDep,
+    purpose: PurposeDep,
 ) -> Page[FollowUpVisit]:
-    items, cursor = service.list_for_resident(session, principal, resident_id, page)
+    items, cursor = service.list_for_resident(session, principal, resident_id, page, purpose)
     return Page(items=items, next_cursor=cursor)
