@@ -7,6 +7,7 @@ anyone else exactly what it hears for a resident that does not exist (issue 13).
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +16,10 @@ from services.matching.eligibility.service import load_residents
 from services.matching.placements.models import PendingDisclosure, Placement
 from services.matching.placements.service import new_placement
 from services.matching.readmodel.models import OpportunityView, ResidentView
-from tests.matching.support import PILOT_DISTRICT, VILLAGE, World
+from services.matching.readmodel.service import apply_resident_changes
+from services.matching.runs import service as runs_service
+from shared.feed import Change
+from tests.matching.support import PILOT_DISTRICT, VILLAGE, World, resident_payload
 
 pytestmark = pytest.mark.anyio
 RAW = {"age", "sex", "village_code", "district_code", "welfare_decile", "education_level"}
@@ -224,3 +228,38 @@ async def test_a_provider_explanation_is_no_oracle(backend, databases, keys) -> 
         # The candidate, now without a slot to fill, is no longer explained to the provider.
         gone = await explain(candidate, own, provider)
         assert (gone.status_code, gone.json()) == (404, nobody.json())
+
+
+async def test_a_withdrawal_while_a_round_computes_is_not_proposed(  # type: ignore[no-untyped-def]
+    backend, databases, keys, monkeypatch
+) -> None:
+    async with World(backend, databases, keys) as world:
+        stays = world.resident(consent="given", priority_rank=1)
+        leaves = world.resident(consent="given", priority_rank=2)
+        world.opportunity(slots=5)
+        await world.sync()
+        compute = runs_service.compute_round
+
+        def withdraw_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+            # The round read both residents; the feed's withdrawal lands before it persists.
+            result = compute(*args, **kwargs)
+            assert {str(p.resident.id) for p in result.proposals} == {stays, leaves}
+            withdrawal = Change(
+                cursor="0.0",
+                entity="resident",
+                entity_id=leaves,
+                event="consent",
+                version=2,
+                occurred_at=datetime.now(UTC),
+                payload={**resident_payload(consent="withdrawn", priority_rank=2), "id": leaves},
+            )
+            with world.app.state.db.session() as session:
+                apply_resident_changes(session, [withdrawal])
+            return result
+
+        monkeypatch.setattr(runs_service, "compute_round", withdraw_meanwhile)
+        run = await world.run({"district_codes": [PILOT_DISTRICT]})
+        assert run["status"] == "succeeded", run
+        assert run["statistics"]["withdrawn_before_persisting"] == 1
+        placed = (await world.client.get("/v1/placements", headers=world.headers())).json()
+        assert [p["resident_id"] for p in placed["items"]] == [stays]
