@@ -26,6 +26,7 @@ from services.matching.eligibility.service import (
     load_residents,
     opportunity_facts,
 )
+from services.matching.placements.models import Placement
 from services.matching.readmodel.models import OpportunityView, ResidentView
 from services.matching.scoring.service import Policy, pair_features, score_pairs
 from services.matching.settings import MatchingSettings
@@ -126,19 +127,27 @@ def explain(
     opportunity_id: uuid.UUID,
     settings: MatchingSettings,
 ) -> Explanation:
+    """Why a pair is or is not eligible, and its score. Whoever governs the resident (agencies,
+    its village or district) may ask about any opportunity. A provider asks about its own
+    opportunity only for a resident who is its candidate (eligible for it now, as
+    ``candidates`` lists them) or was placed on it: for anyone else, varying its draft's rules
+    would read the resident's age, sex, village and decile off the answers (issue 13, item 13).
+    Such a resident answers exactly as one that does not exist."""
     opportunity = _opportunity(session, principal, opportunity_id)
     resident_row = session.get(ResidentView, resident_id)
-    allowed = resident_row is not None and (
-        governs_resident(principal, resident_row.village_code)
-        or owns(principal, opportunity.provider_org_id)
-    )
-    if not allowed:
+    if resident_row is None:
+        raise NotFound("no such resident")
+    governs = governs_resident(principal, resident_row.village_code)
+    if not governs and not owns(principal, opportunity.provider_org_id):
         raise NotFound("no such resident")
     resident = load_residents(session, ids=[resident_id])[0]
     facts = opportunity_facts(session, [opportunity])[0]
     today = date.today()
     reasons = check(resident, facts, today, frozenset(settings.eligible_resident_statuses))
+    if not governs and reasons and not _placed_on(session, resident_id, opportunity_id):
+        raise NotFound("no such resident")
     score, features = pair_features(resident, facts, today, Policy.from_settings(settings))
+    # The answer holds rule outcomes and score parts, never the resident's attributes.
     return Explanation(
         resident_id=resident_id,
         opportunity_id=opportunity_id,
@@ -146,6 +155,22 @@ def explain(
         reasons=_reasons(reasons),
         score=score,
         features=features,
+    )
+
+
+def _placed_on(session: Session, resident_id: uuid.UUID, opportunity_id: uuid.UUID) -> bool:
+    """Whether the resident has a placement on the opportunity, in any status: its provider
+    lists that placement already."""
+    return (
+        session.scalars(
+            select(col(Placement.id))
+            .where(
+                col(Placement.resident_id) == resident_id,
+                col(Placement.opportunity_id) == opportunity_id,
+            )
+            .limit(1)
+        ).first()
+        is not None
     )
 
 

@@ -38,6 +38,7 @@ CONTRACT_KEYS = {
     "verified_at",
     "independent_at",
     "follow_up",
+    "consent",
 }
 
 

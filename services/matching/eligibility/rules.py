@@ -30,11 +30,19 @@ TRAINING_KIND = "training"
 ACTIVE_STATUSES = frozenset({"proposed", "offered", "accepted", "started"})
 
 
+def consent_withheld(consent: str | None) -> bool:
+    """Consent the registry recorded as refused or withdrawn (docs/contracts.md) keeps the
+    resident out of rounds and placements; so does any word but "given" we do not know. No
+    consent recorded (null) keeps no one out."""
+    return consent is not None and consent != "given"
+
+
 def education_rank(level: str | None) -> int:
     return EDUCATION_RANK.get(level or "none", 0)
 
 
 class Reason(StrEnum):
+    NO_CONSENT = "no_consent"
     RESIDENT_STATUS = "resident_status"
     NOT_IN_TARGET_GROUP = "not_in_target_group"
     AGE_UNKNOWN = "age_unknown"
@@ -51,6 +59,7 @@ class Reason(StrEnum):
 
 
 REASON_TEXT: dict[Reason, str] = {
+    Reason.NO_CONSENT: "the resident refused or withdrew consent",
     Reason.RESIDENT_STATUS: "the resident is not in a status the engine may propose (verified)",
     Reason.NOT_IN_TARGET_GROUP: "the resident is not in the programme's target group",
     Reason.AGE_UNKNOWN: "the opportunity has an age bound and the resident's age is unknown",
@@ -84,6 +93,7 @@ class ResidentFacts:
     waiting_since: datetime | None = None
     active_kinds: frozenset[str] = field(default_factory=frozenset)
     received_capital: bool = False
+    consent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,8 @@ class OpportunityFacts:
 def resident_reasons(resident: ResidentFacts, eligible_statuses: frozenset[str]) -> list[Reason]:
     """Rules about the resident alone."""
     reasons: list[Reason] = []
+    if consent_withheld(resident.consent):
+        reasons.append(Reason.NO_CONSENT)
     if resident.status not in eligible_statuses:
         reasons.append(Reason.RESIDENT_STATUS)
     if not resident.in_target_group:

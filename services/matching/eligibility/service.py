@@ -78,6 +78,7 @@ def resident_facts(session: Session, rows: Sequence[ResidentView]) -> list[Resid
                 waiting_since=since,
                 active_kinds=frozenset(active.get(row.id, ())),
                 received_capital=row.id in capital,
+                consent=row.consent,
             )
         )
     return facts
@@ -106,6 +107,8 @@ def load_residents(
             col(ResidentView.status).in_(eligible_statuses),
             col(ResidentView.in_target_group).is_(True),
             col(ResidentView.productive_age).is_(True),
+            # The same test as ``rules.consent_withheld``, in SQL: a round never reads them.
+            or_(col(ResidentView.consent).is_(None), col(ResidentView.consent) == "given"),
         )
     rows = list(session.scalars(statement.order_by(col(ResidentView.id))))
     return resident_facts(session, rows)

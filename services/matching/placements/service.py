@@ -23,6 +23,7 @@ from services.matching.eligibility.rules import (
     OpportunityFacts,
     ResidentFacts,
     check,
+    consent_withheld,
 )
 from services.matching.eligibility.service import load_residents, opportunity_facts
 from services.matching.placements.models import (
@@ -36,7 +37,7 @@ from services.matching.placements.models import (
     PlacementTransition,
     TransitionPublic,
 )
-from services.matching.readmodel.models import OpportunityView
+from services.matching.readmodel.models import OpportunityView, ResidentView
 from services.matching.settings import MatchingSettings
 from services.matching.tables import feed_tables
 from shared.feed import record_change, record_changes
@@ -459,6 +460,15 @@ def create_direct(
 ) -> tuple[Placement, bool]:
     """An agency places a resident directly (status ``offered``), under the same rules. A retry
     finds the placement already made for the pair and returns it."""
+    # Locked as the feed's consent withdrawal locks it: a withdrawal applied meanwhile is
+    # seen here, or finds this placement and ends it (withdraw_without_consent).
+    view = session.get(ResidentView, body.resident_id, with_for_update=True)
+    if view is not None and consent_withheld(view.consent):
+        raise UnprocessableEntity(
+            "resident_id",
+            "the resident refused or withdrew consent and cannot be placed",
+            reason="no_consent",
+        )
     existing = session.scalars(
         select(Placement).where(
             Placement.resident_id == body.resident_id,  # type: ignore[arg-type]
@@ -571,6 +581,58 @@ def detail(session: Session, placement: Placement) -> PlacementDetail:
         **to_public(placement).model_dump(),
         history=[TransitionPublic.model_validate(h, from_attributes=True) for h in history],
     )
+
+
+# Placements a consent withdrawal ends, and how. Started (and ended) ones are kept: the
+# resident is already at work, in training or holds the capital under a contract of its own,
+# and dropping it is theirs and the provider's to record (drop), not the feed's to decide.
+# The provider that started it keeps what was disclosed to it for that placement.
+WITHDRAWN_ENDS = {"proposed": "declined", "offered": "declined", "accepted": "dropped"}
+
+
+def withdraw_without_consent(
+    session: Session, resident_ids: Sequence[uuid.UUID], *, chunk_size: int = 500
+) -> int:
+    """End the placements not yet started of residents who refused or withdrew consent:
+    proposed and offered ones are declined on their behalf, accepted ones dropped (the slot
+    and any capital go back). A disclosure not yet delivered is never sent. Returns how many
+    ended. Runs in the caller's transaction; each placement is locked, so a concurrent start
+    either wins (and the placement is kept) or waits and finds it ended."""
+    now = utcnow()
+    ended = 0
+    for start in range(0, len(resident_ids), chunk_size):
+        rows = session.scalars(
+            select(Placement)
+            .where(
+                col(Placement.resident_id).in_(resident_ids[start : start + chunk_size]),
+                col(Placement.status).in_(tuple(WITHDRAWN_ENDS)),
+            )
+            .order_by(col(Placement.id))
+            .with_for_update()
+        ).all()
+        for placement in rows:
+            from_status = placement.status
+            session.execute(
+                update(Placement)
+                .where(col(Placement.id) == placement.id)
+                .values(
+                    status=WITHDRAWN_ENDS[from_status],
+                    version=placement.version + 1,
+                    ended_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.refresh(placement)
+            _on_end(session, placement, from_status)
+            session.execute(
+                delete(PendingDisclosure).where(
+                    col(PendingDisclosure.placement_id) == placement.id,
+                    col(PendingDisclosure.delivered_at).is_(None),
+                )
+            )
+            _record(session, placement, from_status, "matching-service", "service", now)
+            ended += 1
+    return ended
 
 
 def expire_stale(session: Session, today: date, *, limit: int = 500) -> int:

@@ -32,6 +32,9 @@ class ResidentView(Base, table=True):
     in_target_group: bool = False
     status: str = Field(max_length=30)
     priority_rank: int | None = None
+    # The registry's word for consent: "given", "refused", "withdrawn", or null when none was
+    # recorded. Anything but given or null keeps the resident out (readmodel.service).
+    consent: str | None = Field(default=None, max_length=10)
     registered_at: datetime | None = Field(default=None, sa_column=ts_column())
     verified_at: datetime | None = Field(default=None, sa_column=ts_column())
     independent_at: datetime | None = Field(default=None, sa_column=ts_column())

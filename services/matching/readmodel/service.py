@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.matching.common import parse_date, parse_datetime, parse_uuid, utcnow
+from services.matching.eligibility.rules import consent_withheld
+from services.matching.placements.service import withdraw_without_consent
 from services.matching.readmodel.models import OpportunityView, ResidentView
 from shared.feed import Change
 from shared.regions import district_of, regency_of
@@ -45,6 +47,8 @@ def _resident_values(payload: dict[str, Any], event: str) -> dict[str, Any]:
         verified_at=parse_datetime(payload.get("verified_at")),
         independent_at=parse_datetime(payload.get("independent_at")),
         merged_into=parse_uuid(payload.get("merged_into")),
+        # Absent from snapshots older than the field: none recorded, as those always meant.
+        consent=None if payload.get("consent") is None else str(payload["consent"])[:10],
     )
     if event in ("erased", "merged", "archived"):
         # Such a resident is never proposed again, whatever the snapshot's status says.
@@ -54,6 +58,7 @@ def _resident_values(payload: dict[str, Any], event: str) -> dict[str, Any]:
 
 
 def apply_resident_changes(session: Session, changes: list[Change]) -> None:
+    withheld: set[uuid.UUID] = set()
     for change in changes:
         if change.entity != "resident":
             continue
@@ -72,6 +77,15 @@ def apply_resident_changes(session: Session, changes: list[Change]) -> None:
             row.version = change.version
             row.updated_at = utcnow()
         session.flush()
+        if consent_withheld(values["consent"]):
+            withheld.add(resident_id)
+        else:
+            withheld.discard(resident_id)
+    if withheld:
+        # Refused or withdrawn consent: the resident's placements that have not started end
+        # here, in the batch's transaction, while the resident rows stay locked (a direct
+        # placement locks the row too, so none slips in between).
+        withdraw_without_consent(session, sorted(withheld))
 
 
 OPPORTUNITY_FIELDS = (

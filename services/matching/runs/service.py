@@ -29,9 +29,10 @@ from services.matching.allocation.engine import (
     village_quotas,
 )
 from services.matching.common import aware, utcnow
-from services.matching.eligibility.rules import OpportunityFacts, ResidentFacts
+from services.matching.eligibility.rules import OpportunityFacts, ResidentFacts, consent_withheld
 from services.matching.eligibility.service import load_open_opportunities, load_residents
 from services.matching.placements.service import ProposedPlacement, propose_placements
+from services.matching.readmodel.models import ResidentView
 from services.matching.runs.models import Proposal, ProposalPublic, Run, RunCreate, RunPublic
 from services.matching.scoring.features import weight_vector
 from services.matching.scoring.service import Policy, contributions_dict
@@ -316,7 +317,29 @@ def execute_run(db: Database, run_id: uuid.UUID) -> None:
             )
 
 
+def _still_consenting(
+    session: Session, proposals: list[ProposedPair], chunk_size: int
+) -> list[ProposedPair]:
+    """The proposals whose resident did not refuse or withdraw consent since the round read
+    them. The rows are share-locked until the run commits: a withdrawal applied from the feed
+    meanwhile either is seen here or waits, then finds these placements and ends them."""
+    ids = list(dict.fromkeys(p.resident.id for p in proposals))
+    withheld: set[uuid.UUID] = set()
+    for start in range(0, len(ids), chunk_size):
+        rows = session.execute(
+            select(col(ResidentView.id), col(ResidentView.consent))
+            .where(col(ResidentView.id).in_(ids[start : start + chunk_size]))
+            .with_for_update(read=True)
+        )
+        withheld.update(resident_id for resident_id, consent in rows if consent_withheld(consent))
+    return [p for p in proposals if p.resident.id not in withheld]
+
+
 def _persist(session: Session, run: Run, result: RoundResult, *, chunk_size: int = 1000) -> None:
+    kept = _still_consenting(session, result.proposals, chunk_size)
+    if len(kept) != len(result.proposals):
+        result.statistics["withdrawn_before_persisting"] = len(result.proposals) - len(kept)
+        result.proposals = kept
     placement_ids: list[uuid.UUID | None] = [None] * len(result.proposals)
     if not run.dry_run:
         placement_ids = list(

@@ -9,8 +9,8 @@ from sqlmodel import col, select
 from services.registry.audit.service import record_access
 from services.registry.disclosures.models import Disclosure, DisclosureCreate
 from services.registry.residents.models import Resident
-from services.registry.residents.service import new_id, now_utc
-from shared.problems import NotFound
+from services.registry.residents.service import CONSENT_WITHHELD, consent_word, new_id, now_utc
+from shared.problems import NotFound, UnprocessableEntity
 from shared.tokens import Principal
 
 
@@ -28,9 +28,19 @@ def disclose(
     session: Session, principal: Principal, resident_id: str, data: DisclosureCreate
 ) -> tuple[Disclosure, bool]:
     """The disclosure and whether it is new; a retry returns the first record unchanged."""
-    resident = session.get(Resident, resident_id)
+    # Shared lock: a consent withdrawal (which locks the row for update) commits either
+    # before this check sees it or after this disclosure is recorded, never in between.
+    resident = session.get(Resident, resident_id, with_for_update={"read": True})
     if resident is None or resident.erased_at is not None:
         raise NotFound("no such resident")
+    if consent_word(resident) in CONSENT_WITHHELD:
+        # A refusal or withdrawal outranks the acceptance that asked for this disclosure,
+        # a retry included: nobody is opened to a provider against the resident's word.
+        raise UnprocessableEntity(
+            ["path", "resident_id"],
+            "the resident refused or withdrew consent; no disclosure is recorded",
+            reason="no_consent",
+        )
     existing = _find(session, resident_id, data)
     if existing is not None:
         return existing, False

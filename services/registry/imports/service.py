@@ -568,6 +568,7 @@ _UPDATED_COLUMNS = (
     "consent_purpose",
     "consent_at",
     "consent_recorded_by",
+    "consent_status",
     "version",
     "updated_at",
 )
@@ -617,8 +618,11 @@ def _new_record(row: RowOutcome, principal: Principal, at: datetime) -> dict[str
     return record
 
 
-def _consent(consent: dict[str, Any], principal: Principal, at: datetime) -> dict[str, Any]:
+def _consent(
+    consent: dict[str, Any], principal: Principal, at: datetime, previous: str | None = None
+) -> dict[str, Any]:
     return {
+        "consent_status": residents.next_consent_status(previous, consent["given"]),
         "consent_given": consent["given"],
         "consent_purpose": consent["purpose"],
         "consent_at": consent["at"] or at,
@@ -652,7 +656,8 @@ def _merged_record(
         != (consent["given"], consent["purpose"])
         or (consent["at"] is not None and as_utc(record["consent_at"]) != consent["at"])
     ):
-        record.update(_consent(consent, principal, at))
+        previous = residents.consent_word(SimpleNamespace(**record))  # type: ignore[arg-type]
+        record.update(_consent(consent, principal, at, previous))
         fields.append("consent")
     if fields:
         record["version"] += 1

@@ -253,7 +253,31 @@ def snapshot(
         "verified_at": _iso(as_utc(resident.verified_at)),
         "independent_at": _iso(as_utc(resident.independent_at)),
         "follow_up": None,
+        "consent": consent_word(resident),
     }
+
+
+CONSENT_WITHHELD = frozenset({"refused", "withdrawn"})
+
+
+def consent_word(resident: Resident) -> str | None:
+    """The feed's word for consent (docs/contracts.md): "given", "refused", "withdrawn" or
+    null when none was recorded. Derived from ``consent_given`` first, so a writer that set
+    only the flag (the bulk import) can never publish consent a resident took back."""
+    if resident.consent_given is None:
+        return None
+    if resident.consent_given:
+        return "given"
+    return "withdrawn" if getattr(resident, "consent_status", None) == "withdrawn" else "refused"
+
+
+def next_consent_status(previous: str | None, given: bool | None) -> str | None:
+    """Consent refused after it was given is a withdrawal (and stays one when refused again)."""
+    if given is None:
+        return None
+    if given:
+        return "given"
+    return "withdrawn" if previous in ("given", "withdrawn") else "refused"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -348,7 +372,9 @@ def apply_consent(
         resident.consent_purpose = None
         resident.consent_at = None
         resident.consent_recorded_by = None
+        resident.consent_status = None
         return
+    resident.consent_status = next_consent_status(consent_word(resident), consent.given)
     resident.consent_given = consent.given
     resident.consent_purpose = consent.purpose
     resident.consent_at = consent.at or at
@@ -528,7 +554,10 @@ def _apply_update(
         apply_consent(resident, data.consent, principal, now_utc())
         fields.append("consent")
     if fields:
-        changed(session, principal, resident, "updated", fields, settings)
+        # A change of consent alone is its own event, so a withdrawal reads as one on the
+        # feed; consumers still act on the payload's ``consent``, whatever the event.
+        event = "consent" if fields == ["consent"] else "updated"
+        changed(session, principal, resident, event, fields, settings)
 
 
 def nik_holder(session: Session, nik: str) -> str | None:
