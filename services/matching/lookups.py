@@ -69,11 +69,14 @@ class Recommendations(BaseModel):
 
 
 class Candidate(BaseModel):
-    """An eligible resident as a provider may see them: no NIK, name, contact or birth date."""
+    """An eligible resident: no NIK, name, contact or birth date for anyone. Village, district,
+    age, sex, decile and priority are only for those who govern the resident; a provider gets
+    them as null (with the resident id they would tell it who is poor, how old and where:
+    personal data under UU PDP, and what the explanation withholds too)."""
 
     resident_id: uuid.UUID
-    village_code: str
-    district_code: str
+    village_code: str | None
+    district_code: str | None
     age: int | None
     sex: str | None
     education_level: str | None
@@ -254,17 +257,18 @@ def candidates(
     items = []
     for pair in chunk:
         row = rows[pair.resident.id]
+        governs = governs_resident(principal, row.village_code)
         items.append(
             Candidate(
                 resident_id=row.id,
-                village_code=row.village_code,
-                district_code=row.district_code,
-                age=row.age,
-                sex=row.sex,
+                village_code=row.village_code if governs else None,
+                district_code=row.district_code if governs else None,
+                age=row.age if governs else None,
+                sex=row.sex if governs else None,
                 education_level=row.education_level,
                 skills=list(row.skills or []),
-                welfare_decile=row.welfare_decile,
-                priority_rank=row.priority_rank,
+                welfare_decile=row.welfare_decile if governs else None,
+                priority_rank=row.priority_rank if governs else None,
                 score=pair.score,
                 features=pair.features,
             )

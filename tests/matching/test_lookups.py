@@ -78,6 +78,17 @@ async def test_explain_recommend_and_candidates(backend, databases, keys) -> Non
         assert [c["resident_id"] for c in ranked["items"]][:1] == [best]
         assert {c["resident_id"] for c in ranked["items"]} == {best, other}
         assert not PERSONAL & set(ranked["items"][0])
+        # Nor the attributes that, with the resident id, tell a provider who is poor, how old
+        # and where (issue 13, item 13): null for a provider, kept for those who govern them.
+        attributes = ("village_code", "district_code", "age", "sex", "welfare_decile")
+        for item in ranked["items"]:
+            assert [item[name] for name in (*attributes, "priority_rank")] == [None] * 6, item
+        governed = (
+            await world.client.get(
+                "/v1/matching/candidates", params={"opportunity_id": job}, headers=agency
+            )
+        ).json()["items"]
+        assert all(c["village_code"] and c["age"] is not None for c in governed)
         page = (
             await world.client.get(
                 "/v1/matching/candidates",
