@@ -88,6 +88,9 @@ def stack(shared_stack: Stack) -> Stack:
 
 
 # -- the crawl ----------------------------------------------------------------------------------
+Finding = tuple[str, str]  # (url, what was found there)
+
+
 @dataclass
 class Answer:
     url: str
@@ -315,7 +318,6 @@ def personal_values(
     return found
 
 
-Finding = tuple[str, str]  # (url, what was found there)
 IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b\d{16}\b")
 
 
@@ -623,3 +625,18 @@ def test_regional_agency_cannot_recover_a_suppressed_cell(stack: Stack) -> None:
         f"regional_agency recovers {len(lines)} of {len(suppressed)} suppressed cells:\n  "
         + "\n  ".join(lines[:60])
     )
+
+
+def test_the_recovery_check_accepts_complementary_suppression() -> None:
+    """The judge itself: a hidden cell with a hidden sibling stays hidden, a lone one (or one
+    exposed through a chain of sums) is recovered."""
+    cells = Cells()
+    parts = [cells.add(f"v{n}", value) for n, value in enumerate([SUPPRESSED, SUPPRESSED, 7])]
+    cells.sum_of(cells.add("district", 10), parts)
+    assert cells.suppressed() == ["v0", "v1"]
+    assert cells.recover() == {}
+    # Once one of the pair is given by another sum (v1 is also its own village's summary, 2),
+    # the other follows.
+    cells.sum_of(cells.add("village v1", 2), ["v1"])
+    assert set(cells.recover()) == {"v0", "v1"}
+    assert cells.recover()["v0"].startswith("= 1, district (10) minus")
