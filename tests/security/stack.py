@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from services.gateway.main import create_app as create_gateway
 from services.gateway.settings import DEV_ADMIN_CLIENT_ID, DEV_ADMIN_CLIENT_SECRET, GatewaySettings
 from services.matching.main import create_app as create_matching
+from services.matching.placements.disclosures import deliver_due
 from services.matching.settings import MatchingSettings
 from services.opportunities.main import create_app as create_opportunities
 from services.opportunities.settings import OpportunitiesSettings
@@ -31,7 +33,7 @@ from services.registry.main import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from services.reporting.main import create_app as create_reporting
 from services.reporting.settings import ReportingSettings
-from tests.faults.residents import TARJUN, resident_body
+from tests.faults.residents import TARJUN, nik_for, resident_body
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
@@ -43,7 +45,21 @@ ROLES: dict[str, tuple[str, str | None]] = {
     "company": ("company", None),
     "other_company": ("company", None),
     "regional_agency": ("regional_agency", None),
+    "university": ("university", None),
+    "school": ("school", None),
+    "bumdes": ("bumdes", None),
+    "ngo": ("ngo", None),
 }
+# One role per provider type; each gets an opportunity and one accepted placement in the seed.
+# ``other_company`` is the provider with nothing placed: it must see nobody.
+PLACING_PROVIDERS = ("company", "university", "school", "bumdes", "ngo")
+# Villages of the seed. District 63.02.17 holds Tarjun (many residents) and Sahapi (one), so
+# Sahapi's cells are small while the district's total is not; 63.02.06.2009 holds two.
+SMALL_VILLAGE = "63.02.17.2009"
+OTHER_VILLAGE = "63.02.06.2009"
+SEEDED_VILLAGES = (TARJUN, SMALL_VILLAGE, OTHER_VILLAGE)
+# The notes of the agency's follow-up visit: a text that must reach no provider.
+FOLLOW_UP_NOTES = "Catatan kunjungan dinas: istri sakit, utang warung Rp 2 juta"
 SERVICE_CLIENT = ("matching-service", "dev-matching-secret")
 
 
@@ -67,8 +83,10 @@ class Stack:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     org_ids: dict[str, str] = field(default_factory=dict)
     residents: list[dict[str, Any]] = field(default_factory=list)
-    opportunity_id: str = ""
-    disclosed_resident_id: str = ""
+    opportunity_id: str = ""  # the company's opportunity
+    disclosed_resident_id: str = ""  # the company's placed resident
+    # Per placing provider role: its opportunity, its accepted placement and that resident.
+    placed: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def call(self, method: str, path: str, role: str | None = None, **kwargs: Any) -> Any:
         headers = dict(self.headers[role]) if role else {}
@@ -161,44 +179,81 @@ def build_stack(backend: str, databases: DatabaseFactory, keys: TestKeys, workdi
     return stack
 
 
+def _resident(n: int, village: str) -> dict[str, Any]:
+    """Residents beyond the first six are men, so women are a small cell of the target group
+    while the whole group is not."""
+    body = resident_body(n, village_code=village)
+    if n >= 6:
+        birth = date.fromisoformat(body["birth_date"])
+        body |= {"sex": "M", "nik": nik_for(n + 1, "M", birth)}
+    return body
+
+
 def _seed(stack: Stack) -> None:
-    """Residents in and out of the village's region, an opportunity of the company, and one
-    resident disclosed to the company (as matching discloses on an accepted placement)."""
-    for n in range(6):
-        village = TARJUN if n < 4 else "63.02.06.2009"
-        response = stack.call(
-            "POST", "/v1/residents", "agency", json=resident_body(n, village_code=village)
-        )
+    """Eleven verified residents: eight in Tarjun, one in Sahapi (same district), two in
+    63.02.06.2009; women are three of them. Each placing provider type publishes an opportunity
+    and has one resident placed and accepted, the disclosure delivered by matching's own sender;
+    the agency records a follow-up visit with notes about the company's resident."""
+    villages = [TARJUN] * 4 + [OTHER_VILLAGE] * 2 + [TARJUN] * 4 + [SMALL_VILLAGE]
+    for n, village in enumerate(villages):
+        response = stack.call("POST", "/v1/residents", "agency", json=_resident(n, village))
         assert response.status_code == 201, response.text
-        stack.residents.append(response.json())
-    opportunity = stack.call(
+        resident = response.json()
+        verified = stack.call("POST", f"/v1/residents/{resident['id']}/verify", "agency")
+        assert verified.status_code == 200, verified.text
+        stack.residents.append(resident)
+    placed_resident = {"company": 0, "university": 6, "school": 7, "bumdes": 8, "ngo": 10}
+    for role in PLACING_PROVIDERS:
+        opportunity = stack.call(
+            "POST",
+            "/v1/opportunities",
+            role,
+            json={
+                "kind": "internship",
+                "title": f"Magang {role}",
+                "location_village_code": TARJUN,
+                "slots": 3,
+            },
+        )
+        assert opportunity.status_code == 201, opportunity.text
+        stack.placed[role] = {
+            "opportunity_id": opportunity.json()["id"],
+            "resident_id": stack.residents[placed_resident[role]]["id"],
+        }
+    stack.opportunity_id = stack.placed["company"]["opportunity_id"]
+    _sync_read_models(stack)  # matching must know the residents and opportunities
+    for role in PLACING_PROVIDERS:
+        body = {key: stack.placed[role][key] for key in ("resident_id", "opportunity_id")}
+        placement = stack.call("POST", "/v1/placements", "agency", json=body)
+        assert placement.status_code == 201, placement.text
+        placement_id = placement.json()["id"]
+        accepted = stack.call("POST", f"/v1/placements/{placement_id}/accept", "agency")
+        assert accepted.status_code == 200, accepted.text
+        stack.placed[role]["placement_id"] = placement_id
+    matching = stack.services["matching"]
+    delivered = asgi._get_portal().call(
+        deliver_due, matching.state.db, matching.state.clients["registry"], 1.0
+    )
+    assert delivered == len(PLACING_PROVIDERS), "matching delivered every disclosure"
+    stack.disclosed_resident_id = stack.placed["company"]["resident_id"]
+    visit = stack.call(
         "POST",
-        "/v1/opportunities",
-        "company",
+        f"/v1/residents/{stack.disclosed_resident_id}/follow-ups",
+        "agency",
         json={
-            "kind": "internship",
-            "title": "Magang produksi semen",
-            "location_village_code": TARJUN,
-            "slots": 3,
+            "visited_on": (_today_in_the_regency() - timedelta(days=1)).isoformat(),
+            "employment_status": "employed",
+            "monthly_income_idr": 1_250_000,
+            "household_size": 4,
+            "notes": FOLLOW_UP_NOTES,
         },
     )
-    assert opportunity.status_code == 201, opportunity.text
-    stack.opportunity_id = opportunity.json()["id"]
-    disclosed = stack.residents[0]["id"]
-    disclosure = stack.call(
-        "POST",
-        f"/v1/residents/{disclosed}/disclosures",
-        "service",
-        json={
-            "org_id": stack.org_ids["company"],
-            "purpose": "placement",
-            "placement_id": "00000000-0000-4000-8000-000000000001",
-            "valid_until": "2099-12-31",
-        },
-    )
-    assert disclosure.status_code in (200, 201), disclosure.text
-    stack.disclosed_resident_id = disclosed
+    assert visit.status_code == 201, visit.text
     _sync_read_models(stack)
+
+
+def _today_in_the_regency() -> date:
+    return datetime.now(timezone(timedelta(hours=8))).date()
 
 
 def _sync_read_models(stack: Stack) -> None:
@@ -220,4 +275,13 @@ def iter_stack(
         stack.dispose()
 
 
-__all__ = ["ROLES", "Stack", "anyio", "build_stack", "iter_stack"]
+__all__ = [
+    "FOLLOW_UP_NOTES",
+    "PLACING_PROVIDERS",
+    "ROLES",
+    "SEEDED_VILLAGES",
+    "Stack",
+    "anyio",
+    "build_stack",
+    "iter_stack",
+]
