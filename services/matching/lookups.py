@@ -41,12 +41,28 @@ class ReasonPublic(BaseModel):
     message: str
 
 
+# Score parts that tell of the opportunity's needs, not of the resident: all a provider gets.
+# The others are the resident's attributes in another unit (welfare_decile is (11 - decile) /
+# 10, village_priority the rank, distance the village, waiting_time the verification date),
+# and the total score is a known weighted sum of them, so a provider gets no score either.
+PROVIDER_FEATURES = frozenset({"skills_match", "training_gap"})
+
+
+def _for_caller(
+    governs: bool, score: float, features: dict[str, float]
+) -> tuple[float | None, dict[str, float]]:
+    if governs:
+        return score, features
+    return None, {k: v for k, v in features.items() if k in PROVIDER_FEATURES}
+
+
 class Explanation(BaseModel):
     resident_id: uuid.UUID
     opportunity_id: uuid.UUID
     eligible: bool
     reasons: list[ReasonPublic]
-    score: float
+    # Null for a provider (see PROVIDER_FEATURES).
+    score: float | None
     features: dict[str, float]
 
 
@@ -83,7 +99,8 @@ class Candidate(BaseModel):
     skills: list[str]
     welfare_decile: int | None
     priority_rank: int | None
-    score: float
+    # Null for a provider (see PROVIDER_FEATURES); the items are still ranked best first.
+    score: float | None
     features: dict[str, float]
 
 
@@ -151,13 +168,14 @@ def explain(
         raise NotFound("no such resident")
     score, features = pair_features(resident, facts, today, Policy.from_settings(settings))
     # The answer holds rule outcomes and score parts, never the resident's attributes.
+    shown_score, shown_features = _for_caller(governs, score, features)
     return Explanation(
         resident_id=resident_id,
         opportunity_id=opportunity_id,
         eligible=not reasons,
         reasons=_reasons(reasons),
-        score=score,
-        features=features,
+        score=shown_score,
+        features=shown_features,
     )
 
 
@@ -258,6 +276,7 @@ def candidates(
     for pair in chunk:
         row = rows[pair.resident.id]
         governs = governs_resident(principal, row.village_code)
+        score, features = _for_caller(governs, pair.score, pair.features)
         items.append(
             Candidate(
                 resident_id=row.id,
@@ -269,8 +288,8 @@ def candidates(
                 skills=list(row.skills or []),
                 welfare_decile=row.welfare_decile if governs else None,
                 priority_rank=row.priority_rank if governs else None,
-                score=pair.score,
-                features=pair.features,
+                score=score,
+                features=features,
             )
         )
     return Candidates(opportunity_id=opportunity_id, items=items, next_cursor=next_cursor)

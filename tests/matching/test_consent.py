@@ -213,6 +213,9 @@ async def test_a_provider_explanation_is_no_oracle(backend, databases, keys) -> 
         mine = await explain(candidate, own, provider)
         assert mine.status_code == 200 and mine.json()["eligible"] is True
         assert not RAW & set(mine.json())
+        # Nor score parts in the resident's units (decile, rank, village), nor their sum.
+        assert mine.json()["score"] is None
+        assert set(mine.json()["features"]) <= {"skills_match", "training_gap"}
         # Placed on its opportunity (the only slot taken): explained though no longer eligible.
         placement = await world.client.post(
             "/v1/placements", json={"resident_id": placed, "opportunity_id": own}, headers=agency

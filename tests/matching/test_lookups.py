@@ -83,6 +83,11 @@ async def test_explain_recommend_and_candidates(backend, databases, keys) -> Non
         attributes = ("village_code", "district_code", "age", "sex", "welfare_decile")
         for item in ranked["items"]:
             assert [item[name] for name in (*attributes, "priority_rank")] == [None] * 6, item
+            # Score parts in the resident's units (decile, rank, village) are withheld too.
+            assert item["score"] is None and set(item["features"]) <= {
+                "skills_match",
+                "training_gap",
+            }
         governed = (
             await world.client.get(
                 "/v1/matching/candidates", params={"opportunity_id": job}, headers=agency
