@@ -11,6 +11,7 @@ from shared.settings import ConsumerSettings
 
 DEV_PSEUDONYM_KEY = "dev-reporting-pseudonym-key-not-for-production"
 MIN_PSEUDONYM_KEY_LENGTH = 32
+MIN_SMALL_CELL_THRESHOLD = 2
 
 
 class ReportingSettings(ConsumerSettings):
@@ -23,10 +24,12 @@ class ReportingSettings(ConsumerSettings):
     # The regency the programme runs in: the villages report lists its villages.
     regency_code: str = "63.02"
     # Cells counting fewer residents than this are suppressed for regional agencies, so a
-    # village of three placed residents does not identify them. 0 or 1 turns it off.
+    # village of three placed residents does not identify them (with complementary cells, so
+    # no hidden one is a total minus what is shown). 0 or 1 turns it off: refused in production.
     small_cell_threshold: int = Field(default=5, ge=0)
-    # HMAC-SHA256 key of the pseudonymous resident ids in the status feed. Rotating it gives
-    # every resident a new pseudonym: agencies cannot link them across the rotation.
+    # HMAC-SHA256 key of the pseudonymous resident ids in the event feed (admin, agencies, local
+    # governments; regional agencies read daily counts). Rotating it gives every resident a new
+    # pseudonym: readers cannot link them across the rotation.
     pseudonym_key: str = DEV_PSEUDONYM_KEY
     # PostgreSQL work_mem of a report's transaction, so its GROUP BYs hash in memory.
     report_work_mem: str = Field(default="64MB", pattern=r"^[1-9][0-9]{0,5}(kB|MB|GB)$")
@@ -35,6 +38,11 @@ class ReportingSettings(ConsumerSettings):
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
+        if self.small_cell_threshold < MIN_SMALL_CELL_THRESHOLD:
+            # Below 2 nothing is suppressed: regional agencies would read single residents.
+            problems.append(
+                f"REPORTING_SMALL_CELL_THRESHOLD must be at least {MIN_SMALL_CELL_THRESHOLD}"
+            )
         if self.pseudonym_key == DEV_PSEUDONYM_KEY or self.pseudonym_key.startswith("dev-"):
             problems.append("REPORTING_PSEUDONYM_KEY is unset or a development default")
         elif len(self.pseudonym_key) < MIN_PSEUDONYM_KEY_LENGTH:

@@ -1,5 +1,6 @@
-"""The status feed for regional agencies: events in order with a cursor, residents only as
-HMAC pseudonyms, no personal data, region scoping for local governments."""
+"""The status event feed for those who may see residents: events in order with a cursor,
+residents only as HMAC pseudonyms, no personal data, region scoping for local governments.
+Regional agencies read counts (test_suppression.py)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _pseudonym(stack: Stack, name: str) -> str:
 
 
 async def test_feed_lists_status_events_with_pseudonyms(stack: Stack, keys: TestKeys) -> None:
-    agency = keys.headers("regional_agency")
+    agency = keys.headers("government_agency")
     items: list[dict] = []  # type: ignore[type-arg]
     cursor = None
     pages = 0

@@ -1,12 +1,15 @@
-"""Status events for regional agencies: a resident verified, placed, completed, independent.
+"""Status events: a resident verified, placed, completed, independent.
 
-Rows hold the resident id (an internal UUID, never NIK or name); the feed serves it only as
-an HMAC pseudonym computed when read, so rotating the key re-pseudonymises the whole feed.
+Rows hold the resident id (an internal UUID, never NIK or name). The event feed serves it only
+as an HMAC pseudonym computed when read, so rotating the key re-pseudonymises the whole feed,
+and only to callers who may see residents (admin, agencies, local governments). Regional
+agencies read counts per village and day instead, with nothing that links two events to one
+resident.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, Column, DateTime, Integer
@@ -45,4 +48,27 @@ class StatusEventPublic(BaseModel):
 class StatusEventPage(BaseModel):
     items: list[StatusEventPublic]
     next_cursor: str
+    has_more: bool
+
+
+class StatusCount(BaseModel):
+    """How many events of a kind a village had on a day. ``events`` is None when 1 .. threshold-1
+    for a regional agency: a village's two verifications on a day would name its residents."""
+
+    day: date
+    district_code: str
+    village_code: str
+    event: str
+    events: int | None
+
+
+class StatusCountPage(BaseModel):
+    """Closed days only (before today in the regency's time zone): a day's counts are read
+    whole, never as they grow, so polling cannot time a single event."""
+
+    suppressed_below: int | None
+    first_day: date | None
+    last_day: date | None
+    items: list[StatusCount]
+    next_after: date | None
     has_more: bool

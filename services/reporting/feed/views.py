@@ -1,20 +1,34 @@
-"""``GET /v1/reports/feed``: status events since a cursor, for regional agencies."""
+"""``GET /v1/reports/feed``: status events since a cursor, for those who may see residents;
+``GET /v1/reports/feed/daily``: counts of events per village and day, for regional agencies
+(and anyone else who reads the feed)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from services.reporting.feed.models import StatusEventPage
-from services.reporting.feed.service import read_events
-from services.reporting.indicators.access import EVERYTHING_TYPES, settings_of
+from services.reporting.feed.models import StatusCountPage, StatusEventPage
+from services.reporting.feed.service import read_daily, read_events
+from services.reporting.indicators.access import EVERYTHING_TYPES, IsoDate, settings_of
 from shared.auth import require_scopes
 from shared.database import SessionDep
 from shared.problems import Forbidden, problem_responses
 from shared.scopes import LOCAL_GOVERNMENT_TYPES, REPORTS_READ
+from shared.tokens import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+REGIONAL_AGENCY = "regional_agency"
+
+
+def _region(principal: Principal) -> str | None:
+    if principal.org_type in EVERYTHING_TYPES:
+        return None
+    if principal.org_type in LOCAL_GOVERNMENT_TYPES and principal.region:
+        return principal.region
+    # Providers see their own opportunities' numbers, not residents' paths.
+    raise Forbidden("the status feed is for agencies and governments")
 
 
 @router.get(
@@ -32,12 +46,40 @@ def status_feed(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> StatusEventPage:
-    if principal.org_type in EVERYTHING_TYPES:
-        region = None
-    elif principal.org_type in LOCAL_GOVERNMENT_TYPES and principal.region:
-        region = principal.region
-    else:
-        # Providers see their own opportunities' numbers, not residents' paths.
-        raise Forbidden("the status feed is for agencies and governments")
+    region = _region(principal)
+    if principal.org_type == REGIONAL_AGENCY:
+        # A stable pseudonym, the village and the instant follow one resident through the
+        # programme: in a small village that is a person. Regional agencies read aggregates.
+        raise Forbidden("regional agencies read the counts of /v1/reports/feed/daily")
     key = settings_of(request).pseudonym_key
     return read_events(session, key, region, after, limit)
+
+
+@router.get(
+    "/feed/daily",
+    response_model=StatusCountPage,
+    summary="Status events counted per village, day and event (closed days only)",
+    responses=problem_responses(401, 403, 422),
+)
+def status_counts(
+    request: Request,
+    session: SessionDep,
+    principal: require_scopes(REPORTS_READ),  # type: ignore[valid-type]
+    after: Annotated[
+        IsoDate | None, Query(description="next_after of the last page: the last day read")
+    ] = None,
+    days: Annotated[int, Query(ge=1, le=92, description="How many days at most")] = 31,
+) -> StatusCountPage:
+    region = _region(principal)
+    settings = settings_of(request)
+    threshold = settings.small_cell_threshold if principal.org_type == REGIONAL_AGENCY else 0
+    today = datetime.now(timezone(timedelta(hours=settings.utc_offset_hours))).date()
+    return read_daily(
+        session,
+        region,
+        after,
+        days,
+        today=today,
+        offset_hours=settings.utc_offset_hours,
+        suppress_below=threshold,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, 
 from sqlalchemy.orm import Session
 
 from services.reporting.indicators.access import ReportScope
+from services.reporting.indicators.rules import Group, primary, suppress
 from services.reporting.readmodel.models import (
     FollowUpFact,
     OpportunityFact,
@@ -269,11 +271,142 @@ def target_totals(session: Session, region: str | None) -> dict[str, int] | None
 
 
 # -- suppression and ratios ---------------------------------------------------------------------
-def hide(value: int | None, scope: ReportScope) -> int | None:
-    """A count of 1..threshold-1 residents is hidden (None); zero is shown, it names nobody."""
-    if value is None or scope.suppress_below <= 1:
+# A cell of the cube every report for a suppressing caller is cut from: (measure, where, split).
+# ``where`` is None (everything), a district or a village code, the regions a caller can filter
+# by; ``split`` is () for the whole, or ("kind", kind), ("provider", id, type), ("sex", key) ...
+Cell = tuple[str, str | None, tuple[str, ...]]
+BREAKDOWN_COLUMNS = {
+    "sex": "sex",
+    "age_band": "age_band",
+    "education_level": "education_level",
+    "welfare_decile": "welfare_decile",
+    "disability": "has_disability",
+}
+PLACEMENT_MEASURES = (*PLACEMENT_STAGES, "slots_filled", "capital_recipients", "independent")
+PLACEMENT_SPLITS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("kind",),
+    ("provider_org_id", "provider_org_type"),
+)
+GEO_LEVELS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("district_code",),
+    ("district_code", "village_code"),
+)
+
+
+def breakdown_key(name: str, value: Any) -> str:
+    """How the summary names a breakdown's category."""
+    if name == "disability":
+        return "yes" if value else "no"
+    if name == "age_band":
+        return str(value)
+    return str(value or "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """Which cells a caller may see. Every table a suppressing caller reads is masked by one
+    ``Disclosure`` of the whole cube (all regions, all splits, as of the same day), so a cell
+    hidden in one table is hidden in every other table that shows it, and no group of cells
+    that add up (rules.suppress) has a single hidden one to subtract back."""
+
+    threshold: int
+    hidden: frozenset[Cell] = frozenset()
+
+    def show(
+        self, measure: str, where: str | None, value: int, split: tuple[str, ...] = ()
+    ) -> int | None:
+        if self.threshold <= 1:
+            return value
+        if (measure, where, split) in self.hidden or primary(value, self.threshold):
+            return None
         return value
-    return None if 0 < value < scope.suppress_below else value
+
+
+def _cube(session: Session, scope: ReportScope) -> tuple[dict[Cell, int], list[Group[Cell]]]:
+    """Every count a caller can read in any report of ``scope.as_of``, and how they add up."""
+    whole = replace(scope, region=None, provider_org_id=None)
+    counts: dict[Cell, int] = defaultdict(int)
+    villages: dict[str, set[str]] = defaultdict(set)
+
+    def up(row: Mapping[str, Any]) -> tuple[str | None, ...]:
+        district, village = row["district_code"], row["village_code"]
+        villages[district].add(village)
+        return (None, district, village)
+
+    def placement_split(row: Mapping[str, Any], split_by: tuple[str, ...]) -> tuple[str, ...]:
+        if split_by == ("kind",):
+            return ("kind", str(row["kind"]))
+        if split_by:
+            return ("provider", str(row["provider_org_id"]), str(row["provider_org_type"]))
+        return ()
+
+    where: str | None
+    split: tuple[str, ...]
+    # Residents and follow-ups are rows of one village each: the village counts add up exactly.
+    for row in resident_counts(session, whole, ("district_code", "village_code")):
+        for where in up(row):
+            for name in RESIDENT_COUNTS:
+                counts[(f"residents.{name}", where, ())] += int(row[name])
+    for name, column in BREAKDOWN_COLUMNS.items():
+        for row in resident_counts(session, whole, ("district_code", "village_code", column)):
+            split = (name, breakdown_key(name, row[column]))
+            for where in up(row):
+                counts[("residents.in_target_group", where, split)] += int(row["in_target_group"])
+    for row in follow_up_counts(session, whole, ("district_code", "village_code")):
+        for where in up(row):
+            counts[("follow_ups", where, ())] += int(row["follow_ups"])
+    # Placements count distinct residents: each level is counted, not summed up.
+    for split_by in PLACEMENT_SPLITS:
+        for level in GEO_LEVELS:
+            for row in placement_counts(session, whole, (*level, *split_by), independent=True):
+                where = None
+                if len(level) == 2:
+                    where = up(row)[-1]
+                elif level:
+                    where = row["district_code"]
+                    villages.setdefault(where, set())
+                split = placement_split(row, split_by)
+                for name in PLACEMENT_MEASURES:
+                    counts[(f"placements.{name}", where, split)] += int(row[name] or 0)
+
+    # The groups: each region is the sum of the regions in it, each whole the sum of its splits.
+    splits: dict[tuple[str, str | None], dict[str, list[Cell]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    present: dict[tuple[str, tuple[str, ...]], set[str | None]] = defaultdict(set)
+    for cell in counts:
+        measure, where, split = cell
+        present[(measure, split)].add(where)
+        if split:
+            splits[(measure, where)][split[0]].append(cell)
+    groups: list[Group[Cell]] = []
+    for (measure, split), wheres in present.items():
+        districts = [d for d in sorted(villages) if d in wheres]
+        groups.append(Group((measure, None, split), [(measure, d, split) for d in districts]))
+        for district in districts:
+            in_district: list[Cell] = [
+                (measure, v, split) for v in sorted(villages[district]) if v in wheres
+            ]
+            groups.append(Group((measure, district, split), in_district))
+    for (measure, where), by_name in splits.items():
+        for parts in by_name.values():
+            groups.append(Group((measure, where, ()), parts))
+    return dict(counts), groups
+
+
+def disclosure(session: Session, scope: ReportScope) -> Disclosure:
+    """The caller's mask, computed once per request (every table of an XLSX shares it)."""
+    if scope.suppress_below <= 1:
+        return Disclosure(scope.suppress_below)
+    cache: dict[ReportScope, Disclosure] = session.info.setdefault("disclosure", {})
+    whole = replace(scope, region=None, provider_org_id=None)
+    if whole not in cache:
+        counts, groups = _cube(session, whole)
+        hidden = suppress(counts, groups, scope.suppress_below)
+        cache[whole] = Disclosure(scope.suppress_below, hidden)
+    return cache[whole]
 
 
 def ratio(numerator: int | None, denominator: int | None) -> float | None:
@@ -286,10 +419,18 @@ def _int(row: Mapping[str, Any] | None, name: str) -> int:
     return int(row[name] or 0) if row else 0
 
 
-def _placement_block(row: Mapping[str, Any] | None, scope: ReportScope) -> dict[str, int | None]:
-    block = {name: hide(_int(row, name), scope) for name in PLACEMENT_STAGES}
-    block["slots_filled"] = hide(_int(row, "slots_filled"), scope)
-    recipients = hide(_int(row, "capital_recipients"), scope)
+def _placement_block(
+    row: Mapping[str, Any] | None,
+    mask: Disclosure,
+    where: str | None,
+    split: tuple[str, ...] = (),
+) -> dict[str, int | None]:
+    def show(name: str) -> int | None:
+        return mask.show(f"placements.{name}", where, _int(row, name), split)
+
+    block = {name: show(name) for name in PLACEMENT_STAGES}
+    block["slots_filled"] = show("slots_filled")
+    recipients = show("capital_recipients")
     # A rupiah sum of fewer than `threshold` recipients would reveal what each received.
     block["capital_disbursed_idr"] = (
         None if recipients is None else _int(row, "capital_disbursed_idr")
@@ -299,6 +440,8 @@ def _placement_block(row: Mapping[str, Any] | None, scope: ReportScope) -> dict[
 
 # -- reports ------------------------------------------------------------------------------------
 def summary(session: Session, scope: ReportScope) -> dict[str, Any]:
+    mask = disclosure(session, scope)
+    where = scope.region
     residents: dict[str, Any] | None = None
     if scope.residents_visible:
         profile = resident_counts(session, scope, PROFILE)
@@ -307,18 +450,16 @@ def summary(session: Session, scope: ReportScope) -> dict[str, Any]:
         for row in profile:
             if not row["is_in_target_group"]:
                 continue
-            cells = {
-                "sex": row["sex"] or "unknown",
-                "age_band": row["age_band"],
-                "education_level": row["education_level"] or "unknown",
-                "welfare_decile": str(row["welfare_decile"] or "unknown"),
-                "disability": "yes" if row["has_disability"] else "no",
-            }
-            for name, key in cells.items():
-                by[name][key] += int(row["registered"])
-        residents = {name: hide(totals[name], scope) for name in RESIDENT_COUNTS}
+            for name, column in BREAKDOWN_COLUMNS.items():
+                by[name][breakdown_key(name, row[column])] += int(row["registered"])
+        residents = {
+            name: mask.show(f"residents.{name}", where, totals[name]) for name in RESIDENT_COUNTS
+        }
         residents["in_target_group_by"] = {
-            name: {key: hide(value, scope) for key, value in sorted(counts.items())}
+            name: {
+                key: mask.show("residents.in_target_group", where, value, (name, key))
+                for key, value in sorted(counts.items())
+            }
             for name, counts in by.items()
         }
 
@@ -342,13 +483,15 @@ def summary(session: Session, scope: ReportScope) -> dict[str, Any]:
     per_kind = {row["kind"]: row for row in placement_counts(session, scope, ("kind",))}
     total = placement_counts(session, scope, independent=True)[0]
     placements = {
-        "total": _placement_block(total, scope),
+        "total": _placement_block(total, mask, where),
         "by_kind": {
-            kind: _placement_block(per_kind.get(kind), scope)
+            kind: _placement_block(per_kind.get(kind), mask, where, ("kind", kind))
             for kind in dict.fromkeys([*KINDS, *sorted(per_kind)])
         },
     }
-    funnel_counts = {name: hide(_int(total, name), scope) for name in FUNNEL}
+    funnel_counts = {
+        name: mask.show(f"placements.{name}", where, _int(total, name)) for name in FUNNEL
+    }
     funnel: dict[str, dict[str, Any]] = {}
     previous: int | None = None
     for index, stage in enumerate(FUNNEL):
@@ -364,7 +507,7 @@ def summary(session: Session, scope: ReportScope) -> dict[str, Any]:
     if scope.provider_org_id is None:
         plan = target_totals(session, scope.region)
         if plan is not None:
-            placed = hide(_int(total, "accepted"), scope)
+            placed = funnel_counts["accepted"]
             independent = residents["independent"] if residents else None
             targets = {
                 **plan,
@@ -383,7 +526,7 @@ def summary(session: Session, scope: ReportScope) -> dict[str, Any]:
         "residents": residents,
         "opportunities": opportunities,
         "placements": placements,
-        "follow_ups_recorded": hide(recorded, scope),
+        "follow_ups_recorded": mask.show("follow_ups", where, recorded),
         "funnel": funnel,
         "targets": targets,
     }
@@ -410,6 +553,7 @@ def _name(code: str | None) -> str | None:
 
 def village_rows(session: Session, scope: ReportScope, regency_code: str) -> list[dict[str, Any]]:
     """A row per village: the reference villages in scope, and any other with data."""
+    mask = disclosure(session, scope)
     residents = (
         {row["village_code"]: row for row in resident_counts(session, scope, ("village_code",))}
         if scope.residents_visible
@@ -432,31 +576,40 @@ def village_rows(session: Session, scope: ReportScope, regency_code: str) -> lis
             "village_code": code,
             "village_name": _name(code),
         }
+        shown = {
+            name: mask.show(f"residents.{name}", code, _int(resident, name))
+            if scope.residents_visible
+            else None
+            for name in RESIDENT_COUNTS
+        }
         for name in RESIDENT_COUNTS[:4]:
-            row[name] = hide(_int(resident, name), scope) if scope.residents_visible else None
-        row.update(_placement_block(placements.get(code), scope))
-        row["follow_ups"] = hide(_int(follow_ups.get(code), "follow_ups"), scope)
-        row["independent"] = (
-            hide(_int(resident, "independent"), scope) if scope.residents_visible else None
-        )
+            row[name] = shown[name]
+        row.update(_placement_block(placements.get(code), mask, code))
+        row["follow_ups"] = mask.show("follow_ups", code, _int(follow_ups.get(code), "follow_ups"))
+        row["independent"] = shown["independent"]
         rows.append(row)
     return rows
 
 
 def district_funnels(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
     """The funnel per district, for the workbook's charts."""
+    mask = disclosure(session, scope)
     rows = placement_counts(session, scope, ("district_code",), independent=True)
     return [
         {
             "district_code": row["district_code"],
             "district_name": _name(row["district_code"]),
-            **{stage: hide(_int(row, stage), scope) for stage in FUNNEL},
+            **{
+                stage: mask.show(f"placements.{stage}", row["district_code"], _int(row, stage))
+                for stage in FUNNEL
+            },
         }
         for row in sorted(rows, key=lambda r: r["district_code"])
     ]
 
 
 def provider_rows(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
+    mask = disclosure(session, scope)
     offered = {
         (row["provider_org_id"], row["provider_org_type"]): row
         for row in opportunity_counts(session, scope, ("provider_org_id", "provider_org_type"))
@@ -469,16 +622,18 @@ def provider_rows(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
     for org_id, org_type in sorted({*offered, *placed}):
         opportunity = offered.get((org_id, org_type))
         placement = placed.get((org_id, org_type))
+        split = ("provider", str(org_id), str(org_type))
+        shown = {
+            name: mask.show(f"placements.{name}", scope.region, _int(placement, name), split)
+            for name in ("slots_filled", "started", "completed", "dropped")
+        }
         rows.append(
             {
                 "provider_org_id": org_id,
                 "provider_org_type": org_type,
                 "opportunities": _int(opportunity, "opportunities"),
                 "slots_offered": _int(opportunity, "slots"),
-                "slots_filled": hide(_int(placement, "slots_filled"), scope),
-                "started": hide(_int(placement, "started"), scope),
-                "completed": hide(_int(placement, "completed"), scope),
-                "dropped": hide(_int(placement, "dropped"), scope),
+                **shown,
             }
         )
     return rows

@@ -80,7 +80,7 @@ class StageUpdate(BaseModel):
 
 class StageProgress(BaseModel):
     measure: str
-    value: int
+    value: int | None  # None: suppressed for a regional agency (a small cell)
     of: int | None
     ratio: float | None
 

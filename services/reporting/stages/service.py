@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.reporting.indicators import service as indicators
+from services.reporting.indicators.access import ReportScope
 from services.reporting.stages.models import (
     STAGE_ORDER,
     ProgramStage,
@@ -24,7 +25,7 @@ from shared.problems import UnprocessableEntity
 from shared.regions import is_known
 
 
-def _progress(measure: str, value: int, of: int | None) -> StageProgress:
+def _progress(measure: str, value: int | None, of: int | None) -> StageProgress:
     return StageProgress(
         measure=measure, value=value, of=of or None, ratio=indicators.ratio(value, of)
     )
@@ -37,9 +38,33 @@ def _targets_total(session: Session) -> tuple[int | None, int | None]:
     return totals["residents_to_place"], totals["residents_to_become_independent"]
 
 
-def list_stages(session: Session) -> list[StagePublic]:
+# Stage measures that count residents, and the cell of the report cube each one is.
+RESIDENT_MEASURES = {
+    "residents_verified": "residents.verified",
+    "residents_placed": "placements.accepted",
+    "follow_ups_recorded": "follow_ups",
+    "residents_independent": "residents.independent",
+}
+
+
+def list_stages(session: Session, suppress_below: int = 0) -> list[StagePublic]:
+    """``suppress_below`` > 1 (a regional agency): the resident counts are masked by the same
+    disclosure as the regency's summary of today, so they never show what it hides."""
     plans = {row.code: row for row in session.execute(select(ProgramStage)).scalars()}
-    measured = indicators.stage_measures(session)
+    measured: dict[str, int | None] = {**indicators.stage_measures(session)}
+    if suppress_below > 1:
+        scope = ReportScope(
+            region=None,
+            provider_org_id=None,
+            residents_visible=True,
+            suppress_below=suppress_below,
+            cutoff=None,
+            as_of=datetime.now(UTC).date(),  # no cutoff: everything, as the stages count
+        )
+        mask = indicators.disclosure(session, scope)
+        for name, cell in RESIDENT_MEASURES.items():
+            value = measured[name]
+            measured[name] = None if value is None else mask.show(cell, None, value)
     to_place, to_free = _targets_total(session)
     progress = {
         StageCode.preparation: [

@@ -28,10 +28,13 @@ router = APIRouter(prefix="/v1/program", tags=["program"])
 def list_stages(
     request: Request,
     session: SessionDep,
-    _principal: require_scopes(REPORTS_READ),  # type: ignore[valid-type]
+    principal: require_scopes(REPORTS_READ),  # type: ignore[valid-type]
 ) -> StageList:
-    indicators.tune(session, settings_of(request).report_work_mem)
-    return StageList(items=service.list_stages(session))
+    settings = settings_of(request)
+    indicators.tune(session, settings.report_work_mem)
+    # Regional agencies read every count aggregated and suppressed (DESIGN.md access table).
+    threshold = settings.small_cell_threshold if principal.org_type == "regional_agency" else 0
+    return StageList(items=service.list_stages(session, threshold))
 
 
 @router.put(
