@@ -86,6 +86,9 @@ class Database:
         self.url = normalise_url(url)
         kwargs: dict[str, Any] = {
             "echo": echo,
+            # A statement's error (and echo) would otherwise print the bound values: NIKs,
+            # names, phones. The statement itself stays, for the developer.
+            "hide_parameters": True,
             "pool_pre_ping": True,
             "pool_size": POOL_SIZE,
             "max_overflow": POOL_OVERFLOW,

@@ -40,6 +40,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def migration_engine(url: str) -> Engine:
+    # Data migrations bind residents' values: a failing statement must not print them.
+    return create_engine(normalise_url(url), poolclass=pool.NullPool, hide_parameters=True)
+
+
 def run_env(metadata: MetaData, default_url: str) -> None:
     """The body of every service's ``migrations/env.py``: migrate the URL given by the caller
     (tests, ``shared.migrations.upgrade``) or else the service's own setting."""
@@ -51,7 +56,7 @@ def run_env(metadata: MetaData, default_url: str) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = migration_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
