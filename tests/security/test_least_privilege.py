@@ -255,6 +255,9 @@ def _is_breakdown(value: Any) -> bool:
 def _is_personal(key: str, value: Any, obj: dict[str, Any], resident_ids: set[str]) -> bool:
     if key in NOT_PERSONAL or _is_breakdown(value):
         return False
+    # A field present but null (the schema's shape, withheld for this caller) tells nothing.
+    if value is None:
+        return False
     if key in PERSONAL_FIELDS or key.startswith("disability") or key.startswith("has_disability"):
         return True
     names_a_resident = "resident_id" in obj or obj.get("id") in resident_ids

@@ -9,9 +9,9 @@ resident.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from sqlalchemy import BigInteger, Column, DateTime, Integer
 from sqlmodel import Field
 
@@ -43,6 +43,12 @@ class StatusEventPublic(BaseModel):
     district_code: str
     kind: str | None
     occurred_at: datetime
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        # Stored as UTC; SQLite hands it back naive, which is no RFC 3339 date-time.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class StatusEventPage(BaseModel):
