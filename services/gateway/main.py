@@ -29,6 +29,7 @@ from services.gateway.organisations.service import use_hasher
 from services.gateway.organisations.views import router as organisations_router
 from services.gateway.proxy.forwarders import AiohttpForwarder, Forwarder, HttpxForwarder
 from services.gateway.proxy.middleware import ProxyMiddleware, Upstream
+from services.gateway.proxy.paths import AmbiguousPathMiddleware
 from services.gateway.settings import GatewaySettings, get_settings
 from shared.app import BodySizeLimitMiddleware, RejectNulBytesMiddleware
 from shared.database import Database
@@ -137,6 +138,8 @@ def create_app(
     # the body limit guards the gateway's own routes (services limit their own bodies).
     app.add_middleware(BodySizeLimitMiddleware, default_limit=settings.max_body_bytes, limits={})
     app.add_middleware(ProxyMiddleware, upstreams=upstreams, admission=admission)
+    # Before any routing, the gateway's own routes included: one reading of every path.
+    app.add_middleware(AmbiguousPathMiddleware)
     app.add_middleware(RejectNulBytesMiddleware)
     if settings.cors_origins:
         app.add_middleware(
