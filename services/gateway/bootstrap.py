@@ -1,5 +1,12 @@
 """At start, the admin organisation and one ``service`` organisation per internal service
-client exist with the configured secrets (created when missing, secret updated if changed)."""
+client are created with the configured secrets when they are missing, and only then.
+
+What exists is never changed: a client revoked, rotated or deactivated through the API stays
+so across restarts (a start that revived it would make every revocation last only until the
+next pod start). Rotating a bootstrap secret is therefore done through the API, as for any
+client; services/gateway/README.md ("Bootstrap clients") gives the steps. What the start found
+is logged by client id (never a secret), with a warning when the configuration and the
+database disagree."""
 
 from __future__ import annotations
 
@@ -26,4 +33,18 @@ def bootstrap(db: Database, settings: GatewaySettings) -> None:
                 session, name=name, org_type=org_type, client_id=client_id, secret=secret
             )
             # Client ids are public identifiers; secrets are never logged.
-            logger.info("bootstrap client", extra=outcome | {"org_type": org_type})
+            extra = outcome | {"org_type": org_type}
+            if "wrong_type" in outcome:
+                logger.error("bootstrap client not created: name of another type", extra=extra)
+            elif outcome["revoked"]:
+                logger.warning("bootstrap client is revoked and stays so", extra=extra)
+            elif not outcome["organisation_active"]:
+                logger.warning("bootstrap organisation is deactivated and stays so", extra=extra)
+            elif not outcome["configured_secret_matches"]:
+                logger.warning(
+                    "bootstrap client secret differs from the configured one; the stored one "
+                    "stays (rotated through the API?)",
+                    extra=extra,
+                )
+            else:
+                logger.info("bootstrap client", extra=extra)

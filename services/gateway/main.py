@@ -14,6 +14,7 @@ import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.gateway.access.admission import Admission
 from services.gateway.access.bruteforce import LoginBrake
@@ -29,6 +30,7 @@ from services.gateway.organisations.service import use_hasher
 from services.gateway.organisations.views import router as organisations_router
 from services.gateway.proxy.forwarders import AiohttpForwarder, Forwarder, HttpxForwarder
 from services.gateway.proxy.middleware import ProxyMiddleware, Upstream
+from services.gateway.proxy.paths import AmbiguousPathMiddleware
 from services.gateway.settings import GatewaySettings, get_settings
 from shared.app import BodySizeLimitMiddleware, RejectNulBytesMiddleware
 from shared.database import Database
@@ -68,7 +70,10 @@ def create_app(
         OrganisationRateLimit(settings.rate_limit, storage=limits_storage),
     )
     login_brake = LoginBrake(
-        limits_storage, settings.login_failure_limit, settings.login_failure_limit_per_address
+        limits_storage,
+        settings.login_failure_limit,
+        settings.login_failure_limit_per_address,
+        settings.login_failure_limit_per_address_identity,
     )
 
     network = AiohttpForwarder(settings.upstream_timeout_seconds, settings.upstream_max_connections)
@@ -137,6 +142,8 @@ def create_app(
     # the body limit guards the gateway's own routes (services limit their own bodies).
     app.add_middleware(BodySizeLimitMiddleware, default_limit=settings.max_body_bytes, limits={})
     app.add_middleware(ProxyMiddleware, upstreams=upstreams, admission=admission)
+    # Before any routing, the gateway's own routes included: one reading of every path.
+    app.add_middleware(AmbiguousPathMiddleware)
     app.add_middleware(RejectNulBytesMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -149,4 +156,8 @@ def create_app(
         )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    if settings.trusted_proxies:
+        # Outermost: the login brake, the access log and X-Forwarded-For sent on all see the
+        # caller's address, taken from X-Forwarded-For only when a trusted proxy sent it.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -3,6 +3,7 @@ admin credentials ``SINERGI_ADMIN_CLIENT_ID`` / ``SINERGI_ADMIN_CLIENT_SECRET``.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from functools import cache
 from pathlib import Path
@@ -48,10 +49,15 @@ class GatewaySettings(ServiceSettings):
     redis_url: str = ""
     redis_key_prefix: str = "sinergi-gateway"
     rate_limit: str = "1200/minute"
-    # The brute-force brake on POST /v1/auth/token: failed authentications allowed per window
-    # for one client id or username, and for one remote address (many identities guessed).
-    login_failure_limit: str = "10/15 minutes"
+    # The brute-force brake on POST /v1/auth/token (access/bruteforce.py): failed
+    # authentications allowed per window for one client id or username from all addresses,
+    # from one address, and per address for names that exist nowhere.
+    login_failure_limit: str = "50/15 minutes"
+    login_failure_limit_per_address_identity: str = "10/15 minutes"
     login_failure_limit_per_address: str = "100/15 minutes"
+    # Proxies (addresses or networks) whose X-Forwarded-For gives the caller's address; from
+    # any other peer the header is ignored. Behind the ingress, its pods' network.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     # A JSON list or comma-separated origins.
     cors_origins: Annotated[list[str], NoDecode] = []
     org_status_ttl_seconds: float = Field(default=MAX_ORG_STATUS_TTL_SECONDS, ge=0)
@@ -67,13 +73,24 @@ class GatewaySettings(ServiceSettings):
     # JSON object client_id -> secret; one organisation of type ``service`` per entry.
     service_clients: dict[str, str] | None = None
 
-    @field_validator("rate_limit", "login_failure_limit", "login_failure_limit_per_address")
+    @field_validator(
+        "rate_limit",
+        "login_failure_limit",
+        "login_failure_limit_per_address",
+        "login_failure_limit_per_address_identity",
+    )
     @classmethod
     def _limit_notation(cls, value: str) -> str:
         parse(value)  # raises ValueError naming the bad notation at start, not on a request
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # Raises ValueError naming a bad entry at start: a typo must not trust nothing silently.
+        return [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in value]
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -4,6 +4,7 @@ migration, resources and autoscalers where the issue asks for them, Secrets that
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from services.gateway.settings import GatewaySettings
 from tests.deploy.support import (
     DEPLOY,
     IMAGE,
@@ -369,3 +371,18 @@ def test_network_policies_name_ports_the_pods_have() -> None:
         for rule in policy["spec"]["ingress"]:
             for port in rule["ports"]:
                 assert port["port"] in declared, policy["metadata"]["name"]
+
+
+@pytest.mark.parametrize("render_name", ["base", "production"])
+def test_gateway_trusts_forwarded_for_from_the_ingress_only(render_name: str) -> None:
+    # Behind the ingress every peer is the ingress: without trusted proxies the login brake
+    # would count every caller as one address (issue 13, item 4).
+    objects = BASE if render_name == "base" else PRODUCTION
+    env = sample_env(main_container(objects, "gateway"), objects)
+    trusted = GatewaySettings(trusted_proxies=env["GATEWAY_TRUSTED_PROXIES"]).trusted_proxies
+    assert trusted and all(ipaddress.ip_network(n).is_private for n in trusted)
+    policy = next(o for o in objects if o["metadata"]["name"] == "gateway-from-ingress")
+    sources = policy["spec"]["ingress"][0]["from"]
+    assert sources == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ]

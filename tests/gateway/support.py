@@ -57,15 +57,24 @@ def gateway_client(app: FastAPI) -> httpx.AsyncClient:
 
 @contextlib.asynccontextmanager
 async def running_gateway(
-    settings: GatewaySettings, transports: dict[str, httpx.AsyncBaseTransport] | None = None
+    settings: GatewaySettings, services: dict[str, FastAPI] | None = None
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app = create_app(settings, transports=transports, configure_logs=False)
-    try:
-        async with gateway_client(app) as client:
-            yield app, client
-    finally:
-        await app.state.aclose()
-        app.state.db.dispose()
+    """The gateway with the forwarder production runs (aiohttp over real sockets): each of
+    ``services`` (registry, opportunities, matching, reporting) is served by uvicorn on a free
+    port and the gateway's URL for it points there. No in-process transport stands in for the
+    network, so whatever the production forwarder does to a request, the tests see."""
+    with contextlib.ExitStack() as servers:
+        urls = {
+            f"{name}_url": servers.enter_context(uvicorn_server(service))
+            for name, service in (services or {}).items()
+        }
+        app = create_app(settings.model_copy(update=urls), configure_logs=False)
+        try:
+            async with gateway_client(app) as client:
+                yield app, client
+        finally:
+            await app.state.aclose()
+            app.state.db.dispose()
 
 
 async def token(client: httpx.AsyncClient, client_id: str, secret: str, **form: str) -> str:

@@ -147,10 +147,7 @@ async def targets(
         RegistrySettings(database_url=databases.new(backend, "registry"), jwks_url=""),
         verifier=verifier_for(probe),
     )
-    transports: dict[str, httpx.AsyncBaseTransport] = {
-        "registry": httpx.ASGITransport(app=upstream)
-    }
-    async with running_gateway(settings, transports) as (app, client):
+    async with running_gateway(settings, {"registry": upstream}) as (app, client):
         valid = await token(client, *ADMIN)
         service_token = await token(client, "matching-service", "dev-matching-secret")
         async with httpx.AsyncClient(

@@ -1,6 +1,7 @@
-"""The brute-force brake on POST /v1/auth/token: after the allowed failures per window an
-identity (client id or username) or a remote address is refused with 429, Retry-After and an
-RFC 6749-style body, even with the right secret; successes never count; in memory and Redis."""
+"""The brute-force brake on POST /v1/auth/token: 429, Retry-After and an RFC 6749-style body,
+even with the right secret, per (address, identity), per identity for the addresses that
+failed, per address for unknown names only; failures of one party never refuse another's
+correct credentials (issue 13, item 4); successes never count; in memory and Redis."""
 
 from __future__ import annotations
 
@@ -98,8 +99,26 @@ async def test_username_braked_case_insensitively(
         _assert_braked(await _user_login(client, username, password))
 
 
+def _from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+async def _login_from(
+    client: httpx.AsyncClient, address: str, client_id: str, secret: str
+) -> httpx.Response:
+    return await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        headers=_from(address),
+    )
+
+
+# The in-process client connects from 127.0.0.1: trusting it stands for the ingress.
+BEHIND_INGRESS = {"trusted_proxies": ["127.0.0.1"]}
+
+
 @pytest.mark.parametrize("storage", STORAGES)
-async def test_address_braked_across_identities(
+async def test_guessed_names_brake_the_address_for_unknown_names_only(
     gateway_db: str, data_dir: Path, storage: str
 ) -> None:
     settings = _settings(
@@ -108,13 +127,74 @@ async def test_address_braked_across_identities(
         storage,
         login_failure_limit="100/minute",
         login_failure_limit_per_address="3/minute",
+        **BEHIND_INGRESS,
     )
     async with running_gateway(settings) as (_app, client):
         for n in range(3):
-            response = await _user_login(client, f"guess.{n}.{uuid.uuid4().hex[:6]}", "password!!")
+            response = await client.post(
+                "/v1/auth/token",
+                data={
+                    "grant_type": "password",
+                    "username": f"guess.{n}.{uuid.uuid4().hex[:6]}",
+                    "password": "password!!",
+                },
+                headers=_from("203.0.113.9"),
+            )
             assert response.status_code == 400
-        _assert_braked(await _user_login(client, "guess.next", "password!!"))
-        _assert_braked(await _client_login(client, *ADMIN))
+        _assert_braked(await _login_from(client, "203.0.113.9", f"sc_{uuid.uuid4().hex}", "x"))
+        # Another party at the same address (the ingress, a carrier NAT) is not refused.
+        assert (await _login_from(client, "203.0.113.9", *ADMIN)).status_code == 200
+        # Nor is the next address guessing a name.
+        other = await _login_from(client, "198.51.100.7", f"sc_{uuid.uuid4().hex}", "x")
+        assert other.status_code == 401
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+async def test_one_address_failing_never_refuses_the_owner_elsewhere(
+    gateway_db: str, data_dir: Path, storage: str
+) -> None:
+    settings = _settings(
+        gateway_db,
+        data_dir,
+        storage,
+        login_failure_limit="3/minute",
+        login_failure_limit_per_address_identity="2/minute",
+        **BEHIND_INGRESS,
+    )
+    owner = ("matching-service", "dev-matching-secret")
+    async with running_gateway(settings) as (_app, client):
+        for _ in range(2):
+            assert (await _login_from(client, "203.0.113.9", owner[0], "wrong")).status_code == 401
+        # The failing address is braked for this identity, the right secret included...
+        _assert_braked(await _login_from(client, "203.0.113.9", *owner))
+        # ...the owner at its own address is not.
+        assert (await _login_from(client, "192.0.2.10", *owner)).status_code == 200
+        # Many addresses exhaust the identity's budget: those that failed are refused, an
+        # address that did not fail still gets in with the right secret.
+        assert (await _login_from(client, "203.0.113.77", owner[0], "wrong")).status_code == 401
+        _assert_braked(await _login_from(client, "203.0.113.77", *owner))
+        assert (await _login_from(client, "192.0.2.10", *owner)).status_code == 200
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+    gateway_db: str, data_dir: Path
+) -> None:
+    settings = _settings(
+        gateway_db, data_dir, "memory", login_failure_limit_per_address_identity="2/minute"
+    )
+    async with running_gateway(settings) as (_app, client):
+        for n in range(2):
+            response = await _login_from(client, f"203.0.113.{n}", "reporting-service", "wrong")
+            assert response.status_code == 401
+        # A caller cannot pose as a fresh address: no proxy is trusted, the peer counts.
+        _assert_braked(await _login_from(client, "203.0.113.200", "reporting-service", "x"))
+
+
+def test_trusted_proxies_must_be_addresses(gateway_db: str, data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        gateway_settings(gateway_db, data_dir, trusted_proxies="10.0.0.0/8,ingress")
+    parsed = gateway_settings(gateway_db, data_dir, trusted_proxies="10.0.0.0/8, 192.0.2.1")
+    assert parsed.trusted_proxies == ["10.0.0.0/8", "192.0.2.1/32"]
 
 
 async def test_malformed_requests_are_not_counted(gateway_db: str, data_dir: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -51,15 +50,12 @@ async def test_merged_openapi(
     backend: str, databases: DatabaseFactory, gateway_db: str, data_dir: Path
 ) -> None:
     registry = await _registry(backend, databases, gateway_db, data_dir)
-    transports: dict[str, httpx.AsyncBaseTransport] = {
-        "registry": httpx.ASGITransport(app=registry),
-        "matching": httpx.ASGITransport(app=tiny_service()),
-    }
+    services = {"registry": registry, "matching": tiny_service()}
     settings = gateway_settings(
         gateway_db, data_dir, reporting_url=f"http://127.0.0.1:{free_port()}",
         opportunities_url=f"http://127.0.0.1:{free_port()}",
     )  # fmt: skip
-    async with running_gateway(settings, transports) as (_app, client):
+    async with running_gateway(settings, services) as (_app, client):
         document = (await client.get("/openapi.json")).json()
         paths = set(document["paths"])
         assert {"/v1/auth/token", "/v1/organisations", "/v1/placements/summary"} <= paths
@@ -82,13 +78,13 @@ async def test_readyz_names_every_service(
     backend: str, databases: DatabaseFactory, gateway_db: str, data_dir: Path
 ) -> None:
     registry = await _registry(backend, databases, gateway_db, data_dir)
-    transports: dict[str, httpx.AsyncBaseTransport] = {
-        "registry": httpx.ASGITransport(app=registry),
-        "opportunities": httpx.ASGITransport(app=tiny_service()),
-        "matching": httpx.ASGITransport(app=tiny_service()),
-        "reporting": httpx.ASGITransport(app=tiny_service()),
+    services = {
+        "registry": registry,
+        "opportunities": tiny_service(),
+        "matching": tiny_service(),
+        "reporting": tiny_service(),
     }
-    async with running_gateway(gateway_settings(gateway_db, data_dir), transports) as (_a, client):
+    async with running_gateway(gateway_settings(gateway_db, data_dir), services) as (_a, client):
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
@@ -100,12 +96,12 @@ async def test_readyz_names_every_service(
         }
         assert ready.json()["database"]["ok"] is True
 
-    transports["matching"] = httpx.ASGITransport(app=tiny_service(ready=False))
-    del transports["reporting"]
+    services["matching"] = tiny_service(ready=False)
+    del services["reporting"]
     settings = gateway_settings(
         gateway_db, data_dir, reporting_url=f"http://127.0.0.1:{free_port()}"
     )
-    async with running_gateway(settings, transports) as (_a, client):
+    async with running_gateway(settings, services) as (_a, client):
         not_ready = await client.get("/readyz")
         assert not_ready.status_code == 503
         assert not_ready.json()["services"] == {

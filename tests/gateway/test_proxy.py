@@ -1,6 +1,6 @@
-"""Routing by path prefix to real service apps: in process through httpx.ASGITransport, and
-over a real socket with aiohttp to a uvicorn server. Headers, streaming both ways, request
-ids, 503 and 504."""
+"""Routing by path prefix to real service apps served by uvicorn, through the forwarder
+production runs (aiohttp over a socket). Headers, streaming both ways, request ids, 503 and
+504."""
 
 from __future__ import annotations
 
@@ -94,18 +94,6 @@ async def _check_forwarding(client: httpx.AsyncClient) -> None:
     assert lines[0] == "chunk 0000" and lines[-1] == "chunk 0299" and len(lines) == 300
 
 
-async def test_routes_in_process_to_a_service_app(
-    gateway_db: str, data_dir: Path, tmp_path: Path
-) -> None:
-    upstream = echo_service(
-        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
-    )
-    transports = {"registry": httpx.ASGITransport(app=upstream)}
-    settings = gateway_settings(gateway_db, data_dir)
-    async with running_gateway(settings, transports) as (_app, client):
-        await _check_forwarding(client)
-
-
 async def test_routes_over_a_real_socket_with_aiohttp(
     gateway_db: str, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -133,25 +121,6 @@ async def test_unreachable_service_is_503(gateway_db: str, data_dir: Path) -> No
         assert "opportunities" in response.json()["detail"]
 
 
-async def test_slow_service_is_504_in_process(
-    gateway_db: str, data_dir: Path, tmp_path: Path
-) -> None:
-    upstream = echo_service(
-        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
-    )
-    settings = gateway_settings(gateway_db, data_dir, upstream_timeout_seconds=0.2)
-    async with running_gateway(settings, {"registry": httpx.ASGITransport(app=upstream)}) as (
-        _app,
-        client,
-    ):
-        bearer = await token(client, *ADMIN)
-        response = await client.get(
-            "/v1/residents/slow?seconds=5", headers={"Authorization": f"Bearer {bearer}"}
-        )
-        assert response.status_code == 504
-        assert response.json()["type"] == "urn:sinergi:problem:gateway-timeout"
-
-
 async def test_slow_service_is_504_over_a_socket(
     gateway_db: str, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -169,6 +138,7 @@ async def test_slow_service_is_504_over_a_socket(
             )
             assert response.status_code == 504
             assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["type"] == "urn:sinergi:problem:gateway-timeout"
 
 
 async def test_changes_feed_is_not_exposed(gateway_db: str, data_dir: Path) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import Session, col, select
+
 from services.gateway.auth.keys import KeyRing
+from services.gateway.organisations.models import ClientCredential, StaffUser
 from services.gateway.organisations.service import Authenticated
 from services.gateway.settings import GatewaySettings
 from shared.scopes import default_scopes
@@ -69,3 +72,17 @@ def issue_token(
         expires_in=settings.token_lifetime_seconds,
         scope=claims["scope"],
     )
+
+
+def identity_exists(session: Session, identity: str) -> bool:
+    """Whether a claimed identity (``client:<id>`` or ``user:<username>``) names a client or
+    a user at all, revoked or deactivated ones included: for the login brake, which braces
+    guessed names per address and known ones per identity."""
+    kind, _, name = identity.partition(":")
+    if kind == "client":
+        statement = select(ClientCredential.id).where(col(ClientCredential.client_id) == name)
+    elif kind == "user":
+        statement = select(StaffUser.id).where(col(StaffUser.username) == name.lower())
+    else:
+        return False
+    return session.exec(statement).first() is not None

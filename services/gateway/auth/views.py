@@ -14,7 +14,12 @@ from pydantic import BaseModel
 
 from services.gateway.access.bruteforce import LoginBrake
 from services.gateway.auth.keys import KeyRing
-from services.gateway.auth.service import BadCredentials, OAuthError, issue_token
+from services.gateway.auth.service import (
+    BadCredentials,
+    OAuthError,
+    identity_exists,
+    issue_token,
+)
 from services.gateway.organisations.service import (
     Authenticated,
     authenticate_client,
@@ -166,6 +171,17 @@ def _authenticate(db: Database, form: dict[str, Any], request: Request) -> Authe
     raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
 
 
+async def _exists(db: Database, identity: str | None) -> bool:
+    if not identity:
+        return False
+
+    def lookup() -> bool:
+        with db.session(write=False) as session:
+            return identity_exists(session, identity)
+
+    return await anyio.to_thread.run_sync(lookup)
+
+
 @router.post(
     "/token",
     summary="Get an access token (client credentials or staff password)",
@@ -208,11 +224,16 @@ async def token(
         retry_after = await brake.wait_seconds(identity, address)
         if retry_after is not None:
             return slow_down_response(retry_after)
+        # An address that guessed too many names is refused for names that exist nowhere,
+        # never for a known one: its failures must not refuse another party's credentials.
+        unknown_wait = await brake.unknown_wait(address)
+        if unknown_wait is not None and not await _exists(db, identity):
+            return slow_down_response(unknown_wait)
         # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
         who = await anyio.to_thread.run_sync(_authenticate, db, form, request)
         issued = issue_token(settings, keys, who, _field(form, "scope"))
     except BadCredentials as error:
-        await brake.failed(identity, address)
+        await brake.failed(identity, address, known=await _exists(db, identity))
         return oauth_error_response(error)
     except OAuthError as error:
         return oauth_error_response(error)

@@ -345,37 +345,47 @@ def authenticate_user(session: Session, username: str, password: str) -> Authent
 def ensure_client_organisation(
     session: Session, *, name: str, org_type: str, client_id: str, secret: str
 ) -> dict[str, Any]:
-    """The organisation owning ``client_id`` exists with that secret: created when missing,
-    the secret re-hashed when it changed, the credential un-revoked and the org reactivated."""
+    """The organisation owning ``client_id`` and its credential are created when missing, and
+    only then. An existing credential is left exactly as the API left it: a revocation, a
+    deactivation or a rotation through ``/v1/organisations`` outlasts every restart, because a
+    start that undid them would revive a secret someone cut off on purpose (issue 13, item 9).
+    The outcome says what was found, for the start log; it never holds a secret."""
     credential = session.exec(
         select(ClientCredential).where(col(ClientCredential.client_id) == client_id)
     ).first()
-    if credential is None:
-        organisation = session.exec(
-            select(Organisation).where(col(Organisation.name) == name)
-        ).first()
-        if organisation is None:
-            organisation = Organisation(name=name, type=org_type)
-            session.add(organisation)
-            session.flush()
-        credential = ClientCredential(
-            organisation_id=organisation.id,
-            client_id=client_id,
-            secret_hash=hasher.hash(secret),
-            label="bootstrap",
-        )
-        session.add(credential)
-        session.flush()
-        return {"client_id": client_id, "new_client": True}
-    organisation = session.get(Organisation, credential.organisation_id)
-    assert organisation is not None
-    if not organisation.active:
-        organisation.active = True
-        organisation.deactivated_at = None
+    if credential is not None:
+        organisation = session.get(Organisation, credential.organisation_id)
+        return {
+            "client_id": client_id,
+            "new_client": False,
+            "revoked": credential.revoked_at is not None,
+            "organisation_active": bool(organisation and organisation.active),
+            # The configured secret only creates a missing client; one that no longer
+            # matches means a rotation through the API (or a stale configuration).
+            "configured_secret_matches": credential.revoked_at is None
+            and verify_secret(credential.secret_hash, secret),
+        }
+    organisation = session.exec(select(Organisation).where(col(Organisation.name) == name)).first()
+    if organisation is not None and organisation.type != org_type:
+        # A same-named organisation of another type must not receive this client: its type,
+        # not the configuration, would then decide the client's scopes.
+        return {"client_id": client_id, "new_client": False, "wrong_type": organisation.type}
+    if organisation is None:
+        organisation = Organisation(name=name, type=org_type)
         session.add(organisation)
-    if credential.revoked_at is not None or not verify_secret(credential.secret_hash, secret):
-        credential.secret_hash = hasher.hash(secret)
-        credential.revoked_at = None
-        credential.rotated_at = utcnow()
-        session.add(credential)
-    return {"client_id": client_id, "new_client": False}
+        session.flush()
+    credential = ClientCredential(
+        organisation_id=organisation.id,
+        client_id=client_id,
+        secret_hash=hasher.hash(secret),
+        label="bootstrap",
+    )
+    session.add(credential)
+    session.flush()
+    return {
+        "client_id": client_id,
+        "new_client": True,
+        "revoked": False,
+        "organisation_active": organisation.active,
+        "configured_secret_matches": True,
+    }

@@ -11,6 +11,7 @@ from typing import Protocol
 import aiohttp
 import anyio
 import httpx
+import yarl
 
 Body = bytes | AsyncIterator[bytes] | None
 
@@ -67,7 +68,13 @@ class AiohttpForwarder:
     ) -> UpstreamResponse:
         try:
             response = await self._client().request(
-                method, url, headers=headers, data=body, allow_redirects=False
+                method,
+                # encoded=True: the path goes out byte for byte, as routed. Parsed plainly, yarl
+                # decodes %2e and resolves dot segments (issue 13, item 10).
+                yarl.URL(url, encoded=True),
+                headers=headers,
+                data=body,
+                allow_redirects=False,
             )
         except TimeoutError as exc:
             raise UpstreamTimeout(str(exc)) from exc

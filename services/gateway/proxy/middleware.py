@@ -108,6 +108,8 @@ class ProxyMiddleware:
 
     def match(self, path: str) -> Upstream | None:
         # "/v1/residents" or "/v1/residents/...": the first two segments pick the service.
+        # ``path`` is the raw path, the one forwarded: routing on the decoded one would let a
+        # path be routed as one thing and reach the service as another.
         parts = path.split("/", 3)
         if len(parts) < 3:
             return None
@@ -115,7 +117,11 @@ class ProxyMiddleware:
         return self.upstreams.get(service) if service else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        upstream = self.match(scope["path"]) if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        upstream = self.match(raw_path.decode("latin-1"))
         if upstream is None:
             await self.app(scope, receive, send)
             return
@@ -143,8 +149,7 @@ class ProxyMiddleware:
         if host:
             forward.append(("x-forwarded-host", host.decode("latin-1")))
 
-        path = scope.get("raw_path") or scope["path"].encode()
-        url = upstream.base_url + path.decode("latin-1")
+        url = upstream.base_url + raw_path.decode("latin-1")
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
 
