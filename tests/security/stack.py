@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from services.gateway.main import create_app as create_gateway
 from services.gateway.settings import DEV_ADMIN_CLIENT_ID, DEV_ADMIN_CLIENT_SECRET, GatewaySettings
 from services.matching.main import create_app as create_matching
+from services.matching.placements.disclosures import deliver_due
 from services.matching.settings import MatchingSettings
 from services.opportunities.main import create_app as create_opportunities
 from services.opportunities.settings import OpportunitiesSettings
@@ -95,9 +96,11 @@ def build_stack(backend: str, databases: DatabaseFactory, keys: TestKeys, workdi
     signing_key.write_text(keys.private_pem)
     verifier = keys.verifier  # every service checks the gateway's signature itself
     late_gateway = LateApp()
+    late_matching = LateApp()  # the registry asks matching to confirm each disclosure
     registry = create_registry(
         RegistrySettings(database_url=databases.new(backend, "registry"), jwks_url=""),
         verifier=verifier(),
+        matching_transport=httpx.ASGITransport(app=late_matching),
     )
     opportunities = create_opportunities(
         OpportunitiesSettings(database_url=databases.new(backend, "opportunities"), jwks_url=""),
@@ -113,6 +116,7 @@ def build_stack(backend: str, databases: DatabaseFactory, keys: TestKeys, workdi
         verifier=verifier(),
         transports=producers,
     )
+    late_matching.app = matching
     reporting = create_reporting(
         ReportingSettings(database_url=databases.new(backend, "reporting"), jwks_url=""),
         verifier=verifier(),
@@ -184,19 +188,26 @@ def _seed(stack: Stack) -> None:
     )
     assert opportunity.status_code == 201, opportunity.text
     stack.opportunity_id = opportunity.json()["id"]
+    # The registry records a disclosure only for a placement matching holds as accepted: the
+    # resident is verified, placed with the company and accepts, and matching delivers it.
     disclosed = stack.residents[0]["id"]
-    disclosure = stack.call(
+    verified = stack.call("POST", f"/v1/residents/{disclosed}/verify", "agency")
+    assert verified.status_code == 200, verified.text
+    _sync_read_models(stack)
+    placed = stack.call(
         "POST",
-        f"/v1/residents/{disclosed}/disclosures",
-        "service",
-        json={
-            "org_id": stack.org_ids["company"],
-            "purpose": "placement",
-            "placement_id": "00000000-0000-4000-8000-000000000001",
-            "valid_until": "2099-12-31",
-        },
+        "/v1/placements",
+        "agency",
+        json={"resident_id": disclosed, "opportunity_id": stack.opportunity_id},
     )
-    assert disclosure.status_code in (200, 201), disclosure.text
+    assert placed.status_code == 201, placed.text
+    accepted = stack.call("POST", f"/v1/placements/{placed.json()['id']}/accept", "agency")
+    assert accepted.status_code == 200, accepted.text
+    matching = stack.services["matching"]
+    delivered = asgi._get_portal().call(
+        deliver_due, matching.state.db, matching.state.clients["registry"], 1.0
+    )
+    assert delivered == 1
     stack.disclosed_resident_id = disclosed
     _sync_read_models(stack)
 
