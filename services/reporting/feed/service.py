@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,7 +47,8 @@ def read_events(
             village_code=row.village_code,
             district_code=row.district_code,
             kind=row.kind,
-            occurred_at=row.occurred_at,
+            # SQLite gives the stored UTC time back naive; the contract is an RFC 3339 time.
+            occurred_at=row.occurred_at.replace(tzinfo=row.occurred_at.tzinfo or UTC),
         )
         for row in rows[:limit]
     ]
