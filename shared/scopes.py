@@ -119,12 +119,31 @@ DEFAULT_SCOPES: dict[str, frozenset[str]] = {
     "bumdes": frozenset(_PROVIDER),
     "ngo": frozenset(_PROVIDER),
     "regional_agency": frozenset({OPPORTUNITIES_READ, REPORTS_READ}),
-    "service": frozenset({CHANGES_READ, RESIDENTS_DISCLOSE}),
 }
 DEFAULT_SCOPES["district_government"] = DEFAULT_SCOPES["village_government"]
+
+# Internal service clients hold what their service calls for, no more: only matching records
+# disclosures (it alone knows a resident accepted a placement), reporting only reads feeds.
+# Keyed by the client id the gateway bootstraps from GATEWAY_SERVICE_CLIENTS; any other client
+# of a ``service`` organisation (one the admin issued, a renamed one) gets no scope at all.
+SERVICE_CLIENT_SCOPES: dict[str, frozenset[str]] = {
+    "matching-service": frozenset({CHANGES_READ, RESIDENTS_DISCLOSE}),
+    "reporting-service": frozenset({CHANGES_READ}),
+}
+# The most any service token may carry: what a service checks a ``service`` caller against.
+DEFAULT_SCOPES["service"] = frozenset().union(*SERVICE_CLIENT_SCOPES.values())
 
 ALL_SCOPES: frozenset[str] = frozenset().union(*DEFAULT_SCOPES.values())
 
 
 def default_scopes(org_type: str) -> frozenset[str]:
     return DEFAULT_SCOPES.get(org_type, frozenset())
+
+
+def client_scopes(org_type: str, client_id: str | None) -> frozenset[str]:
+    """The scopes a token may carry: a ``service`` client's row of SERVICE_CLIENT_SCOPES (none
+    for a client not in it, nor for a staff user of a service organisation), else the type's
+    defaults."""
+    if org_type == "service":
+        return SERVICE_CLIENT_SCOPES.get(client_id or "", frozenset())
+    return default_scopes(org_type)

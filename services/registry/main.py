@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from services.registry import models  # noqa: F401 - every table registered before first use
 from services.registry.audit.views import router as audit_router
 from services.registry.bench.views import router as bench_router
+from services.registry.disclosures.proof import close_matching_client, matching_client
 from services.registry.disclosures.views import router as disclosures_router
 from services.registry.duplicates.views import router as duplicates_router
 from services.registry.follow_ups.views import router as follow_ups_router
@@ -27,14 +29,18 @@ SERVICE_DIR = Path(__file__).parent
 
 
 def create_app(
-    settings: RegistrySettings | None = None, *, verifier: TokenVerifier | None = None
+    settings: RegistrySettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    matching_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The app factory (``uvicorn --factory``); tests pass their own settings and verifier."""
+    """The app factory (``uvicorn --factory``); tests pass their own settings and verifier, and
+    a transport around the real matching app."""
     settings = settings or get_settings()
     public = [regions_router]
     if settings.bench_unauthenticated_reads:
         public.append(bench_router)
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Sinergi registry",
         description="Residents and households of the programme, the only holder of personal data.",
@@ -53,7 +59,9 @@ def create_app(
         feed_tables=feed_tables,
         # Reads of personal data write their audit record in the same transaction.
         reads_write=True,
-        background=[import_worker],
+        background=[import_worker, close_matching_client],
         body_limits={IMPORT_PATH: settings.import_max_bytes + 64 * 1024},
         verifier=verifier,
     )
+    app.state.matching = matching_client(settings, matching_transport)
+    return app

@@ -43,6 +43,8 @@ class RegistrySettings(ServiceSettings):
     import_lease_seconds: float = 120.0
     # A job that stops on an unexpected error this many times is marked failed, not retried.
     import_max_attempts: int = Field(default=3, ge=1)
+    # Matching, asked whether the placement a disclosure names is real before it is recorded.
+    matching_url: str = "http://127.0.0.1:8003"
     # Benchmark only: GET /bench/residents/{id} without a token, to measure authentication.
     bench_unauthenticated_reads: bool = False
 

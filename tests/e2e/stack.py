@@ -72,6 +72,7 @@ class Stack:
             env[f"{consumer}_OPPORTUNITIES_URL"] = self.url("opportunities")
             env[f"{consumer}_FEED_POLL_SECONDS"] = "0.2"
         env["REPORTING_MATCHING_URL"] = self.url("matching")
+        env["REGISTRY_MATCHING_URL"] = self.url("matching")
         env["MATCHING_DISCLOSURE_RETRY_SECONDS"] = "1"
         return {**env, **self.extra_env}
 

@@ -4,7 +4,9 @@ access, and deactivation locking an organisation out within the status TTL."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from services.gateway.main import create_app
@@ -185,3 +187,64 @@ async def test_deactivation_reaches_another_gateway_process_within_the_ttl(
 def test_status_ttl_over_30_seconds_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="GATEWAY_ORG_STATUS_TTL_SECONDS"):
         gateway_settings("sqlite:///unused.db", tmp_path, org_status_ttl_seconds=31)
+
+
+@pytest.mark.parametrize("org_type", ["service", "admin"])
+async def test_service_and_admin_organisations_come_from_configuration_only(
+    gateway_db: str, data_dir: Path, org_type: str
+) -> None:
+    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
+        headers = await admin_headers(client)
+        name = unique("Shadow")
+        response = await client.post(
+            "/v1/organisations", json={"name": name, "type": org_type}, headers=headers
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["loc"] == ["body", "type"]
+        listed = await client.get("/v1/organisations", params={"type": org_type}, headers=headers)
+        assert name not in {o["name"] for o in listed.json()["items"]}
+
+
+async def _granted(client: httpx.AsyncClient, client_id: str, secret: str, **form: str) -> Any:
+    return await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials"} | form,
+        auth=(client_id, secret),
+    )
+
+
+async def test_service_clients_hold_only_their_own_scopes(gateway_db: str, data_dir: Path) -> None:
+    stray = unique("stray-service").replace(" ", "-")
+    clients = {
+        "matching-service": "dev-matching-secret",
+        "reporting-service": "dev-reporting-secret",
+        stray: "dev-stray-secret",
+    }
+    settings = gateway_settings(gateway_db, data_dir, service_clients=clients)
+    async with running_gateway(settings) as (_app, client):
+        matching = await _granted(client, "matching-service", "dev-matching-secret")
+        assert set(matching.json()["scope"].split()) == {"changes:read", "residents:disclose"}
+        reporting = await _granted(client, "reporting-service", "dev-reporting-secret")
+        assert reporting.json()["scope"].split() == ["changes:read"]
+        widened = await _granted(
+            client, "reporting-service", "dev-reporting-secret", scope="residents:disclose"
+        )
+        assert widened.status_code == 400 and widened.json()["error"] == "invalid_scope"
+        # A configured client the table does not name is a service organisation with no scope.
+        assert (await _granted(client, stray, "dev-stray-secret")).json()["scope"] == ""
+        # So is a second credential the admin issues for matching's organisation.
+        headers = await admin_headers(client)
+        services = await client.get(
+            "/v1/organisations", params={"type": "service", "limit": "200"}, headers=headers
+        )
+        org = next(o for o in services.json()["items"] if o["name"] == "matching-service")
+        issued = await client.post(f"/v1/organisations/{org['id']}/clients", headers=headers)
+        assert issued.status_code == 201, issued.text
+        body = issued.json()
+        extra = await _granted(client, body["client_id"], body["client_secret"])
+        assert extra.status_code == 200 and extra.json()["scope"] == ""
+        asked = await _granted(
+            client, body["client_id"], body["client_secret"], scope="residents:disclose"
+        )
+        assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope"

@@ -1,16 +1,20 @@
 """Helpers of the registry tests: the app over a fresh database, NIKs that follow the rules,
-and residents to register."""
+residents to register, and the real matching app the registry asks about placements."""
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import anyio
 import httpx
 
+from services.matching.main import create_app as create_matching
+from services.matching.placements.models import Placement
+from services.matching.settings import MatchingSettings
 from services.registry.main import create_app
 from services.registry.settings import RegistrySettings
 from tests.support.tokens import TestKeys
@@ -42,18 +46,60 @@ def resident(
     return body
 
 
+class Matching:
+    """The real matching app over its own fresh database, reached by the registry through an
+    ASGITransport; its background loops do not run. ``placement`` writes a placement as
+    matching's own transitions leave it (its read model and runs are not the registry's
+    business), so the registry's question is answered by matching's real endpoint."""
+
+    def __init__(self, url: str, keys: TestKeys) -> None:
+        settings = MatchingSettings(database_url=url, jwks_url="", consume_feeds=False)
+        self.app = create_matching(settings, verifier=keys.verifier())
+
+    def placement(self, resident_id: str, org_id: str, status: str = "accepted") -> str:
+        now = datetime.now(UTC)
+        placement = Placement(
+            status=status,
+            resident_id=uuid.UUID(resident_id),
+            opportunity_id=uuid.uuid4(),
+            provider_org_id=org_id,
+            provider_org_type="company",
+            kind="internship",
+            village_code=TARJUN,
+            district_code=KELUMPANG_HILIR,
+            created_by_org="org-dinsos",
+            offered_at=now,
+            accepted_at=now if status in ("accepted", "started", "completed") else None,
+            started_at=now if status in ("started", "completed") else None,
+            created_at=now,
+        )
+        with self.app.state.db.session() as session:
+            session.add(placement)
+        return str(placement.id)
+
+    def dispose(self) -> None:
+        self.app.state.db.dispose()
+
+
 @contextlib.asynccontextmanager
 async def registry_client(
-    url: str, keys: TestKeys, **settings: Any
+    url: str, keys: TestKeys, *, matching: Matching | None = None, **settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
+    """``matching``: the matching app the registry asks before it records a disclosure."""
+    wired = {"matching_transport": httpx.ASGITransport(app=matching.app)} if matching else {}
     app = create_app(
-        RegistrySettings(database_url=url, jwks_url="", **settings), verifier=keys.verifier()
+        RegistrySettings(database_url=url, jwks_url="", **settings),
+        verifier=keys.verifier(),
+        **wired,
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
         client.app = app  # type: ignore[attr-defined]
         yield client
+    await app.state.matching.aclose()
     app.state.db.dispose()
+    if matching is not None:
+        matching.dispose()
 
 
 async def register(

@@ -13,6 +13,7 @@ from tests.registry.support import (
     MEGASARI,
     PULAU_LAUT_UTARA,
     TARJUN,
+    Matching,
     register,
     registry_client,
     resident,
@@ -130,13 +131,16 @@ CELLS: list[tuple[str, dict[str, Any], str, dict[str, int]]] = [
 async def test_access_matrix(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     service = keys.headers("service")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    matching = Matching(databases.new(backend, "matching"), keys)
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=matching
+    ) as client:
         target = await register(client, agency, resident(1, family_card_number="6302061204910099"))
         rid = target["id"]
         disclosure = {
             "org_id": PROVIDER_ORG,
             "purpose": "placement",
-            "placement_id": "p-1",
+            "placement_id": matching.placement(rid, PROVIDER_ORG),
             "valid_until": "2099-12-31",
         }
         assert (
@@ -182,7 +186,10 @@ async def test_every_disclosure_is_audited(keys, backend: str, databases) -> Non
     admin = keys.headers("admin")
     provider = keys.headers("company", org_id=PROVIDER_ORG)
     service = keys.headers("service", org_id="org-matching")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    matching = Matching(databases.new(backend, "matching"), keys)
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=matching
+    ) as client:
         a = await register(client, agency, resident(1))
         b = await register(client, agency, resident(2))
 
@@ -210,7 +217,7 @@ async def test_every_disclosure_is_audited(keys, backend: str, databases) -> Non
         disclosure = {
             "org_id": PROVIDER_ORG,
             "purpose": "placement",
-            "placement_id": "p-7",
+            "placement_id": matching.placement(a["id"], PROVIDER_ORG),
             "valid_until": "2099-01-01",
         }
         await client.post(f"/v1/residents/{a['id']}/disclosures", json=disclosure, headers=service)
@@ -225,7 +232,11 @@ async def test_every_disclosure_is_audited(keys, backend: str, databases) -> Non
         ] * 2
         assert all(r["subject"] and r["occurred_at"] for r in reads)
         # An expired disclosure opens nothing.
-        expired = {**disclosure, "placement_id": "p-8", "valid_until": "2020-01-01"}
+        expired = {
+            **disclosure,
+            "placement_id": matching.placement(b["id"], PROVIDER_ORG),
+            "valid_until": "2020-01-01",
+        }
         await client.post(f"/v1/residents/{b['id']}/disclosures", json=expired, headers=service)
         assert (await client.get(f"/v1/residents/{b['id']}", headers=provider)).status_code == 404
         # Paging the trail by organisation.

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.registry.support import MEGASARI, TARJUN, register, registry_client, resident
+from tests.registry.support import (
+    MEGASARI,
+    TARJUN,
+    Matching,
+    register,
+    registry_client,
+    resident,
+)
 
 VISIT = {"employment_status": "employed", "monthly_income_idr": 1_200_000, "household_size": 4}
 
@@ -16,7 +23,10 @@ async def test_follow_ups_are_listed_newest_first_within_reach(
 ) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     other_agency = keys.headers("government_agency", org_id="org-other-agency")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    matching = Matching(databases.new(backend, "matching"), keys)
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=matching
+    ) as client:
         rid = (await register(client, agency, resident(1)))["id"]
         neighbour = (await register(client, agency, resident(2)))["id"]
         url = f"/v1/residents/{rid}/follow-ups"
@@ -63,7 +73,7 @@ async def test_follow_ups_are_listed_newest_first_within_reach(
         disclosure = {
             "org_id": "org-company-cement",
             "purpose": "placement",
-            "placement_id": "p-1",
+            "placement_id": matching.placement(rid, "org-company-cement"),
             "valid_until": "2099-12-31",
         }
         assert (

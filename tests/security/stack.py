@@ -113,9 +113,11 @@ def build_stack(backend: str, databases: DatabaseFactory, keys: TestKeys, workdi
     signing_key.write_text(keys.private_pem)
     verifier = keys.verifier  # every service checks the gateway's signature itself
     late_gateway = LateApp()
+    late_matching = LateApp()  # the registry asks matching to confirm each disclosure
     registry = create_registry(
         RegistrySettings(database_url=databases.new(backend, "registry"), jwks_url=""),
         verifier=verifier(),
+        matching_transport=httpx.ASGITransport(app=late_matching),
     )
     opportunities = create_opportunities(
         OpportunitiesSettings(database_url=databases.new(backend, "opportunities"), jwks_url=""),
@@ -131,6 +133,7 @@ def build_stack(backend: str, databases: DatabaseFactory, keys: TestKeys, workdi
         verifier=verifier(),
         transports=producers,
     )
+    late_matching.app = matching
     reporting = create_reporting(
         ReportingSettings(database_url=databases.new(backend, "reporting"), jwks_url=""),
         verifier=verifier(),

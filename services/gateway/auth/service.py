@@ -10,7 +10,7 @@ from services.gateway.auth.keys import KeyRing
 from services.gateway.organisations.models import ClientCredential, StaffUser
 from services.gateway.organisations.service import Authenticated
 from services.gateway.settings import GatewaySettings
-from shared.scopes import default_scopes
+from shared.scopes import client_scopes
 from shared.tokens import issue_claims, sign
 
 
@@ -39,10 +39,13 @@ class IssuedToken:
     scope: str
 
 
-def granted_scopes(org_type: str, requested: str | None) -> frozenset[str]:
-    """The organisation type's default scopes, narrowed to ``requested`` when given. Asking
-    for a scope the type does not hold is ``invalid_scope`` rather than a silent drop."""
-    allowed = default_scopes(org_type)
+def granted_scopes(
+    org_type: str, requested: str | None, client_id: str | None = None
+) -> frozenset[str]:
+    """The organisation type's default scopes (a service client's own row of the table),
+    narrowed to ``requested`` when given. Asking for a scope the caller does not hold is
+    ``invalid_scope`` rather than a silent drop."""
+    allowed = client_scopes(org_type, client_id)
     if requested is None or not requested.strip():
         return allowed
     wanted = frozenset(requested.split())
@@ -56,7 +59,9 @@ def issue_token(
     settings: GatewaySettings, keys: KeyRing, who: Authenticated, requested_scope: str | None
 ) -> IssuedToken:
     organisation = who.organisation
-    scopes = granted_scopes(organisation.type, requested_scope)
+    kind, _, name = who.subject.partition(":")
+    client_id = name if kind == "client" else None
+    scopes = granted_scopes(organisation.type, requested_scope, client_id)
     claims = issue_claims(
         issuer=settings.token_issuer,
         audience=settings.token_audience,

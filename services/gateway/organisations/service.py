@@ -88,9 +88,23 @@ def validate_region(data: OrganisationCreate) -> None:
         )
 
 
+# Types that only configuration makes (bootstrap, GATEWAY_SERVICE_CLIENTS and the admin
+# credentials): through the API an admin could otherwise mint a service that discloses
+# residents, or a second admin.
+CONFIGURED_TYPES = frozenset({"service", "admin"})
+
+
+def validate_type(data: OrganisationCreate) -> None:
+    if data.type in CONFIGURED_TYPES:
+        raise UnprocessableEntity(
+            "type", f"organisations of type {data.type} come from configuration only"
+        )
+
+
 def create_organisation(session: Session, data: OrganisationCreate) -> tuple[Organisation, bool]:
     """The organisation, and whether it was created now. A retried create with the same body
     answers the organisation made the first time; the same name with other details is 409."""
+    validate_type(data)
     validate_region(data)
     existing = session.exec(select(Organisation).where(col(Organisation.name) == data.name)).first()
     if existing is not None:

@@ -140,3 +140,13 @@ class TransitionPublic(BaseModel):
 
 class PlacementDetail(PlacementPublic):
     history: list[TransitionPublic]
+
+
+class DisclosureProof(BaseModel):
+    """What the registry checks a disclosure against (docs/contracts.md): the placement's
+    provider, resident and status, ids only."""
+
+    placement_id: uuid.UUID
+    org_id: str
+    resident_id: uuid.UUID
+    status: str

@@ -49,6 +49,7 @@ from shared.scopes import (
     PLACEMENTS_RESPOND,
     PLACEMENTS_WRITE,
     PROVIDER_TYPES,
+    RESIDENTS_DISCLOSE,
 )
 from shared.tokens import Principal
 
@@ -667,3 +668,18 @@ def expire_stale(session: Session, today: date, *, limit: int = 500) -> int:
         _record(session, placement, from_status, "matching-service", "service", now)
         expired += 1
     return expired
+
+
+# Disclosure proof --------------------------------------------------------------------------
+
+
+def disclosure_proof(session: Session, principal: Principal, placement_id: uuid.UUID) -> Placement:
+    """The placement a disclosure names, for the registry to check it against (it asks with the
+    disclosing service's own token). Only a ``service`` caller holding ``residents:disclose``
+    may ask: the answer is ids and a status, but of every placement."""
+    if principal.org_type != "service" or RESIDENTS_DISCLOSE not in principal.scopes:
+        raise Forbidden(f"only the service that records disclosures ({RESIDENTS_DISCLOSE})")
+    placement = session.get(Placement, placement_id)
+    if placement is None:
+        raise NotFound("no such placement")
+    return placement

@@ -13,6 +13,7 @@ from services.matching.deps import SettingsDep
 from services.matching.placements import service
 from services.matching.placements.models import (
     Action,
+    DisclosureProof,
     PlacementCreate,
     PlacementDetail,
     PlacementPublic,
@@ -74,6 +75,24 @@ def read_placement(
     principal: require_scopes(PLACEMENTS_READ),  # type: ignore[valid-type]
 ) -> PlacementDetail:
     return service.detail(session, service.get_visible(session, principal, placement_id))
+
+
+@router.get(
+    "/{placement_id}/disclosure-proof",
+    response_model=DisclosureProof,
+    responses=problem_responses(403, 404),
+    summary="The placement a disclosure names, for the registry to check (disclosing service)",
+)
+def read_disclosure_proof(
+    placement_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> DisclosureProof:
+    placement = service.disclosure_proof(session, principal, placement_id)
+    return DisclosureProof(
+        placement_id=placement.id,
+        org_id=placement.provider_org_id,
+        resident_id=placement.resident_id,
+        status=placement.status,
+    )
 
 
 SCOPES = {

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from services.registry.audit.service import record_access
 from services.registry.disclosures.models import Disclosure, DisclosureCreate
+from services.registry.disclosures.proof import PlacementProof
 from services.registry.residents.models import Resident
 from services.registry.residents.service import CONSENT_WITHHELD, consent_word, new_id, now_utc
 from shared.problems import NotFound, UnprocessableEntity
@@ -24,10 +25,35 @@ def _find(session: Session, resident_id: str, data: DisclosureCreate) -> Disclos
     ).first()
 
 
+# The placement statuses a resident reaches only by accepting it: the acceptance is the consent.
+CONSENTED_STATUSES = frozenset({"accepted", "started", "completed"})
+
+
+def check_proof(proof: PlacementProof | None, resident_id: str, data: DisclosureCreate) -> None:
+    """The disclosure must name a placement matching holds, of that organisation and that
+    resident, that the resident accepted: a service token alone opens no one to anyone."""
+    if (
+        proof is None
+        or proof.org_id != data.org_id
+        or proof.resident_id != resident_id
+        or proof.status not in CONSENTED_STATUSES
+    ):
+        raise UnprocessableEntity(
+            "placement_id",
+            "not a placement this resident accepted with this organisation",
+            reason="not_a_placement",
+        )
+
+
 def disclose(
-    session: Session, principal: Principal, resident_id: str, data: DisclosureCreate
+    session: Session,
+    principal: Principal,
+    resident_id: str,
+    data: DisclosureCreate,
+    proof: PlacementProof | None,
 ) -> tuple[Disclosure, bool]:
-    """The disclosure and whether it is new; a retry returns the first record unchanged."""
+    """The disclosure and whether it is new; a retry returns the first record unchanged.
+    ``proof``: the placement as matching holds it (None: matching knows no such placement)."""
     # Shared lock: a consent withdrawal (which locks the row for update) commits either
     # before this check sees it or after this disclosure is recorded, never in between.
     resident = session.get(Resident, resident_id, with_for_update={"read": True})
@@ -43,7 +69,9 @@ def disclose(
         )
     existing = _find(session, resident_id, data)
     if existing is not None:
+        # Checked against its placement when it was recorded.
         return existing, False
+    check_proof(proof, resident.id, data)
     disclosure = Disclosure(
         id=new_id(),
         resident_id=resident_id,

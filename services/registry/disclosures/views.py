@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+import anyio
+from fastapi import APIRouter, Request, Response, status
 
 from services.registry.disclosures import service
-from services.registry.disclosures.models import DisclosureCreate, DisclosurePublic
+from services.registry.disclosures.models import Disclosure, DisclosureCreate, DisclosurePublic
+from services.registry.disclosures.proof import fetch_proof
 from services.registry.residents.models import as_utc
 from shared.auth import require_scopes
-from shared.database import SessionDep
+from shared.database import DatabaseDep
 from shared.problems import problem_responses
 from shared.scopes import RESIDENTS_DISCLOSE
 
@@ -18,17 +20,31 @@ router = APIRouter(prefix="/v1/residents", tags=["disclosures"])
 @router.post(
     "/{resident_id}/disclosures",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "Already recorded"}, **problem_responses(403, 404, 422)},
+    responses={
+        200: {"description": "Already recorded"},
+        **problem_responses(403, 404, 422, 503),
+    },
     summary="Let a provider see a resident (matching service)",
 )
-def create_disclosure(
+async def create_disclosure(
     resident_id: str,
     data: DisclosureCreate,
-    session: SessionDep,
+    db: DatabaseDep,
     principal: require_scopes(RESIDENTS_DISCLOSE),  # type: ignore[valid-type]
+    request: Request,
     response: Response,
 ) -> DisclosurePublic:
-    disclosure, created = service.disclose(session, principal, resident_id, data)
+    # Matching is asked before any session opens: no transaction (on SQLite, no write lock)
+    # is held while it answers.
+    proof = await fetch_proof(
+        request.app.state.matching, data.placement_id, request.headers["authorization"]
+    )
+
+    def unit_of_work() -> tuple[Disclosure, bool]:
+        with db.session() as session:
+            return service.disclose(session, principal, resident_id, data, proof)
+
+    disclosure, created = await anyio.to_thread.run_sync(unit_of_work)
     if not created:
         response.status_code = status.HTTP_200_OK
     return DisclosurePublic(
