@@ -86,7 +86,7 @@ async def test_consumer_sees_every_change_exactly_once(keys, backend: str, datab
 
         events = [
             (c["entity_id"], c["version"], c["event"])
-            for c in await feed(client, service, expected=13)
+            for c in await feed(client, service, expected=14)
         ]
         assert [e for i, _, e in events if i == a["id"]] == [
             "created",
@@ -100,10 +100,11 @@ async def test_consumer_sees_every_change_exactly_once(keys, backend: str, datab
             "not_independent",
             "erased",
         ]
-        assert [e for i, _, e in events if i == b["id"]] == ["created", "merged"]
-        assert len(events) == 13
+        # B was merged into A, one person: erasing A erases B too (issue 13 item 6).
+        assert [e for i, _, e in events if i == b["id"]] == ["created", "merged", "erased"]
+        assert len(events) == 14
 
-        changes = await feed(client, service, expected=13)
+        changes = await feed(client, service, expected=14)
         text = json.dumps([c["payload"] for c in changes])
         for secret in (
             a["nik"],
@@ -176,7 +177,7 @@ async def test_consumer_sees_every_change_exactly_once(keys, backend: str, datab
             restarted = FeedConsumer(
                 "registry", consumer_db, tables, HttpFeedSource(feed_client), apply, batch_size=3
             )
-            assert await restarted.catch_up() == 7
+            assert await restarted.catch_up() == 8
             assert await restarted.catch_up() == 0
         with consumer_db.session(write=False) as session:
             seen = [

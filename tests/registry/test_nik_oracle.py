@@ -155,3 +155,75 @@ async def test_within_the_callers_region_a_taken_nik_is_still_409_with_its_id(
         own = row(5, **{k: mine[k] for k in ("nik", "sex", "birth_date", "full_name")})
         job = await upload(client, village, to_csv([own]))
         assert job["updated"] == 1 and job["created"] == 0
+
+
+def _edit_shape(response: httpx.Response) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """All of an edit's answer but what differs between any two residents (ids, names,
+    times, request ids), headers included."""
+    body = response.json()
+    headers = {
+        k: v for k, v in response.headers.items() if k not in ("x-request-id", "content-length")
+    }
+    return response.status_code, {k: v for k, v in body.items() if k not in OWN_VALUES}, headers
+
+
+@pytest.mark.anyio
+async def test_an_edit_to_a_nik_held_out_of_sight_answers_as_an_edit_to_a_free_one(
+    keys, backend: str, databases
+) -> None:  # type: ignore[no-untyped-def]
+    agency = keys.headers("government_agency", org_id="org-dinsos")
+    village = keys.headers("village_government", org_id="org-desa-tarjun", region=TARJUN)
+    async with registry_client(databases.new(backend, "registry"), keys) as client:
+        foreign = await register(client, agency, resident(1, village_code=MEGASARI))
+        fresh_target = await register(client, village, resident(11))
+        held_target = await register(client, village, resident(12))
+        free_nik = resident(31)["nik"]
+
+        def patch(rid: str, nik: str) -> Any:
+            return client.patch(
+                f"/v1/residents/{rid}",
+                json={"nik": nik, "education_level": "primary"},
+                headers={**village, "If-Match": '"1"'},
+            )
+
+        fresh = await patch(fresh_target["id"], free_nik)
+        held = await patch(held_target["id"], foreign["nik"])
+        assert fresh.status_code == 200, fresh.text
+        assert "existing_resident_id" not in held.text
+        assert _edit_shape(held) == _edit_shape(fresh)
+        assert held.json()["nik"] == foreign["nik"] and held.headers["etag"] == '"2"'
+
+        # Read, searched and registered again, the held edit looks applied too.
+        read = await client.get(f"/v1/residents/{held_target['id']}", headers=village)
+        assert read.json()["nik"] == foreign["nik"]
+        for target, nik in ((fresh_target, free_nik), (held_target, foreign["nik"])):
+            found = await client.get("/v1/residents", params={"q": nik}, headers=village)
+            assert [r["id"] for r in found.json()["items"]] == [target["id"]]
+            old = await client.get("/v1/residents", params={"q": target["nik"]}, headers=village)
+            assert old.json()["items"] == []
+            again = await _post(client, village, {**resident(40), "nik": nik})
+            assert again.status_code == 409
+            assert again.json()["existing_resident_id"] == target["id"]
+        # The old NIKs are free to the village in both cases.
+        for n, target in ((41, fresh_target), (42, held_target)):
+            reused = await _post(client, village, {**resident(n), "nik": target["nik"]})
+            assert reused.status_code == 201, reused.text
+
+        # The agencies' queue holds the edit beside the resident holding the NIK; the holder
+        # is untouched. Rejected, the resident keeps its own NIK.
+        queue = (await client.get("/v1/residents/duplicates/nik-reviews", headers=agency)).json()
+        pairs = {(r["registration"]["id"], r["existing"]["id"]) for r in queue["items"]}
+        assert (held_target["id"], foreign["id"]) in pairs
+        holder = (await client.get(f"/v1/residents/{foreign['id']}", headers=agency)).json()
+        assert (holder["nik"], holder["version"]) == (foreign["nik"], 1)
+        review = next(r for r in queue["items"] if r["registration"]["id"] == held_target["id"])
+        rejected = await client.post(
+            f"/v1/residents/duplicates/nik-reviews/{review['id']}/resolve",
+            json={"action": "reject"},
+            headers=agency,
+        )
+        assert rejected.status_code == 200, rejected.text
+        assert (rejected.json()["nik"], rejected.json()["status"]) == (
+            held_target["nik"],
+            "registered",
+        )

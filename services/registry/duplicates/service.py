@@ -204,8 +204,10 @@ def resolve_nik_review(
     data: NikReviewResolution,
     settings: RegistrySettings,
 ) -> Resident:
-    """Merge (the same person) or reject (a wrong NIK); the held registration is archived
-    with everything it was sent with, never deleted."""
+    """Merge (the same person) or reject (a wrong NIK). A held registration is archived
+    with everything it was sent with, never deleted, either way. A held edit (``pending_nik``
+    of a resident that already had a NIK) is a real resident: merged, it is archived into the
+    holder; rejected, the edit's NIK is dropped and the resident keeps its own."""
     _reviewer(principal)
     review = session.get(NikReview, review_id, with_for_update=True)
     if review is None:
@@ -213,15 +215,25 @@ def resolve_nik_review(
     if review.status != "pending":
         raise Conflict("this NIK review was resolved already", review_status=review.status)
     held = access.get_editable(session, principal, review.resident_id)
+    if held.pending_nik is not None and held.held_nik is None and data.action == "reject":
+        held.pending_nik = None
+        _close(session, principal, review, "rejected")
+        residents.changed(session, principal, held, "nik_rejected", ["nik"], settings)
+        return held
+    held.pending_nik = None
     held.status = "archived"
     held.priority_rank = None
     fields = ["status"]
     if data.action == "merge":
         held.merged_into = review.existing_resident_id
         fields.append("merged_into")
-    review.status = "merged" if data.action == "merge" else "rejected"
+    _close(session, principal, review, "merged" if data.action == "merge" else "rejected")
+    residents.changed(session, principal, held, f"nik_{review.status}", fields, settings)
+    return held
+
+
+def _close(session: Session, principal: Principal, review: NikReview, status: str) -> None:
+    review.status = status
     review.resolved_by = principal.org_id
     review.resolved_at = residents.now_utc()
     session.add(review)
-    residents.changed(session, principal, held, f"nik_{review.status}", fields, settings)
-    return held

@@ -1,4 +1,5 @@
-"""Import jobs: the uploaded file, where the worker got to, and the rows it rejected.
+"""Import jobs: the uploaded file (until the job ends), where the worker got to, and the rows
+it rejected.
 
 ``processed_rows`` is the last data row whose outcome is committed; it moves in the same
 transaction as the residents of its chunk, so a crash loses no applied row and a retry starts
@@ -25,7 +26,9 @@ class ImportJob(Base, table=True):
     region: str | None = Field(default=None, max_length=13)
     subject: str = Field(max_length=120)
     file_format: str = Field(max_length=4)
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The uploaded file, deleted when the job ends (done or failed): it is a second copy of
+    # every resident it lists, which erasure could not reach. Only the row report stays.
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     content_sha256: str = Field(max_length=64)
     dry_run: bool = False
     # queued, running, done, failed

@@ -238,6 +238,7 @@ def claim(db: Database, job_id: str, settings: RegistrySettings) -> bool:
                 error=_gave_up(settings, "the worker stopped before finishing"),
                 finished_at=at,
                 lease_until=None,
+                content=None,
             )
         )
         return False
@@ -303,6 +304,8 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
         if record is None:
             return
         content, file_format = record.content, record.file_format
+        if content is None:  # ended meanwhile, its file deleted with its end
+            return
         job = Job(
             id=record.id,
             principal=Principal(
@@ -375,11 +378,16 @@ def _validate_all(
 
 
 def _finish(db: Database, job_id: str, status: str, error: str | None) -> None:
+    """End the job and delete its file: the file is a copy of every resident it lists, kept
+    for no purpose once the rows are applied (the row report, without cell values, stays). A
+    retried upload of the same file is a new job from then on."""
     with db.session() as session:
         session.execute(
             update(ImportJob)
             .where(col(ImportJob.id) == job_id)
-            .values(status=status, error=error, finished_at=now_utc(), lease_until=None)
+            .values(
+                status=status, error=error, finished_at=now_utc(), lease_until=None, content=None
+            )
         )
 
 
@@ -485,7 +493,7 @@ def _apply_rows(
             changes.append(_change(record, "created", settings))
             result.created += 1
             continue
-        if not _may_edit(job.principal, current["village_code"]):
+        if not _may_edit(job.principal, current["village_code"]) or current["pending_nik"]:
             # Issue 13 item 2: never say a NIK is registered out of the caller's sight. The
             # row is held for the agencies' NIK review and counted like a new registration;
             # the caller's own earlier held copy is updated as its own resident would be.
@@ -579,11 +587,12 @@ def _may_edit(principal: Principal, village_code: str) -> bool:
 
 
 def _own_held(session: Session, principal: Principal, nik: str) -> Any:
-    """The caller's earlier registration of this NIK still held for review, if any."""
+    """The caller's own resident showing it this NIK while the NIK waits for review (an
+    earlier registration of it, or an edit to it), if any."""
     return (
         session.execute(
             sa_select(resident_table).where(
-                resident_table.c.held_nik == nik,
+                or_(resident_table.c.held_nik == nik, resident_table.c.pending_nik == nik),
                 resident_table.c.merged_into.is_(None),
                 access.region_filter(principal),
             )

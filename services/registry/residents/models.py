@@ -126,6 +126,9 @@ class Resident(Base, table=True):
     # A registration whose NIK another resident holds outside the registering organisation's
     # sight waits here for the agencies' review (``nik_review``); the caller sees it as ``nik``.
     held_nik: str | None = Field(default=None, max_length=16, index=True)
+    # An edit to a NIK another resident holds out of the editor's sight: the resident keeps
+    # ``nik`` until the agencies' review, and its editor sees this one (issue 13, item 2).
+    pending_nik: str | None = Field(default=None, max_length=16, index=True)
     family_card_number: str | None = Field(default=None, max_length=16, index=True)
     full_name: str | None = Field(default=None, max_length=120)
     name_key: str | None = Field(default=None, max_length=120)

@@ -6,19 +6,24 @@ on the feed (non-personal snapshot) in the caller's transaction. Routes never co
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import and_, col, or_, select
 
 from services.registry import access
+from services.registry.audit.models import AuditRecord
 from services.registry.audit.service import record_access
+from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import NikReview
+from services.registry.follow_ups.models import FollowUp
 from services.registry.residents import nik as nik_rules
 from services.registry.residents.models import (
     PERSONAL_FIELDS,
@@ -106,8 +111,8 @@ def to_public(resident: Resident, settings: RegistrySettings, today: date) -> Re
         )
     return ResidentPublic(
         id=resident.id,
-        # A registration held for NIK review shows its caller the NIK it was sent with.
-        nik=resident.nik or resident.held_nik,
+        # A registration or an edit held for NIK review shows the NIK it was sent with.
+        nik=visible_nik(resident),
         family_card_number=resident.family_card_number,
         full_name=resident.full_name,
         sex=resident.sex,
@@ -137,6 +142,12 @@ def to_public(resident: Resident, settings: RegistrySettings, today: date) -> Re
         erased_at=as_utc(resident.erased_at),
         **derived(resident, settings, today),
     )
+
+
+def visible_nik(resident: Resident) -> str | None:
+    """The NIK as the registry's own organisations see it: a NIK waiting for the agencies'
+    review (``pending_nik`` of an edit, ``held_nik`` of a registration) shows as the NIK."""
+    return resident.pending_nik or resident.nik or resident.held_nik
 
 
 def present(
@@ -385,6 +396,11 @@ def existing_id_by_nik(session: Session, nik: str) -> str | None:
     return session.scalars(select(col(Resident.id)).where(col(Resident.nik) == nik)).first()
 
 
+def nik_holder(session: Session, nik: str) -> str | None:
+    """Who holds this NIK now, read after a unique-constraint failure (not the pre-check)."""
+    return session.scalars(select(col(Resident.id)).where(col(Resident.nik) == nik)).first()
+
+
 def nik_taken(existing_id: str) -> Conflict:
     return Conflict(
         "a resident with this NIK is already registered",
@@ -392,28 +408,39 @@ def nik_taken(existing_id: str) -> Conflict:
     )
 
 
-def nik_conflict_or_hold(session: Session, principal: Principal, nik: str) -> str | None:
-    """What registering ``nik`` meets, as this caller may know it (issue 13, item 2).
+def nik_conflict_or_hold(
+    session: Session,
+    principal: Principal,
+    nik: str,
+    *,
+    editing: str | None = None,
+    after_conflict: bool = False,
+) -> str | None:
+    """What registering ``nik`` (or editing resident ``editing`` to it) meets, as this caller
+    may know it (issue 13, item 2).
 
     Raises 409 with the id when the caller can see the resident holding the NIK (or its own
-    earlier registration of it, still held for review: a second try must answer as it would
-    for a fresh one). Returns the id of a holder the caller cannot see: the registration is
-    then held for the agencies' review and answered like any new one, so the NIK's existence
-    outside the caller's region is not disclosed. None when the NIK is free.
+    resident showing it that NIK while it waits for review, a held registration or a held
+    edit: a second try must answer as it would had the first been applied). Returns the id of
+    a holder the caller cannot see: the registration or edit is then held for the agencies'
+    review and answered like an applied one, so the NIK's existence outside the caller's
+    region is not disclosed. A holder whose own NIK edit is held counts as unseen too: to its
+    editor it no longer has this NIK. None when the NIK is free.
     """
-    holder = session.scalars(select(Resident).where(col(Resident.nik) == nik)).first()
-    if holder is None:
+    holder_id = nik_holder(session, nik) if after_conflict else existing_id_by_nik(session, nik)
+    holder = session.get(Resident, holder_id) if holder_id else None
+    if holder is None or holder.id == editing:
         return None
-    if access.governs(principal, holder.village_code):
+    if access.governs(principal, holder.village_code) and holder.pending_nik is None:
         raise nik_taken(holder.id)
     own = session.scalars(
         select(col(Resident.id)).where(
-            col(Resident.held_nik) == nik,
+            or_(col(Resident.held_nik) == nik, col(Resident.pending_nik) == nik),
             col(Resident.merged_into).is_(None),
             access.region_filter(principal),
         )
     ).first()
-    if own is not None:
+    if own is not None and own != editing:
         raise nik_taken(own)
     return holder.id
 
@@ -446,7 +473,7 @@ def create(
                 session.flush()
         except IntegrityError:
             # Another request registered the same NIK between our check and our insert.
-            hidden_holder = nik_conflict_or_hold(session, principal, data.nik)
+            hidden_holder = nik_conflict_or_hold(session, principal, data.nik, after_conflict=True)
             if hidden_holder is None:
                 raise
     if hidden_holder is not None:
@@ -464,6 +491,39 @@ def hold_for_review(
     session.add(resident)
     session.flush()
     session.execute(insert(NikReview), [review_row(resident.id, holder_id, principal, at)])
+
+
+def hold_edit_for_review(
+    session: Session, principal: Principal, resident: Resident, nik: str, holder_id: str
+) -> None:
+    """An edit to a NIK held out of the editor's sight: the resident keeps its NIK and the
+    new one waits in ``pending_nik`` for the agencies' review, which merges the two residents
+    (one person) or rejects the NIK. The editor sees the NIK it sent; nothing else changes
+    for it. A resident has one review row, reopened for a later held edit."""
+    resident.pending_nik = nik
+    review = session.scalars(select(NikReview).where(col(NikReview.resident_id) == resident.id))
+    found = review.first()
+    at = now_utc()
+    if found is None:
+        session.execute(insert(NikReview), [review_row(resident.id, holder_id, principal, at)])
+        return
+    found.existing_resident_id = holder_id
+    found.status = "pending"
+    found.submitted_by = principal.org_id
+    found.submitted_at = at
+    found.resolved_by = None
+    found.resolved_at = None
+    session.add(found)
+
+
+def withdraw_held_edit(session: Session, principal: Principal, resident: Resident) -> None:
+    """The editor changed the NIK again (back, or to a free one): the held edit is moot."""
+    resident.pending_nik = None
+    session.execute(
+        sql_update(NikReview)
+        .where(col(NikReview.resident_id) == resident.id, col(NikReview.status) == "pending")
+        .values(status="withdrawn", resolved_by=principal.org_id, resolved_at=now_utc())
+    )
 
 
 def review_row(
@@ -508,26 +568,38 @@ def update(
             raise UnprocessableEntity(field, "is required and cannot be cleared")
     if "village_code" in values:
         access.check_village_governed(principal, values["village_code"])
-    new_nik = str(values.get("nik", resident.nik))
+    shown = visible_nik(resident)
+    if values.get("nik", shown) == shown:
+        values.pop("nik", None)  # the NIK its editor sees: no change
+    new_nik = str(values.get("nik", shown))
     check_nik_consistency(
         new_nik, values.get("sex", resident.sex), values.get("birth_date", resident.birth_date)
     )
-    if new_nik != resident.nik:
-        existing = existing_id_by_nik(session, new_nik)
-        if existing and existing != resident.id:
-            raise nik_taken(existing)
+    # Issue 13, item 2: an edit to a NIK held out of the editor's sight is answered as an
+    # applied edit (same status, fields and wording; the NIK it sent shows as the NIK) and
+    # held for the agencies' NIK review, as a registration of that NIK would be. A 409 or
+    # any other answer would tell a village government that the NIK is registered elsewhere.
+    hidden = None
+    if "nik" in values:
+        hidden = nik_conflict_or_hold(session, principal, new_nik, editing=resident.id)
     try:
         # The savepoint opens before the first attribute changes, so a NIK the unique
         # constraint refuses rolls back this edit alone, never the request's transaction.
         with session.begin_nested():
-            _apply_update(session, principal, resident, data, values, settings)
-    except IntegrityError as exc:
+            _apply_update(session, principal, resident, data, dict(values), settings, hidden)
+    except IntegrityError:
         # Another request took this NIK between our check and our write: the constraint
-        # decides, and the caller hears 409 as if the check had seen it.
-        holder = nik_holder(session, new_nik) if new_nik != resident.nik else None
-        if holder is None or holder == resident.id:
+        # decides, and the caller hears what the check would have said had it seen it
+        # (409 for a holder it sees, the held edit for one it does not).
+        if "nik" not in values:
             raise
-        raise nik_taken(holder) from exc
+        hidden = nik_conflict_or_hold(
+            session, principal, new_nik, editing=resident.id, after_conflict=True
+        )
+        if hidden is None:
+            raise
+        with session.begin_nested():
+            _apply_update(session, principal, resident, data, dict(values), settings, hidden)
     return resident
 
 
@@ -538,13 +610,25 @@ def _apply_update(
     data: ResidentUpdate,
     values: dict[str, Any],
     settings: RegistrySettings,
+    hidden_holder: str | None,
 ) -> None:
+    nik_changed = "nik" in values
+    if nik_changed:
+        nik = values.pop("nik")
+        if hidden_holder is not None:
+            hold_edit_for_review(session, principal, resident, nik, hidden_holder)
+        else:
+            if resident.pending_nik is not None:
+                withdraw_held_edit(session, principal, resident)
+            resident.nik = nik
     fields = [name for name, value in values.items() if getattr(resident, name) != value]
     for name in fields:
         if name == "village_code":
             place(resident, values[name])
         else:
             setattr(resident, name, values[name])
+    if nik_changed:
+        fields.append("nik")
     if "full_name" in fields:
         resident.name_key = name_key(resident.full_name or "")
     if "village_code" in fields:
@@ -558,11 +642,6 @@ def _apply_update(
         # feed; consumers still act on the payload's ``consent``, whatever the event.
         event = "consent" if fields == ["consent"] else "updated"
         changed(session, principal, resident, event, fields, settings)
-
-
-def nik_holder(session: Session, nik: str) -> str | None:
-    """Who holds this NIK now, read after a unique-constraint failure (not the pre-check)."""
-    return session.scalars(select(col(Resident.id)).where(col(Resident.nik) == nik)).first()
 
 
 def _consent_differs(resident: Resident, consent: ConsentIn | None) -> bool:
@@ -624,30 +703,154 @@ def set_priority(
 def erase(
     session: Session, principal: Principal, resident_id: str, settings: RegistrySettings
 ) -> Resident:
-    """Right to erasure: personal fields go, aggregate fields stay so counts stay right."""
+    """Right to erasure (UU PDP art. 8, 43): the person's personal data goes from every copy
+    the registry keeps, aggregate fields stay so counts stay right.
+
+    Reached: the resident and every record of the same person (residents merged into it, and
+    registrations held for NIK review against it: the same NIK); their follow-up notes (free
+    text, which names, phones and NIKs get written into); the free-text purposes of their
+    audit records (scrubbed of the erased values, the record itself stays: who saw what when
+    is kept); their NIK reviews (closed); their disclosures (ended). The history and the feed
+    hold no values by design; import files are deleted when their job ends and the row report
+    holds no cell values. tests/registry/test_erasure.py walks every table to prove it.
+    """
     resident = access.get_editable(session, principal, resident_id)
     if resident.erased_at is not None:
         return resident
+    records = _records_of_person(session, resident)
+    ids = [record.id for record in records]
+    erased_values = sorted({v for record in records for v in _personal_values(record)})
+    niks = [record.nik for record in records if record.nik]
+    at = now_utc()
+    for record in records:
+        _erase_fields(record, principal, at)
+        record_access(session, principal, [record.id], action="resident.erase", purpose="erasure")
+        changed(
+            session,
+            principal,
+            record,
+            "erased",
+            [*PERSONAL_FIELDS, "birth_date", "consent", "status"],
+            settings,
+        )
+    session.execute(
+        sql_update(FollowUp).where(col(FollowUp.resident_id).in_(ids)).values(notes=None)
+    )
+    _scrub_audit(session, ids, erased_values)
+    session.execute(
+        sql_update(NikReview)
+        .where(
+            or_(col(NikReview.resident_id).in_(ids), col(NikReview.existing_resident_id).in_(ids)),
+            col(NikReview.status) == "pending",
+        )
+        .values(status="erased", resolved_by=principal.org_id, resolved_at=at)
+    )
+    # A registration rejected in review (a wrong NIK, another person) and an edit of another
+    # resident held for review against this one keep their own data, not the erased NIK.
+    session.execute(
+        sql_update(Resident).where(col(Resident.held_nik).in_(niks)).values(held_nik=None)
+    )
+    session.execute(
+        sql_update(Resident).where(col(Resident.pending_nik).in_(niks)).values(pending_nik=None)
+    )
+    # No provider reads the person again: disclosures end today (the rows stay, as the audit).
+    yesterday = at.date() - timedelta(days=1)
+    session.execute(
+        sql_update(Disclosure)
+        .where(col(Disclosure.resident_id).in_(ids), col(Disclosure.valid_until) > yesterday)
+        .values(valid_until=yesterday)
+    )
+    session.flush()
+    return resident
+
+
+def _records_of_person(session: Session, resident: Resident) -> list[Resident]:
+    """The resident and, transitively, every resident that is the same person by the
+    registry's own decision (merged into it) or by its NIK (a new registration held for
+    review against it, still pending; a held edit of another resident is that resident's
+    own record and only loses the NIK). Locked, as the resident is."""
+    found = {resident.id: resident}
+    frontier = [resident.id]
+    while frontier:
+        held = select(col(NikReview.resident_id)).where(
+            col(NikReview.existing_resident_id).in_(frontier), col(NikReview.status) == "pending"
+        )
+        more = session.scalars(
+            select(Resident)
+            .where(
+                or_(
+                    col(Resident.merged_into).in_(frontier),
+                    col(Resident.id).in_(held) & col(Resident.held_nik).is_not(None),
+                ),
+                col(Resident.erased_at).is_(None),
+            )
+            .with_for_update()
+        ).all()
+        frontier = [r.id for r in more if r.id not in found]
+        found.update({r.id: r for r in more})
+    return list(found.values())
+
+
+def _personal_values(resident: Resident) -> list[str]:
+    """Every value of this resident that erasure must find and remove in free text, in the
+    forms people write them (a phone as +62…, 62… and 0…)."""
+    values = [
+        resident.nik,
+        resident.held_nik,
+        resident.pending_nik,
+        resident.family_card_number,
+        resident.full_name,
+        resident.address,
+        resident.birth_date.isoformat(),
+    ]
+    if resident.phone:
+        local = resident.phone.removeprefix("+62")
+        values += [resident.phone, "62" + local, "0" + local]
+    return [v for v in values if v and len(v) >= 4]
+
+
+def _erase_fields(resident: Resident, principal: Principal, at: datetime) -> None:
     for name in PERSONAL_FIELDS:
         setattr(resident, name, None)
     resident.name_key = None
     resident.held_nik = None
+    resident.pending_nik = None
     # The month is what the feed already publishes; the day would identify.
     resident.birth_date = resident.birth_date.replace(day=1)
-    apply_consent(resident, None, principal, now_utc())
+    apply_consent(resident, None, principal, at)
     resident.priority_rank = None
     resident.status = "archived"
-    resident.erased_at = now_utc()
-    record_access(session, principal, [resident.id], action="resident.erase", purpose="erasure")
-    changed(
-        session,
-        principal,
-        resident,
-        "erased",
-        [*PERSONAL_FIELDS, "birth_date", "consent", "status"],
-        settings,
-    )
-    return resident
+    resident.erased_at = at
+
+
+ERASED = "[erased]"
+
+
+def scrub(text: str | None, values: Sequence[str]) -> str | None:
+    """``text`` without any of ``values`` (case-insensitive), each replaced by a marker."""
+    if not text:
+        return text
+    for value in sorted(values, key=len, reverse=True):
+        text = re.sub(re.escape(value), ERASED, text, flags=re.IGNORECASE)
+    return text
+
+
+def _scrub_audit(session: Session, resident_ids: list[str], values: Sequence[str]) -> None:
+    """The audit records stay (who saw the person's data, when, why), but their purposes are
+    the caller's free text, into which a NIK or a name is easily typed."""
+    rows = session.execute(
+        select(
+            col(AuditRecord.id), col(AuditRecord.purpose), col(AuditRecord.stated_purpose)
+        ).where(col(AuditRecord.resident_id).in_(resident_ids))
+    ).all()
+    for row_id, purpose, stated in rows:
+        clean, clean_stated = scrub(purpose, values), scrub(stated, values)
+        if (clean, clean_stated) != (purpose, stated):
+            session.execute(
+                sql_update(AuditRecord)
+                .where(col(AuditRecord.id) == row_id)
+                .values(purpose=clean, stated_purpose=clean_stated)
+            )
 
 
 # --- queries ------------------------------------------------------------------------------
@@ -693,8 +896,14 @@ def list_residents(
     if q:
         term = q.strip()
         if term.isdigit():
+            # By the NIK its caller sees (visible_nik): a resident whose NIK edit is held is
+            # found by the new NIK, not the old one, as if the edit had been applied.
             statement = statement.where(
-                or_(col(Resident.nik).startswith(term), col(Resident.held_nik).startswith(term))
+                or_(
+                    and_(col(Resident.nik).startswith(term), col(Resident.pending_nik).is_(None)),
+                    col(Resident.pending_nik).startswith(term),
+                    col(Resident.held_nik).startswith(term),
+                )
             )
         else:
             key = name_key(term)
