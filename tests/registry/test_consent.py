@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.support import feed, register, registry_client, resident
+from tests.registry.support import Matching, feed, register, registry_client, resident
 
 pytestmark = pytest.mark.anyio
 
@@ -106,13 +106,26 @@ async def test_no_disclosure_without_consent(keys, backend: str, databases) -> N
     agency = keys.headers("government_agency")
     service = keys.headers("service")
     provider = keys.headers("company", org_id="org-provider")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    # Each resident accepted a placement of the provider in the real matching app: consent,
+    # not the placement, is what refuses the disclosure.
+    matching = Matching(databases.new(backend, "matching"), keys)
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=matching
+    ) as client:
         refuser = await register(client, agency, resident(1, consent=REFUSED))
         giver = await register(client, agency, resident(2, consent=GIVEN))
         unknown = await register(client, agency, resident(3))
+        placed = {
+            "p-1": matching.placement(refuser["id"], "org-provider"),
+            "p-2": matching.placement(giver["id"], "org-provider"),
+            "p-3": matching.placement(giver["id"], "org-provider"),
+            "p-u": matching.placement(unknown["id"], "org-provider"),
+        }
 
         refused = await client.post(
-            f"/v1/residents/{refuser['id']}/disclosures", json=_disclosure("p-1"), headers=service
+            f"/v1/residents/{refuser['id']}/disclosures",
+            json=_disclosure(placed["p-1"]),
+            headers=service,
         )
         assert refused.status_code == 422
         assert refused.headers["content-type"] == "application/problem+json"
@@ -125,9 +138,11 @@ async def test_no_disclosure_without_consent(keys, backend: str, databases) -> N
         ).status_code == 404
 
         # Consent given, or none recorded: the disclosure is recorded as before.
-        for body in (giver, unknown):
+        for body, label in ((giver, "p-2"), (unknown, "p-u")):
             first = await client.post(
-                f"/v1/residents/{body['id']}/disclosures", json=_disclosure("p-2"), headers=service
+                f"/v1/residents/{body['id']}/disclosures",
+                json=_disclosure(placed[label]),
+                headers=service,
             )
             assert first.status_code == 201, first.text
 
@@ -136,7 +151,7 @@ async def test_no_disclosure_without_consent(keys, backend: str, databases) -> N
         for placement in ("p-2", "p-3"):
             retry = await client.post(
                 f"/v1/residents/{giver['id']}/disclosures",
-                json=_disclosure(placement),
+                json=_disclosure(placed[placement]),
                 headers=service,
             )
             assert retry.status_code == 422 and retry.json()["reason"] == "no_consent"

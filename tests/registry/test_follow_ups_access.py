@@ -6,6 +6,7 @@ provider's without its placement) no longer make a resident independent."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from services.registry.follow_ups.models import FollowUp
-from tests.registry.support import register, registry_client, resident
+from tests.registry.support import Matching, register, registry_client, resident
 from tests.support.tokens import TestKeys
 
 VISIT = {"employment_status": "employed", "monthly_income_idr": 1_200_000, "household_size": 4}
@@ -30,21 +31,38 @@ def makassar_today() -> date:
     return datetime.now(ZoneInfo("Asia/Makassar")).date()
 
 
-async def disclose(
-    client: httpx.AsyncClient, keys: TestKeys, rid: str, org_id: str, placement_id: str
-) -> None:
-    """What matching posts when the resident accepts a placement of ``org_id``."""
-    response = await client.post(
-        f"/v1/residents/{rid}/disclosures",
-        json={
-            "org_id": org_id,
-            "purpose": "placement",
-            "placement_id": placement_id,
-            "valid_until": "2099-12-31",
-        },
-        headers=keys.headers("service"),
-    )
-    assert response.status_code == 201, response.text
+class PlacementIds(dict[str, str]):
+    """The tests' names of placements, to the ids matching gave them; a name never placed
+    is an id matching does not know."""
+
+    def __missing__(self, label: str) -> str:
+        self[label] = str(uuid.uuid4())
+        return self[label]
+
+
+class Disclosures:
+    """Placements accepted in the real matching app, disclosed as matching discloses them."""
+
+    def __init__(self, matching: Matching) -> None:
+        self.matching = matching
+        self.ids = PlacementIds()
+
+    async def disclose(
+        self, client: httpx.AsyncClient, keys: TestKeys, rid: str, org_id: str, label: str
+    ) -> None:
+        """What matching posts when the resident accepts a placement of ``org_id``."""
+        self.ids[label] = self.matching.placement(rid, org_id)
+        response = await client.post(
+            f"/v1/residents/{rid}/disclosures",
+            json={
+                "org_id": org_id,
+                "purpose": "placement",
+                "placement_id": self.ids[label],
+                "valid_until": "2099-12-31",
+            },
+            headers=keys.headers("service"),
+        )
+        assert response.status_code == 201, response.text
 
 
 async def visit(
@@ -68,11 +86,14 @@ def error_loc(response: httpx.Response) -> list[Any]:
 async def test_a_visit_after_today_in_makassar_is_refused(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     company = keys.headers("company", org_id=COMPANY_A)
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=d.matching
+    ) as client:
         rid = (await register(client, agency, resident(1)))["id"]
-        await disclose(client, keys, rid, COMPANY_A, "p-a")
+        await d.disclose(client, keys, rid, COMPANY_A, "p-a")
         today = makassar_today()
-        for headers, extra in ((agency, {}), (company, {"placement_id": "p-a"})):
+        for headers, extra in ((agency, {}), (company, {"placement_id": d.ids["p-a"]})):
             for ahead in (timedelta(days=1), timedelta(days=365 * 5)):
                 refused = await visit(client, headers, rid, today + ahead, **extra)
                 assert error_loc(refused) == ["body", "visited_on"]
@@ -92,42 +113,47 @@ async def test_a_provider_writes_only_about_its_own_placements_from_their_start(
     village = keys.headers("village_government", region=resident(1)["village_code"])
     company_a = keys.headers("company", org_id=COMPANY_A)
     company_c = keys.headers("company", org_id="org-company-none")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=d.matching
+    ) as client:
         rid = (await register(client, agency, resident(1)))["id"]
         other = (await register(client, agency, resident(2)))["id"]
-        await disclose(client, keys, rid, COMPANY_A, "p-a")
-        await disclose(client, keys, rid, COMPANY_A, "p-a2")
-        await disclose(client, keys, rid, COMPANY_B, "p-b")
+        await d.disclose(client, keys, rid, COMPANY_A, "p-a")
+        await d.disclose(client, keys, rid, COMPANY_A, "p-a2")
+        await d.disclose(client, keys, rid, COMPANY_B, "p-b")
         # Company A's placement of the *other* resident does not open this one to it.
-        await disclose(client, keys, other, COMPANY_A, "p-a-other")
+        await d.disclose(client, keys, other, COMPANY_A, "p-a-other")
         today = makassar_today()
         yesterday = today - timedelta(days=1)
 
         # Without a placement of its own with this resident, a provider records nothing.
-        assert (await visit(client, company_c, rid, today, placement_id="p-a")).status_code == 404
+        assert (
+            await visit(client, company_c, rid, today, placement_id=d.ids["p-a"])
+        ).status_code == 404
         assert error_loc(await visit(client, company_a, rid, today)) == ["body", "placement_id"]
-        for foreign in ("p-b", "p-a-other", "p-unknown"):
+        for foreign in (d.ids["p-b"], d.ids["p-a-other"], d.ids["p-unknown"]):
             response = await visit(client, company_a, rid, today, placement_id=foreign)
             assert error_loc(response) == ["body", "placement_id"], foreign
         # Not before the placement started (the registry knows it from the disclosure).
-        early = await visit(client, company_a, rid, yesterday, placement_id="p-a")
+        early = await visit(client, company_a, rid, yesterday, placement_id=d.ids["p-a"])
         assert error_loc(early) == ["body", "visited_on"]
-        own = await visit(client, company_a, rid, today, placement_id="p-a")
+        own = await visit(client, company_a, rid, today, placement_id=d.ids["p-a"])
         assert own.status_code == 201, own.text
-        assert own.json()["placement_id"] == "p-a"
+        assert own.json()["placement_id"] == d.ids["p-a"]
         # A retry is the same visit; the same day for another placement is a conflict.
-        again = await visit(client, company_a, rid, today, placement_id="p-a")
+        again = await visit(client, company_a, rid, today, placement_id=d.ids["p-a"])
         assert again.status_code == 200 and again.json()["id"] == own.json()["id"]
-        second = await visit(client, company_a, rid, today, placement_id="p-a2")
+        second = await visit(client, company_a, rid, today, placement_id=d.ids["p-a2"])
         assert second.status_code == 409, second.text
 
         # Agencies record late visits with their real past dates, with or without the
         # placement they were about, but only a placement this resident has.
         late = await visit(client, agency, rid, date(2025, 6, 1))
         assert late.status_code == 201 and late.json()["placement_id"] is None
-        about = await visit(client, village, rid, yesterday, placement_id="p-a")
-        assert about.status_code == 201 and about.json()["placement_id"] == "p-a"
-        unknown = await visit(client, agency, rid, yesterday, placement_id="p-a-other")
+        about = await visit(client, village, rid, yesterday, placement_id=d.ids["p-a"])
+        assert about.status_code == 201 and about.json()["placement_id"] == d.ids["p-a"]
+        unknown = await visit(client, agency, rid, yesterday, placement_id=d.ids["p-a-other"])
         assert error_loc(unknown) == ["body", "placement_id"]
 
 
@@ -140,25 +166,32 @@ async def test_providers_read_only_their_placements_visits_and_every_read_is_aud
     company_a = keys.headers("company", org_id=COMPANY_A)
     company_b = keys.headers("company", org_id=COMPANY_B)
     company_d = keys.headers("company", org_id="org-company-quiet")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=d.matching
+    ) as client:
         rid = (await register(client, agency, resident(1)))["id"]
         for org, placement in (
             (COMPANY_A, "p-a"),
             (COMPANY_B, "p-b"),
             ("org-company-quiet", "p-d"),
         ):
-            await disclose(client, keys, rid, org, placement)
+            await d.disclose(client, keys, rid, org, placement)
         today = makassar_today()
         notes = {
-            "a": await visit(client, company_a, rid, today, placement_id="p-a", notes="A: hired"),
-            "b": await visit(client, company_b, rid, today, placement_id="p-b", notes="B: absent"),
+            "a": await visit(
+                client, company_a, rid, today, placement_id=d.ids["p-a"], notes="A: hired"
+            ),
+            "b": await visit(
+                client, company_b, rid, today, placement_id=d.ids["p-b"], notes="B: absent"
+            ),
             "agency": await visit(client, agency, rid, date(2026, 3, 1), notes="Dinsos: home"),
             "agency-a": await visit(
                 client,
                 agency,
                 rid,
                 today - timedelta(days=1),
-                placement_id="p-a",
+                placement_id=d.ids["p-a"],
                 notes="Dinsos: A",
             ),
         }
@@ -196,15 +229,18 @@ async def test_forged_visits_no_longer_make_a_resident_independent(
 ) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency", org_id="org-dinsos")
     company = keys.headers("company", org_id=COMPANY_A)
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
+    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=d.matching
+    ) as client:
         rid = (await register(client, agency, resident(1)))["id"]
         honest = (await register(client, agency, resident(2)))["id"]
-        await disclose(client, keys, rid, COMPANY_A, "p-a")
-        await disclose(client, keys, honest, COMPANY_A, "p-h")
+        await d.disclose(client, keys, rid, COMPANY_A, "p-a")
+        await d.disclose(client, keys, honest, COMPANY_A, "p-h")
 
         # The forgery of the issue: a company's prosperous visits dated 2031.
         for day in (date(2031, 1, 10), date(2031, 6, 10)):
-            for extra in ({}, {"placement_id": "p-a"}):
+            for extra in ({}, {"placement_id": d.ids["p-a"]}):
                 forged = await visit(client, company, rid, day, **PROSPEROUS, **extra)
                 assert forged.status_code == 422, forged.text
 
@@ -238,7 +274,7 @@ async def test_forged_visits_no_longer_make_a_resident_independent(
         # days apart). With the forged ones counted the resident would be independent, and
         # the visit would not be the latest, so the resident's figures would stay behind.
         today = makassar_today()
-        real = await visit(client, company, rid, today, placement_id="p-a", **PROSPEROUS)
+        real = await visit(client, company, rid, today, placement_id=d.ids["p-a"], **PROSPEROUS)
         assert real.status_code == 201, real.text
         assert real.json()["resident_status"] == "registered"
         read = await client.get(f"/v1/residents/{rid}", headers=agency)
@@ -248,6 +284,8 @@ async def test_forged_visits_no_longer_make_a_resident_independent(
         # and the provider's visit of today make the other resident independent.
         late = await visit(client, agency, honest, today - timedelta(days=100), **PROSPEROUS)
         assert late.status_code == 201 and late.json()["resident_status"] == "registered"
-        now_visit = await visit(client, company, honest, today, placement_id="p-h", **PROSPEROUS)
+        now_visit = await visit(
+            client, company, honest, today, placement_id=d.ids["p-h"], **PROSPEROUS
+        )
         assert now_visit.status_code == 201, now_visit.text
         assert now_visit.json()["resident_status"] == "independent"
