@@ -53,14 +53,23 @@ def require_lister(principal: Principal) -> None:
     region_filter(principal)
 
 
+def consent_allows() -> Any:
+    """A disclosure holds only while the resident's consent is not refused or withdrawn: a
+    withdrawal closes every disclosure at once, whichever path (edit, import) recorded it, and
+    consent given again reopens those still within their validity."""
+    return or_(col(Resident.consent_given).is_(None), col(Resident.consent_given).is_(True))
+
+
 def active_disclosure(session: Session, principal: Principal, resident_id: str) -> Any:
     today = datetime.now(UTC).date()
     return session.scalars(
         select(Disclosure)
+        .join(Resident, col(Resident.id) == col(Disclosure.resident_id))
         .where(
             col(Disclosure.resident_id) == resident_id,
             col(Disclosure.org_id) == principal.org_id,
             col(Disclosure.valid_until) >= today,
+            consent_allows(),
         )
         .order_by(col(Disclosure.valid_until).desc())
         .limit(1)
@@ -69,7 +78,7 @@ def active_disclosure(session: Session, principal: Principal, resident_id: str) 
 
 def disclosed_filter(principal: Principal) -> Any:
     today = datetime.now(UTC).date()
-    return exists().where(
+    return consent_allows() & exists().where(
         col(Disclosure.resident_id) == col(Resident.id),
         col(Disclosure.org_id) == principal.org_id,
         col(Disclosure.valid_until) >= today,
@@ -108,7 +117,7 @@ def get_disclosed(session: Session, principal: Principal, resident_id: str) -> t
             & (col(Disclosure.org_id) == principal.org_id)
             & (col(Disclosure.valid_until) >= today),
         )
-        .where(col(Resident.id) == resident_id)
+        .where(col(Resident.id) == resident_id, consent_allows())
         .order_by(col(Disclosure.valid_until).desc())
         .limit(1)
     ).first()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from typing import Any
 
 import httpx
@@ -155,3 +156,37 @@ async def test_no_disclosure_without_consent(keys, backend: str, databases) -> N
                 headers=service,
             )
             assert retry.status_code == 422 and retry.json()["reason"] == "no_consent"
+
+
+async def test_a_withdrawal_closes_the_providers_view(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
+    """A disclosure already delivered gives a provider nothing once consent is withdrawn:
+    not the resident, not its visits; consent given again reopens it."""
+    agency = keys.headers("government_agency")
+    service = keys.headers("service")
+    provider = keys.headers("company", org_id="org-provider")
+    matching = Matching(databases.new(backend, "matching"), keys)
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=matching
+    ) as client:
+        giver = await register(client, agency, resident(1, consent=GIVEN))
+        disclosed = await client.post(
+            f"/v1/residents/{giver['id']}/disclosures",
+            json=_disclosure(matching.placement(giver["id"], "org-provider")),
+            headers=service,
+        )
+        assert disclosed.status_code == 201, disclosed.text
+        paths = (f"/v1/residents/{giver['id']}", f"/v1/residents/{giver['id']}/follow-ups")
+        for path in paths:
+            assert (await client.get(path, headers=provider)).status_code == 200, path
+        withdrawn = await _consent(client, agency, giver, REFUSED)
+        unknown = await client.get(f"/v1/residents/{uuid.uuid4()}", headers=provider)
+        for path in paths:
+            closed = await client.get(path, headers=provider)
+            assert (closed.status_code, closed.json()["detail"]) == (
+                404,
+                unknown.json()["detail"],
+            ), path
+            assert giver["nik"] not in closed.text
+        await _consent(client, agency, withdrawn, GIVEN)
+        reopened = await client.get(paths[0], headers=provider)
+        assert reopened.status_code == 200 and reopened.json()["nik"] == giver["nik"]
