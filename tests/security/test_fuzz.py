@@ -36,7 +36,12 @@ REPORT_DIR = Path(os.environ.get("SINERGI_FUZZ_REPORT_DIR", Path(__file__).paren
 # contradicts the birth date, a date in the future, a village missing from the Kemendagri list,
 # a cursor the endpoint never issued, a resident unknown to the read model. The API answers 422
 # naming the field; the check below holds every 422 to exactly that.
-ACCEPTED_AS_VALID = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+# A generated path value holding "%2F", "%5C", ".." or a double encoding is refused before
+# routing with 400 ambiguous-path (issue 13, item 10); the check below holds every 400 outside
+# OAuth to exactly that.
+ACCEPTED_AS_VALID = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429"]
+AMBIGUOUS_PATH = "urn:sinergi:problem:ambiguous-path"
+HTTP_BAD_REQUEST = "urn:sinergi:problem:http-bad-request"
 # RFC 6749 section 5.2: the token endpoint answers errors in OAuth's own JSON, not RFC 9457,
 # and a well-formed request with a wrong password or grant is 400 (invalid_grant), by the RFC.
 # After repeated failed logins its brute-force brake answers 429 ("slow_down"), in the same
@@ -61,6 +66,12 @@ def problem_details_name_the_field(ctx: Any, response: Any, case: schemathesis.C
     assert content_type.startswith("application/problem+json"), content_type
     assert isinstance(body, dict) and body.get("status") == response.status_code, body
     assert isinstance(body.get("type"), str) and body.get("title"), body
+    if response.status_code == 400:
+        # Either the ambiguous-path refusal, naming the path, or a body that is no JSON at
+        # all (negative cases); no other 400 exists outside OAuth.
+        assert body.get("type") in (AMBIGUOUS_PATH, HTTP_BAD_REQUEST), body
+        if body["type"] == AMBIGUOUS_PATH:
+            assert body["errors"][0]["loc"] == ["path"], body
     if response.status_code == 422:
         errors = body.get("errors")
         assert errors and all(error.get("loc") for error in errors), body

@@ -1,7 +1,7 @@
 """Refuses, before any routing, a path whose meaning depends on who decodes it (issue 13,
-item 10), with a 422 problem naming ``path``: a dot segment (``.``, ``..``) raw or
-percent-encoded, an encoded slash or backslash, a raw backslash, or a double encoding such as
-``%252e``.
+item 10), with a 400 problem (type ``ambiguous-path``) naming ``path``: a dot segment (``.``,
+``..``) raw or percent-encoded, an encoded slash or backslash, a raw backslash, or a double
+encoding such as ``%252e``.
 
 The gateway routes on the raw path and forwards it byte for byte, but a service, a client
 library or a proxy on the way may decode and normalise it: ``/v1/residents/%2e%2e/changes``
@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.proxy.middleware import send_problem
-from shared.problems import UnprocessableEntity
+from shared.problems import DomainProblem
 
 # Encoded "/" and "\": a later decoder would see a separator the router did not.
 ENCODED_SEPARATORS = (b"%2f", b"%5c")
@@ -40,6 +40,18 @@ def ambiguity(raw_path: bytes) -> str | None:
     return None
 
 
+class AmbiguousPath(DomainProblem):
+    """400, not 422: no value is wrong, the request line itself has more than one reading."""
+
+    status = 400
+    title = "Ambiguous path"
+    type_ = "ambiguous-path"
+
+    def __init__(self, reason: str) -> None:
+        errors = [{"loc": ["path"], "msg": reason, "type": "value_error"}]
+        super().__init__(f"path: {reason}", errors=errors)
+
+
 class AmbiguousPathMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,8 +62,6 @@ class AmbiguousPathMiddleware:
             reason = ambiguity(raw_path)
             if reason is not None:
                 # The path itself is not echoed: it may carry an id a log or body should not.
-                # 422 naming the path, as for NUL bytes (shared.app): the API's answer to a
-                # request that is well-formed HTTP but not a valid value.
-                await send_problem(send, UnprocessableEntity(["path"], reason))
+                await send_problem(send, AmbiguousPath(reason))
                 return
         await self.app(scope, receive, send)
