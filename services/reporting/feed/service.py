@@ -59,8 +59,7 @@ def read_events(
             village_code=row.village_code,
             district_code=row.district_code,
             kind=row.kind,
-            # SQLite gives the stored UTC time back naive; the contract is an RFC 3339 time.
-            occurred_at=row.occurred_at.replace(tzinfo=row.occurred_at.tzinfo or UTC),
+            occurred_at=row.occurred_at,  # made aware by StatusEventPublic's validator
         )
         for row in rows[:limit]
     ]
