@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from shared.regions import regions
-from shared.skills import skills
+from shared.programme.regions import regions
+from shared.programme.skills import skills
 
 REGENCY = "63.02"
 EDUCATION_LEVELS = (

@@ -35,7 +35,7 @@ from bench.harness import (
     service_env,
     workdir,
 )
-from shared.settings import ConsumerSettings
+from shared.kit.settings import ConsumerSettings
 
 SIZES = {
     "quick": {"writes_per_second": 10, "seconds": 8, "hold_seconds": 2},
@@ -227,7 +227,7 @@ def run(*, quick: bool) -> Report:
     )
     report.notes.append(
         "second row: another database of the same server holds a transaction (with an id) "
-        "open; the feed must wait only for transactions of its own database (shared/feed.py)"
+        "open; the feed must wait only for transactions of its own database (shared/kit/feed.py)"
     )
     report.write()
     return report

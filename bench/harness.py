@@ -31,9 +31,9 @@ import psycopg
 from mirakuru import HTTPExecutor
 from psycopg import sql
 
-from shared.migrations import upgrade
-from shared.scopes import default_scopes
-from shared.tokens import generate_private_key_pem, issue_claims, key_id, public_key_pem, sign
+from shared.kit.migrations import upgrade
+from shared.kit.tokens import generate_private_key_pem, issue_claims, key_id, public_key_pem, sign
+from shared.programme.scopes import default_scopes
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO / "bench"

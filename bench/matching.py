@@ -33,7 +33,7 @@ KIND_WEIGHTS = (40, 20, 20, 10, 10)
 
 def round_villages(count: int) -> list[str]:
     """``count`` village codes: the regency first, then its province, then the rest."""
-    from shared.regions import regions
+    from shared.programme.regions import regions
 
     codes = sorted(code for code, r in regions().items() if r.level == "village")
 

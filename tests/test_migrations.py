@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from shared.database import normalise_url
-from shared.migrations import downgrade, head_revision, upgrade
+from shared.kit.database import normalise_url
+from shared.kit.migrations import downgrade, head_revision, upgrade
 from tests.support.databases import DatabaseFactory, service_dir
 
 SERVICES = sorted(

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from shared import regions, skills
+from shared.programme import regions, skills
 
 RANDOM_SEED = 20250801
 REGENCY = "63.02"

@@ -35,7 +35,7 @@ from deploy.pilot.seed import (
     load_credentials,
     refuse_production,
 )
-from shared.regions import get_region
+from shared.programme.regions import get_region
 
 DEMO_PREFIX = "HRIS-STS-DEMO-"
 KOTABARU_HULU = "63.02.06.1001"

@@ -37,7 +37,7 @@ from typing import Any
 from deploy.devstack import admin_credentials
 from deploy.pilot import data
 from deploy.pilot.api import Credential, Gateway, NotReady, OrgClient, UnexpectedAnswer, poll
-from shared.settings import sinergi_env
+from shared.kit.settings import sinergi_env
 
 PROGRAMME_ORG_TYPES_IGNORED = frozenset({"admin", "service"})
 IMPORT_TIMEOUT_SECONDS = 300.0

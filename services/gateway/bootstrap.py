@@ -14,8 +14,8 @@ import logging
 
 from services.gateway.organisations.service import ensure_client_organisation
 from services.gateway.settings import GatewaySettings
-from shared.database import Database
-from shared.scopes import SERVICE_CLIENT_SCOPES
+from shared.kit.database import Database
+from shared.programme.scopes import SERVICE_CLIENT_SCOPES
 
 logger = logging.getLogger("sinergi.gateway.bootstrap")
 ADMIN_ORGANISATION_NAME = "Sinergi programme secretariat"
@@ -29,7 +29,7 @@ def bootstrap(db: Database, settings: GatewaySettings) -> None:
     for client_id, secret in sorted(settings.effective_service_clients().items()):
         wanted.append((client_id, "service", client_id, secret))
         if client_id not in SERVICE_CLIENT_SCOPES:
-            # Its tokens carry no scope (shared/scopes.py): said at start, not found in a 403.
+            # Its tokens carry no scope (shared/programme/scopes.py): said at start, not in a 403.
             logger.warning("service client without scopes", extra={"client_id": client_id})
     with db.session() as session:
         for name, org_type, client_id, secret in wanted:

@@ -32,11 +32,11 @@ from services.gateway.proxy.forwarders import AiohttpForwarder, Forwarder, Httpx
 from services.gateway.proxy.middleware import ProxyMiddleware, Upstream
 from services.gateway.proxy.paths import AmbiguousPathMiddleware
 from services.gateway.settings import GatewaySettings, get_settings
-from shared.app import BodySizeLimitMiddleware, RejectNulBytesMiddleware
-from shared.database import Database
-from shared.http import service_client
-from shared.logging import AccessLogMiddleware, configure_logging
-from shared.problems import install_problem_handlers
+from shared.kit.app import BodySizeLimitMiddleware, RejectNulBytesMiddleware
+from shared.kit.database import Database
+from shared.kit.http import service_client
+from shared.kit.logging import AccessLogMiddleware, configure_logging
+from shared.kit.problems import install_problem_handlers
 
 SERVICE_DIR = Path(__file__).parent
 # Readiness and OpenAPI fetches are small and must not hang the gateway.

@@ -13,7 +13,7 @@ from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from shared.settings import DEFAULT_DATA_DIR, DEV_SERVICE_SECRET_PREFIX, ServiceSettings
+from shared.kit.settings import DEFAULT_DATA_DIR, DEV_SERVICE_SECRET_PREFIX, ServiceSettings
 
 DEV_ADMIN_CLIENT_ID = "sinergi-admin"
 DEV_ADMIN_CLIENT_SECRET = "dev-admin-secret"

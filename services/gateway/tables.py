@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from shared.database import new_registry
+from shared.kit.database import new_registry
 
 
 class Base(SQLModel, registry=new_registry()):

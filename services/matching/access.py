@@ -3,10 +3,10 @@ Rows out of a caller's reach answer 404, never 403, so ids cannot be probed."""
 
 from __future__ import annotations
 
-from shared.problems import Forbidden, NotFound
-from shared.regions import within
-from shared.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
-from shared.tokens import Principal
+from shared.kit.problems import Forbidden, NotFound
+from shared.kit.tokens import Principal
+from shared.programme.regions import within
+from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
 
 PROGRAMME_TYPES = frozenset({"admin", "government_agency"})
 

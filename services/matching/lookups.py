@@ -30,10 +30,10 @@ from services.matching.placements.models import Placement
 from services.matching.readmodel.models import OpportunityView, ResidentView
 from services.matching.scoring.service import Policy, pair_features, score_pairs
 from services.matching.settings import MatchingSettings
-from shared.pagination import PageParams, decode_cursor, encode_cursor
-from shared.problems import NotFound, UnprocessableEntity
-from shared.scopes import LOCAL_GOVERNMENT_TYPES
-from shared.tokens import Principal
+from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
+from shared.kit.problems import NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
+from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES
 
 
 class ReasonPublic(BaseModel):

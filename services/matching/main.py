@@ -16,10 +16,10 @@ from services.matching.runs.views import router as runs_router
 from services.matching.scoring.views import router as lookups_router
 from services.matching.settings import MatchingSettings, get_settings
 from services.matching.tables import feed_tables
-from shared.app import create_service_app
-from shared.feed import FeedConsumer, HttpFeedSource
-from shared.http import ClientCredentialsTokenSource, service_client
-from shared.tokens import TokenVerifier
+from shared.kit.app import create_service_app
+from shared.kit.feed import FeedConsumer, HttpFeedSource
+from shared.kit.http import ClientCredentialsTokenSource, service_client
+from shared.kit.tokens import TokenVerifier
 
 SERVICE_DIR = Path(__file__).parent
 

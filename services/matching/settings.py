@@ -7,7 +7,7 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ConsumerSettings
+from shared.kit.settings import ConsumerSettings
 
 # The default policy: weights of the score's features (points; a perfect pair scores 100).
 DEFAULT_WEIGHTS: dict[str, float] = {

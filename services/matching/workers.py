@@ -15,7 +15,7 @@ from services.matching.placements.disclosures import deliver_due
 from services.matching.placements.service import expire_stale
 from services.matching.runs.service import claim_next, execute_run, fail_interrupted
 from services.matching.settings import MatchingSettings
-from shared.database import Database
+from shared.kit.database import Database
 
 logger = logging.getLogger("sinergi.matching.workers")
 

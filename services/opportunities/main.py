@@ -12,8 +12,8 @@ from services.opportunities.opportunities.expiry import expiry_loop
 from services.opportunities.settings import OpportunitiesSettings, get_settings
 from services.opportunities.skills import views as skill_views
 from services.opportunities.tables import feed_tables
-from shared.app import create_service_app
-from shared.tokens import TokenVerifier
+from shared.kit.app import create_service_app
+from shared.kit.tokens import TokenVerifier
 
 SERVICE_DIR = Path(__file__).parent
 

@@ -6,7 +6,7 @@ from functools import cache
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.kit.settings import ServiceSettings
 
 
 class OpportunitiesSettings(ServiceSettings):

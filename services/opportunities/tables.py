@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from shared.database import new_registry
-from shared.feed import FeedTables
+from shared.kit.database import new_registry
+from shared.kit.feed import FeedTables
 
 
 class Base(SQLModel, registry=new_registry()):

@@ -15,10 +15,10 @@ from sqlmodel import col, or_, select
 
 from services.registry.disclosures.models import Disclosure
 from services.registry.residents.models import Resident
-from shared.problems import Forbidden, NotFound, UnprocessableEntity
-from shared.regions import within
-from shared.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
-from shared.tokens import Principal
+from shared.kit.problems import Forbidden, NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
+from shared.programme.regions import within
+from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
 
 REGISTRY_WIDE_TYPES = frozenset({"admin", "government_agency"})
 

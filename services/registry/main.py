@@ -22,8 +22,8 @@ from services.registry.regions.views import router as regions_router
 from services.registry.residents.views import router as residents_router
 from services.registry.settings import RegistrySettings, get_settings
 from services.registry.tables import feed_tables
-from shared.app import create_service_app
-from shared.tokens import TokenVerifier
+from shared.kit.app import create_service_app
+from shared.kit.tokens import TokenVerifier
 
 SERVICE_DIR = Path(__file__).parent
 

@@ -7,7 +7,7 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.kit.settings import ServiceSettings
 
 
 class RegistrySettings(ServiceSettings):

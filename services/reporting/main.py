@@ -20,8 +20,8 @@ from services.reporting.readmodel.consumers import (
 from services.reporting.readmodel.consumers import router as sync_router
 from services.reporting.settings import ReportingSettings, get_settings
 from services.reporting.stages.views import router as stages_router
-from shared.app import create_service_app
-from shared.tokens import TokenVerifier
+from shared.kit.app import create_service_app
+from shared.kit.tokens import TokenVerifier
 
 SERVICE_DIR = Path(__file__).parent
 

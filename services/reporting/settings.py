@@ -7,7 +7,7 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ConsumerSettings
+from shared.kit.settings import ConsumerSettings
 
 DEV_PSEUDONYM_KEY = "dev-reporting-pseudonym-key-not-for-production"
 MIN_PSEUDONYM_KEY_LENGTH = 32

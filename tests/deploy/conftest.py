@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from shared.tokens import generate_private_key_pem
+from shared.kit.tokens import generate_private_key_pem
 from tests.deploy.support import SERVICES, settings_class
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys

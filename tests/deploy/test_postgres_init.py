@@ -15,8 +15,8 @@ import pytest
 from psycopg import sql
 from sqlalchemy import create_engine
 
-from shared.database import normalise_url
-from shared.migrations import current_revision, head_revision, upgrade
+from shared.kit.database import normalise_url
+from shared.kit.migrations import current_revision, head_revision, upgrade
 from tests.deploy.support import DEPLOY
 from tests.support.databases import postgres_admin_url, service_dir
 

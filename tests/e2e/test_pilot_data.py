@@ -16,7 +16,7 @@ from services.opportunities.opportunities.models import OpportunityFields
 from services.opportunities.opportunities.rules import check
 from services.registry.residents import nik as nik_rules
 from services.registry.residents.models import ResidentCreate
-from shared.regions import is_known
+from shared.programme.regions import is_known
 
 RESIDENTS = data.generate_residents(1500)
 

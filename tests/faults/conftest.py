@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from shared.migrations import upgrade
+from shared.kit.migrations import upgrade
 from tests.faults.support import ThrowawayPostgres, throwaway_postgres
 from tests.support.databases import DatabaseFactory, service_dir
 from tests.support.tokens import TestKeys

@@ -18,8 +18,8 @@ import httpx
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.orm import Session
 
-from shared.database import Database
-from shared.feed import Change, FeedConsumer, FeedTables, HttpFeedSource
+from shared.kit.database import Database
+from shared.kit.feed import Change, FeedConsumer, FeedTables, HttpFeedSource
 
 FEED = "registry"
 BATCH_SIZE = 10

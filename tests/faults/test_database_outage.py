@@ -18,7 +18,7 @@ import pytest
 
 from services.registry.main import SERVICE_DIR, create_app
 from services.registry.settings import RegistrySettings
-from shared.migrations import upgrade
+from shared.kit.migrations import upgrade
 from tests.faults.support import throwaway_postgres
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys

@@ -23,7 +23,7 @@ from services.registry.main import create_app
 from services.registry.residents import service as residents
 from services.registry.residents.models import ResidentCreate
 from services.registry.settings import RegistrySettings
-from shared.database import Database
+from shared.kit.database import Database
 from tests.faults.conftest import FaultDb
 from tests.faults.feed_consumer import ConsumerStore
 from tests.faults.residents import resident_body

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from shared.settings import ProductionSettingError, ServiceSettings
+from shared.kit.settings import ProductionSettingError, ServiceSettings
 from tests.faults.support import REPO, free_port
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys

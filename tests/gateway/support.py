@@ -22,10 +22,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.gateway.main import create_app
 from services.gateway.settings import DEV_ADMIN_CLIENT_ID, DEV_ADMIN_CLIENT_SECRET, GatewaySettings
-from shared.app import create_service_app
-from shared.auth import CurrentPrincipal
-from shared.settings import ServiceSettings
-from shared.tokens import TokenVerifier
+from shared.kit.app import create_service_app
+from shared.kit.auth import CurrentPrincipal
+from shared.kit.settings import ServiceSettings
+from shared.kit.tokens import TokenVerifier
 
 ADMIN = (DEV_ADMIN_CLIENT_ID, DEV_ADMIN_CLIENT_SECRET)
 BASE = "http://gateway.test"

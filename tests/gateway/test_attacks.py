@@ -1,5 +1,5 @@
 """Forged and broken tokens, each refused with 401 and a problem body: at the gateway before
-anything is forwarded, and by a service app itself (both use ``shared.tokens``)."""
+anything is forwarded, and by a service app itself (both use ``shared.kit.tokens``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from jose import jwt
 from services.gateway.auth.keys import KeyRing
 from services.registry.main import create_app as create_registry
 from services.registry.settings import RegistrySettings
-from shared.tokens import generate_private_key_pem, issue_claims, key_id, public_key_pem, sign
+from shared.kit.tokens import generate_private_key_pem, issue_claims, key_id, public_key_pem, sign
 from tests.gateway.support import (
     ADMIN,
     b64url,

@@ -10,8 +10,8 @@ import pytest
 from jose import jwt
 
 from services.gateway.auth.keys import GENERATED_KEY_NAME
-from shared.scopes import default_scopes
-from shared.tokens import generate_private_key_pem, public_key_pem
+from shared.kit.tokens import generate_private_key_pem, public_key_pem
+from shared.programme.scopes import default_scopes
 from tests.gateway.support import (
     ADMIN,
     admin_headers,

@@ -9,7 +9,7 @@ import pytest
 
 from services.gateway.main import create_app
 from services.gateway.settings import GatewaySettings
-from shared.settings import ProductionSettingError
+from shared.kit.settings import ProductionSettingError
 
 
 def _production(tmp_path: Path, **overrides: Any) -> GatewaySettings:

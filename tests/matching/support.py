@@ -1,5 +1,5 @@
 """A small world for matching tests: real producers of the registry and catalogue feeds
-(``shared.feed.changes_router`` over outboxes written per docs/contracts.md), a stand-in
+(``shared.kit.feed.changes_router`` over outboxes written per docs/contracts.md), a stand-in
 gateway token endpoint and registry disclosure endpoint, and the real matching app."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from sqlalchemy import MetaData, func, select
 
 from services.matching.main import create_app
 from services.matching.settings import MatchingSettings
-from shared.app import create_service_app
-from shared.database import Database
-from shared.feed import FeedTables, record_change
-from shared.settings import ServiceSettings
+from shared.kit.app import create_service_app
+from shared.kit.database import Database
+from shared.kit.feed import FeedTables, record_change
+from shared.kit.settings import ServiceSettings
 from tests.support.tokens import TestKeys
 
 PILOT_DISTRICT = "63.02.17"

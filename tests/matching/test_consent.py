@@ -18,7 +18,7 @@ from services.matching.placements.service import new_placement
 from services.matching.readmodel.models import OpportunityView, ResidentView
 from services.matching.readmodel.service import apply_resident_changes
 from services.matching.runs import service as runs_service
-from shared.feed import Change
+from shared.kit.feed import Change
 from tests.matching.support import PILOT_DISTRICT, VILLAGE, World, resident_payload
 
 pytestmark = pytest.mark.anyio

@@ -17,7 +17,7 @@ from services.matching.readmodel.models import OpportunityView
 from services.matching.runs.models import Proposal, Run
 from services.matching.runs.service import ProposedPair, RoundResult, _persist
 from services.matching.tables import feed_tables
-from shared.database import Database
+from shared.kit.database import Database
 
 RUN_ID = uuid.uuid4()
 JOB = uuid.uuid4()

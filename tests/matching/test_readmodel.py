@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from services.matching.main import create_app
 from services.matching.readmodel.models import OpportunityView, ResidentView
-from shared.feed import record_change
+from shared.kit.feed import record_change
 from tests.matching.support import World, resident_payload
 
 pytestmark = pytest.mark.anyio

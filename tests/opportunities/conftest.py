@@ -15,7 +15,7 @@ from sqlalchemy import select
 from services.opportunities.main import create_app
 from services.opportunities.settings import OpportunitiesSettings
 from services.opportunities.tables import feed_tables
-from shared.database import Database
+from shared.kit.database import Database
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 

@@ -253,7 +253,7 @@ async def test_benchmark_reads_are_off_by_default_and_refused_in_production(
     keys, backend: str, databases
 ) -> None:  # type: ignore[no-untyped-def]
     from services.registry.settings import RegistrySettings
-    from shared.settings import ProductionSettingError
+    from shared.kit.settings import ProductionSettingError
 
     url = databases.new(backend, "registry")
     agency = keys.headers("government_agency")

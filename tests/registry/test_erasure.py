@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import MetaData, create_engine, select
 
-from shared.database import normalise_url
+from shared.kit.database import normalise_url
 from tests.registry.support import MEGASARI, TARJUN, make_nik, register, registry_client
 from tests.registry.test_imports import row, to_csv, upload
 from tests.registry.test_provider_view import disclose

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint, select
 from sqlalchemy.orm import Session
 
-from shared.database import Database
-from shared.feed import Change, FeedConsumer, FeedTables, HttpFeedSource
+from shared.kit.database import Database
+from shared.kit.feed import Change, FeedConsumer, FeedTables, HttpFeedSource
 from tests.registry.support import MEGASARI, feed, make_nik, register, registry_client, resident
 
 CONTRACT_KEYS = {

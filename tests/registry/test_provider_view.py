@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from services.registry.models import Disclosure
-from shared.database import Database
+from shared.kit.database import Database
 from tests.registry.support import register, registry_client, resident
 
 # ResidentProviderView, as issue 13 item 8 and DESIGN.md's access table list it.

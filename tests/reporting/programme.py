@@ -1,6 +1,6 @@
 """A small fixture programme fed to the reporting service through real change feeds.
 
-Three tiny producer apps serve ``/v1/changes`` with ``shared.feed.changes_router`` over
+Three tiny producer apps serve ``/v1/changes`` with ``shared.kit.feed.changes_router`` over
 outboxes filled with payloads shaped exactly as docs/contracts.md says, and a tiny gateway
 issues the reporting service its client-credentials token. Every indicator of this programme
 is computed by hand in the tests.
@@ -37,9 +37,9 @@ from sqlalchemy import MetaData
 from services.reporting.main import create_app
 from services.reporting.readmodel.consumers import catch_up_all
 from services.reporting.settings import ReportingSettings
-from shared.database import Database
-from shared.feed import FeedTables, changes_router, record_change
-from shared.problems import Unauthorized, install_problem_handlers
+from shared.kit.database import Database
+from shared.kit.feed import FeedTables, changes_router, record_change
+from shared.kit.problems import Unauthorized, install_problem_handlers
 from tests.support.tokens import TestKeys
 
 TARJUN, SERONGGA, MEGASARI = "63.02.17.2002", "63.02.17.2001", "63.02.06.2009"

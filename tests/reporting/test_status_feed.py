@@ -88,7 +88,7 @@ async def test_feed_scoping(stack: Stack, keys: TestKeys) -> None:
 
 def test_production_refuses_the_development_pseudonym_key() -> None:
     from services.reporting.settings import ReportingSettings
-    from shared.settings import ProductionSettingError
+    from shared.kit.settings import ProductionSettingError
 
     settings = ReportingSettings(
         environment="production",

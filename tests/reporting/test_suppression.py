@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from services.reporting.indicators.rules import Group, suppress
 from services.reporting.settings import ReportingSettings
-from shared.settings import ProductionSettingError
+from shared.kit.settings import ProductionSettingError
 from tests.reporting.programme import (
     Stack,
     build_settings,

@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from shared.regions import children_of
+from shared.programme.regions import children_of
 from tests.security.stack import FOLLOW_UP_NOTES, PLACING_PROVIDERS, SEEDED_VILLAGES, Stack
 
 # Fields of a person, by name. Not `sex` everywhere: an opportunity has a `sex` requirement too

@@ -13,11 +13,11 @@ from pydantic import BaseModel
 from sqlalchemy import func, insert, select
 from sqlmodel import Field, SQLModel
 
-from shared.app import create_service_app
-from shared.database import SessionDep, new_registry
-from shared.pagination import PageParamsDep, paginate
-from shared.problems import Conflict
-from shared.settings import ServiceSettings
+from shared.kit.app import create_service_app
+from shared.kit.database import SessionDep, new_registry
+from shared.kit.pagination import PageParamsDep, paginate
+from shared.kit.problems import Conflict
+from shared.kit.settings import ServiceSettings
 
 SERVICE_DIR = Path(__file__).parents[2] / "services" / "registry"
 
@@ -172,7 +172,7 @@ async def test_cursor_pagination_walks_every_row_once(client: httpx.AsyncClient)
 def test_logged_exceptions_keep_no_message() -> None:
     import logging
 
-    from shared.logging import RedactExceptionMessages
+    from shared.kit.logging import RedactExceptionMessages
 
     try:
         nik = "63020641" + "01900001"

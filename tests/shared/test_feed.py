@@ -9,8 +9,15 @@ import httpx
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
-from shared.database import Database
-from shared.feed import Change, ChangePage, FeedConsumer, FeedTables, read_changes, record_change
+from shared.kit.database import Database
+from shared.kit.feed import (
+    Change,
+    ChangePage,
+    FeedConsumer,
+    FeedTables,
+    read_changes,
+    record_change,
+)
 
 
 def _producer(url: str) -> tuple[Database, FeedTables]:

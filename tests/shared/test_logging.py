@@ -23,11 +23,11 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from shared.app import create_service_app
-from shared.database import Database
-from shared.logging import configure_logging, safe_path
-from shared.migrations import migration_engine
-from shared.settings import ServiceSettings
+from shared.kit.app import create_service_app
+from shared.kit.database import Database
+from shared.kit.logging import configure_logging, safe_path
+from shared.kit.migrations import migration_engine
+from shared.kit.settings import ServiceSettings
 
 SERVICE_DIR = Path(__file__).parents[2] / "services" / "registry"
 # Built from parts, so that this file's own source lines (tracebacks quote them) hold no

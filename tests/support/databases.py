@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from shared.migrations import upgrade
+from shared.kit.migrations import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -1,13 +1,12 @@
 """Tokens for tests, signed with a key made for the test session, exactly as the gateway
-signs them (``shared.tokens``), with the default scopes of each organisation type."""
+signs them (``shared.kit.tokens``), with the default scopes of each organisation type."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from shared.scopes import default_scopes
-from shared.tokens import (
+from shared.kit.tokens import (
     TokenVerifier,
     generate_private_key_pem,
     issue_claims,
@@ -15,6 +14,7 @@ from shared.tokens import (
     public_key_pem,
     sign,
 )
+from shared.programme.scopes import default_scopes
 
 ISSUER = "sinergi-gateway"
 AUDIENCE = "sinergi"

@@ -1,4 +1,4 @@
-"""Admission of a request at the gateway: a valid token (``shared.tokens``, cached by hash), an
+"""Admission of a request at the gateway: a valid token (``shared.kit.tokens``, cached by hash), an
 active organisation, and the organisation's rate limit. Used by the proxy for every forwarded
 request and by the gateway's own protected routes."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from services.gateway.access.ratelimit import OrganisationRateLimit
 from services.gateway.access.status import OrganisationStatus
-from shared.problems import PROBLEM_TYPE_URI, DomainProblem, TooManyRequests, Unauthorized
-from shared.tokens import InvalidToken, Principal, TokenVerifier
+from shared.kit.problems import PROBLEM_TYPE_URI, DomainProblem, TooManyRequests, Unauthorized
+from shared.kit.tokens import InvalidToken, Principal, TokenVerifier
 
 
 class Admission:

@@ -8,9 +8,9 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPBearer
 
 from services.gateway.access.admission import Admission
-from shared.problems import Forbidden
-from shared.scopes import ORGANISATIONS_ADMIN
-from shared.tokens import Principal
+from shared.kit.problems import Forbidden
+from shared.kit.tokens import Principal
+from shared.programme.scopes import ORGANISATIONS_ADMIN
 
 # Documents the bearer scheme in OpenAPI; admission itself reads the header.
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/token")

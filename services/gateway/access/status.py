@@ -9,7 +9,7 @@ import time
 import anyio
 
 from services.gateway.organisations.service import organisation_is_active
-from shared.database import Database
+from shared.kit.database import Database
 
 
 class OrganisationStatus:

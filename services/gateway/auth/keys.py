@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from services.gateway.settings import GatewaySettings
-from shared.tokens import (
+from shared.kit.tokens import (
     TokenVerifier,
     generate_private_key_pem,
     key_id,

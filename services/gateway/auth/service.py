@@ -10,8 +10,8 @@ from services.gateway.auth.keys import KeyRing
 from services.gateway.organisations.models import ClientCredential, StaffUser
 from services.gateway.organisations.service import Authenticated
 from services.gateway.settings import GatewaySettings
-from shared.scopes import client_scopes
-from shared.tokens import issue_claims, sign
+from shared.kit.tokens import issue_claims, sign
+from shared.programme.scopes import client_scopes
 
 
 class OAuthError(Exception):

@@ -26,7 +26,7 @@ from services.gateway.organisations.service import (
     authenticate_user,
 )
 from services.gateway.settings import GatewaySettings
-from shared.database import Database
+from shared.kit.database import Database
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 MAX_FIELD_LENGTH = 512

@@ -9,8 +9,8 @@ from typing import Any
 import anyio
 import httpx
 
-from shared.database import Database
-from shared.health import READINESS_TIMEOUT_SECONDS, check_database
+from shared.kit.database import Database
+from shared.kit.health import READINESS_TIMEOUT_SECONDS, check_database
 
 
 async def service_state(client: httpx.AsyncClient) -> str:

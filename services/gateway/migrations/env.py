@@ -2,6 +2,6 @@
 
 from services.gateway.models import Base
 from services.gateway.settings import get_settings
-from shared.migrations import run_env
+from shared.kit.migrations import run_env
 
 run_env(Base.metadata, get_settings().effective_database_url())

@@ -15,7 +15,7 @@ from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.gateway.tables import Base
-from shared.scopes import OrgType
+from shared.programme.scopes import OrgType
 
 
 def utcnow() -> datetime:

@@ -28,9 +28,9 @@ from services.gateway.organisations.models import (
     as_utc,
     utcnow,
 )
-from shared.pagination import PageParams, paginate
-from shared.problems import Conflict, NotFound, UnprocessableEntity
-from shared.regions import is_known
+from shared.kit.pagination import PageParams, paginate
+from shared.kit.problems import Conflict, NotFound, UnprocessableEntity
+from shared.programme.regions import is_known
 
 # The level of region each local government governs.
 REGION_LEVEL = {"village_government": "village", "district_government": "district"}

@@ -18,10 +18,10 @@ from services.gateway.organisations.models import (
     StaffUserCreate,
     StaffUserPublic,
 )
-from shared.database import SessionDep
-from shared.pagination import Page, PageParamsDep
-from shared.problems import problem_responses
-from shared.scopes import OrgType
+from shared.kit.database import SessionDep
+from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.problems import problem_responses
+from shared.programme.scopes import OrgType
 
 router = APIRouter(
     prefix="/v1/organisations",

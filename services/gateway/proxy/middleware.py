@@ -23,7 +23,7 @@ from services.gateway.proxy.forwarders import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from shared.problems import (
+from shared.kit.problems import (
     PROBLEM_MEDIA_TYPE,
     DomainProblem,
     GatewayTimeout,

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.proxy.middleware import send_problem
-from shared.problems import DomainProblem
+from shared.kit.problems import DomainProblem
 
 # Encoded "/" and "\": a later decoder would see a separator the router did not.
 ENCODED_SEPARATORS = (b"%2f", b"%5c")

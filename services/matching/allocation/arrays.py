@@ -22,7 +22,7 @@ from services.matching.scoring.features import (
     resident_priority_feature,
     resident_waiting_feature,
 )
-from shared.regions import district_of, regency_of
+from shared.programme.regions import district_of, regency_of
 
 SEX_CODE = {"M": 1, "F": 2}
 KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from shared.regions import within
+from shared.programme.regions import within
 
 # Ordinal education levels; vocational and general senior secondary rank the same.
 EDUCATION_RANK: dict[str, int] = {

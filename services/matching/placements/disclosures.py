@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from services.matching.common import utcnow
 from services.matching.placements.models import PendingDisclosure
-from shared.database import Database
+from shared.kit.database import Database
 
 logger = logging.getLogger("sinergi.matching.disclosures")
 BATCH = 50

@@ -40,10 +40,11 @@ from services.matching.placements.models import (
 from services.matching.readmodel.models import OpportunityView, ResidentView
 from services.matching.settings import MatchingSettings
 from services.matching.tables import feed_tables
-from shared.feed import record_change, record_changes
-from shared.pagination import PageParams, decode_cursor, encode_cursor
-from shared.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
-from shared.scopes import (
+from shared.kit.feed import record_change, record_changes
+from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
+from shared.kit.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
+from shared.programme.scopes import (
     LOCAL_GOVERNMENT_TYPES,
     PLACEMENTS_PROGRESS,
     PLACEMENTS_RESPOND,
@@ -51,7 +52,6 @@ from shared.scopes import (
     PROVIDER_TYPES,
     RESIDENTS_DISCLOSE,
 )
-from shared.tokens import Principal
 
 ENDED = frozenset({"completed", "declined", "dropped", "expired"})
 

@@ -19,11 +19,16 @@ from services.matching.placements.models import (
     PlacementPublic,
     PlacementStatus,
 )
-from shared.auth import CurrentPrincipal, require_scopes
-from shared.database import DatabaseDep, SessionDep
-from shared.pagination import Page, PageParamsDep
-from shared.problems import Forbidden, problem_responses
-from shared.scopes import PLACEMENTS_PROGRESS, PLACEMENTS_READ, PLACEMENTS_RESPOND, PLACEMENTS_WRITE
+from shared.kit.auth import CurrentPrincipal, require_scopes
+from shared.kit.database import DatabaseDep, SessionDep
+from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.problems import Forbidden, problem_responses
+from shared.programme.scopes import (
+    PLACEMENTS_PROGRESS,
+    PLACEMENTS_READ,
+    PLACEMENTS_RESPOND,
+    PLACEMENTS_WRITE,
+)
 
 router = APIRouter(prefix="/v1/placements", tags=["placements"])
 

@@ -11,7 +11,7 @@ from sqlmodel import Field
 
 from services.matching.common import json_column, ts_column
 from services.matching.tables import Base
-from shared.feed import FeedState
+from shared.kit.feed import FeedState
 
 
 class ResidentView(Base, table=True):

@@ -13,8 +13,8 @@ from services.matching.common import parse_date, parse_datetime, parse_uuid, utc
 from services.matching.eligibility.rules import consent_withheld
 from services.matching.placements.service import withdraw_without_consent
 from services.matching.readmodel.models import OpportunityView, ResidentView
-from shared.feed import Change
-from shared.regions import district_of, regency_of
+from shared.kit.feed import Change
+from shared.programme.regions import district_of, regency_of
 
 logger = logging.getLogger("sinergi.matching.readmodel")
 

@@ -6,8 +6,8 @@ import anyio
 from fastapi import APIRouter, Request
 
 from services.matching.readmodel.models import SyncPublic
-from shared.auth import require_scopes
-from shared.scopes import MATCHING_READ
+from shared.kit.auth import require_scopes
+from shared.programme.scopes import MATCHING_READ
 
 router = APIRouter(prefix="/v1/matching", tags=["matching"])
 

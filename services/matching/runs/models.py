@@ -15,7 +15,7 @@ from services.matching.common import json_column, ts_column
 from services.matching.eligibility.rules import KINDS
 from services.matching.scoring.features import validate_weights
 from services.matching.tables import Base
-from shared.regions import level_of
+from shared.programme.regions import level_of
 
 RunStatus = Literal["queued", "running", "succeeded", "failed"]
 

@@ -37,10 +37,10 @@ from services.matching.runs.models import Proposal, ProposalPublic, Run, RunCrea
 from services.matching.scoring.features import weight_vector
 from services.matching.scoring.service import Policy, contributions_dict
 from services.matching.settings import MatchingSettings
-from shared.database import Database
-from shared.pagination import PageParams, decode_cursor, encode_cursor
-from shared.problems import NotFound, UnprocessableEntity
-from shared.tokens import Principal
+from shared.kit.database import Database
+from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
+from shared.kit.problems import NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
 
 logger = logging.getLogger("sinergi.matching.runs")
 

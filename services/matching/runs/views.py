@@ -11,12 +11,12 @@ from services.matching.access import PROGRAMME_TYPES, require_org_types
 from services.matching.deps import SettingsDep
 from services.matching.runs import service
 from services.matching.runs.models import ProposalPublic, RunCreate, RunPublic
-from shared.auth import require_scopes
-from shared.database import SessionDep
-from shared.pagination import Page, PageParamsDep
-from shared.problems import problem_responses
-from shared.scopes import MATCHING_READ, MATCHING_RUN
-from shared.tokens import Principal
+from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
+from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.problems import problem_responses
+from shared.kit.tokens import Principal
+from shared.programme.scopes import MATCHING_READ, MATCHING_RUN
 
 router = APIRouter(prefix="/v1/matching/runs", tags=["matching"])
 RunPrincipal = require_scopes(MATCHING_RUN)

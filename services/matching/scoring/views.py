@@ -8,11 +8,11 @@ from fastapi import APIRouter
 
 from services.matching import lookups
 from services.matching.deps import SettingsDep
-from shared.auth import require_scopes
-from shared.database import SessionDep
-from shared.pagination import PageParamsDep
-from shared.problems import problem_responses
-from shared.scopes import MATCHING_READ
+from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
+from shared.kit.pagination import PageParamsDep
+from shared.kit.problems import problem_responses
+from shared.programme.scopes import MATCHING_READ
 
 router = APIRouter(prefix="/v1/matching", tags=["matching"])
 ReadPrincipal = require_scopes(MATCHING_READ)

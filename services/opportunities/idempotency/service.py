@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from services.opportunities.idempotency.models import IdempotencyRecord
-from shared.problems import UnprocessableEntity
+from shared.kit.problems import UnprocessableEntity
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from services.opportunities.opportunities.models import OpportunityFields
 from services.opportunities.opportunities.service import InvalidOpportunity
-from shared import regions
-from shared.skills import skills
+from shared.programme import regions
+from shared.programme.skills import skills
 
 # How many of a period make a month: BPS counts 25 working days and 173 hours a month.
 MONTHLY_FACTOR = {"MONTH": 1.0, "YEAR": 1 / 12, "WEEK": 52 / 12, "DAY": 25.0, "HOUR": 173.0}

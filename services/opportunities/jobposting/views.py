@@ -12,8 +12,8 @@ from services.opportunities.jobposting.service import map_posting
 from services.opportunities.opportunities import service
 from services.opportunities.opportunities.models import OpportunityPublic
 from services.opportunities.opportunities.views import CatalogueDep, Writer, etag_headers
-from shared.database import SessionDep
-from shared.problems import problem_responses
+from shared.kit.database import SessionDep
+from shared.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
 

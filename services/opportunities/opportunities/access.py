@@ -6,10 +6,10 @@ Scopes say what an organisation may do at all; these functions decide it row by 
 from __future__ import annotations
 
 from services.opportunities.opportunities.models import Opportunity
-from shared import regions
-from shared.problems import Forbidden
-from shared.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
-from shared.tokens import Principal
+from shared.kit.problems import Forbidden
+from shared.kit.tokens import Principal
+from shared.programme import regions
+from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
 
 PUBLISHER_TYPES = (
     frozenset({"admin", "government_agency"}) | LOCAL_GOVERNMENT_TYPES | PROVIDER_TYPES

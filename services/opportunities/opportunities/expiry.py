@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from services.opportunities.idempotency.service import purge_expired
 from services.opportunities.opportunities.service import expire_due
 from services.opportunities.settings import OpportunitiesSettings
-from shared.database import Database
+from shared.kit.database import Database
 
 logger = logging.getLogger("sinergi.opportunities.expiry")
 

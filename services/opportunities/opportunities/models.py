@@ -24,7 +24,7 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, 
 from sqlmodel import Field, SQLModel
 
 from services.opportunities.tables import Base
-from shared.skills import validate_skills
+from shared.programme.skills import validate_skills
 
 Kind = Literal["job", "internship", "training", "business_capital", "mentoring"]
 Status = Literal["draft", "open", "closed", "cancelled"]

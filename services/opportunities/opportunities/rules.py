@@ -11,7 +11,7 @@ from services.opportunities.opportunities.models import (
     OpportunityFields,
     as_utc,
 )
-from shared import regions
+from shared.programme import regions
 
 FieldError = tuple[str, str]
 

@@ -35,11 +35,11 @@ from services.opportunities.opportunities.models import (
     as_utc,
 )
 from services.opportunities.tables import feed_tables
-from shared.feed import record_change
-from shared.pagination import PageParams, paginate
-from shared.problems import Conflict, DomainProblem, Forbidden, NotFound, UnprocessableEntity
-from shared.skills import unknown_skills
-from shared.tokens import Principal
+from shared.kit.feed import record_change
+from shared.kit.pagination import PageParams, paginate
+from shared.kit.problems import Conflict, DomainProblem, Forbidden, NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
+from shared.programme.skills import unknown_skills
 
 ENTITY = "opportunity"
 # Every field a provider states about its offer, compared to tell a real change from a retry.

@@ -25,12 +25,12 @@ from services.opportunities.opportunities.models import (
     Status,
 )
 from services.opportunities.settings import OpportunitiesSettings
-from shared.auth import require_scopes
-from shared.database import DatabaseDep, SessionDep
-from shared.pagination import Page, PageParamsDep
-from shared.problems import PreconditionFailed, PreconditionRequired, problem_responses
-from shared.scopes import OPPORTUNITIES_READ, OPPORTUNITIES_WRITE
-from shared.tokens import Principal
+from shared.kit.auth import require_scopes
+from shared.kit.database import DatabaseDep, SessionDep
+from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.problems import PreconditionFailed, PreconditionRequired, problem_responses
+from shared.kit.tokens import Principal
+from shared.programme.scopes import OPPORTUNITIES_READ, OPPORTUNITIES_WRITE
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -1,1 +1,1 @@
-"""The skills vocabulary shared with the registry (``shared/reference/skills.csv``)."""
+"""The skills vocabulary shared with the registry (``shared/programme/reference/skills.csv``)."""

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from shared.auth import CurrentPrincipal
-from shared.pagination import Page, PageParamsDep, decode_cursor, encode_cursor
-from shared.skills import skills
+from shared.kit.auth import CurrentPrincipal
+from shared.kit.pagination import Page, PageParamsDep, decode_cursor, encode_cursor
+from shared.programme.skills import skills
 
 router = APIRouter(prefix="/v1/skills", tags=["skills"])
 

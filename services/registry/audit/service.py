@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from services.registry.audit.models import AuditRecord
-from shared.pagination import PageParams, paginate
-from shared.tokens import Principal
+from shared.kit.pagination import PageParams, paginate
+from shared.kit.tokens import Principal
 
 
 def record_access(

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Response
 from services.registry.deps import PurposeDep, SettingsDep
 from services.registry.residents.models import ResidentView
 from services.registry.residents.views import read_resident
-from shared.database import SessionDep
-from shared.scopes import default_scopes
-from shared.tokens import Principal
+from shared.kit.database import SessionDep
+from shared.kit.tokens import Principal
+from shared.programme.scopes import default_scopes
 
 router = APIRouter(prefix="/bench", tags=["benchmark"], include_in_schema=False)
 

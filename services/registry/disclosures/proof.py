@@ -17,8 +17,8 @@ import httpx
 from fastapi import FastAPI
 
 from services.registry.settings import RegistrySettings
-from shared.http import service_client
-from shared.problems import ServiceUnavailable
+from shared.kit.http import service_client
+from shared.kit.problems import ServiceUnavailable
 
 logger = logging.getLogger("sinergi.registry.disclosures")
 

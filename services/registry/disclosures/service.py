@@ -11,8 +11,8 @@ from services.registry.disclosures.models import Disclosure, DisclosureCreate
 from services.registry.disclosures.proof import PlacementProof
 from services.registry.residents.models import Resident
 from services.registry.residents.service import CONSENT_WITHHELD, consent_word, new_id, now_utc
-from shared.problems import NotFound, UnprocessableEntity
-from shared.tokens import Principal
+from shared.kit.problems import NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
 
 
 def _find(session: Session, resident_id: str, data: DisclosureCreate) -> Disclosure | None:

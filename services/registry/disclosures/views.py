@@ -9,10 +9,10 @@ from services.registry.disclosures import service
 from services.registry.disclosures.models import Disclosure, DisclosureCreate, DisclosurePublic
 from services.registry.disclosures.proof import fetch_proof
 from services.registry.residents.models import as_utc
-from shared.auth import require_scopes
-from shared.database import DatabaseDep
-from shared.problems import problem_responses
-from shared.scopes import RESIDENTS_DISCLOSE
+from shared.kit.auth import require_scopes
+from shared.kit.database import DatabaseDep
+from shared.kit.problems import problem_responses
+from shared.programme.scopes import RESIDENTS_DISCLOSE
 
 router = APIRouter(prefix="/v1/residents", tags=["disclosures"])
 

@@ -22,9 +22,9 @@ from services.registry.duplicates.models import (
 from services.registry.residents import service as residents
 from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
-from shared.pagination import PageParams, decode_cursor, encode_cursor, paginate
-from shared.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
-from shared.tokens import Principal
+from shared.kit.pagination import PageParams, decode_cursor, encode_cursor, paginate
+from shared.kit.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
 
 
 def group_key(ids: list[str]) -> str:

@@ -14,11 +14,11 @@ from services.registry.duplicates.models import (
 )
 from services.registry.residents import service as residents
 from services.registry.residents.models import ResidentPublic
-from shared.auth import require_scopes
-from shared.database import SessionDep
-from shared.pagination import Page, PageParamsDep
-from shared.problems import problem_responses
-from shared.scopes import RESIDENTS_WRITE
+from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
+from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.problems import problem_responses
+from shared.programme.scopes import RESIDENTS_WRITE
 
 router = APIRouter(prefix="/v1/residents/duplicates", tags=["duplicates"])
 

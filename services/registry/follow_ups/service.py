@@ -27,10 +27,10 @@ from services.registry.follow_ups.models import FollowUp, FollowUpCreate, Follow
 from services.registry.residents import service as residents
 from services.registry.residents.models import Resident, as_utc
 from services.registry.settings import RegistrySettings
-from shared.pagination import PageParams, decode_cursor, encode_cursor
-from shared.problems import Conflict, UnprocessableEntity
-from shared.scopes import PROVIDER_TYPES
-from shared.tokens import Principal
+from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
+from shared.kit.problems import Conflict, UnprocessableEntity
+from shared.kit.tokens import Principal
+from shared.programme.scopes import PROVIDER_TYPES
 
 # The programme's time zone (Kabupaten Kotabaru, WITA, UTC+8). A rule of the programme, not
 # a setting: "today" for a visit is the regency's today, which is a day ahead of UTC's every
@@ -247,7 +247,7 @@ def list_for_resident(
     read of the resident, with the disclosure's purpose for a provider and the caller's
     X-Purpose (``purpose``) for others.
 
-    Keyset on (visited_on, id) descending: ``shared.pagination.paginate`` only walks
+    Keyset on (visited_on, id) descending: ``shared.kit.pagination.paginate`` only walks
     ascending, and the latest visits are the ones a case worker looks for."""
     order = (col(FollowUp.visited_on), col(FollowUp.id))
     statement = select(FollowUp).where(col(FollowUp.resident_id) == resident_id)

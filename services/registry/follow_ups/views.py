@@ -7,11 +7,11 @@ from fastapi import APIRouter, Response, status
 from services.registry.deps import PurposeDep, SettingsDep
 from services.registry.follow_ups import service
 from services.registry.follow_ups.models import FollowUpCreate, FollowUpPublic, FollowUpVisit
-from shared.auth import require_scopes
-from shared.database import SessionDep
-from shared.pagination import Page, PageParamsDep
-from shared.problems import problem_responses
-from shared.scopes import RESIDENTS_FOLLOW_UP, RESIDENTS_READ
+from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
+from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.problems import problem_responses
+from shared.programme.scopes import RESIDENTS_FOLLOW_UP, RESIDENTS_READ
 
 router = APIRouter(prefix="/v1/residents", tags=["follow-ups"])
 

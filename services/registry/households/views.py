@@ -16,10 +16,10 @@ from services.registry import access
 from services.registry.deps import PurposeDep, SettingsDep
 from services.registry.residents import service
 from services.registry.residents.models import Resident, ResidentPublic
-from shared.auth import require_scopes
-from shared.database import SessionDep
-from shared.problems import NotFound, problem_responses
-from shared.scopes import RESIDENTS_READ
+from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
+from shared.kit.problems import NotFound, problem_responses
+from shared.programme.scopes import RESIDENTS_READ
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
 # A family card holds at most a few dozen people; more means bad data, not a bigger family.

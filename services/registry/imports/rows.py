@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from services.registry import access
 from services.registry.residents import nik as nik_rules
 from services.registry.residents.models import WRITABLE_FIELDS, ResidentCreate
-from shared.tokens import Principal
+from shared.kit.tokens import Principal
 
 CONSENT_COLUMNS = {"consent_given": "given", "consent_purpose": "purpose", "consent_at": "at"}
 COLUMNS = (*WRITABLE_FIELDS, *CONSENT_COLUMNS)

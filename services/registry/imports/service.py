@@ -57,12 +57,12 @@ from services.registry.residents.models import (
 from services.registry.residents.models import Resident as ResidentTable
 from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
-from shared.database import Database
-from shared.feed import record_changes
-from shared.pagination import PageParams, paginate
-from shared.problems import NotFound, PayloadTooLarge, UnprocessableEntity
-from shared.regions import district_of, regency_of
-from shared.tokens import Principal
+from shared.kit.database import Database
+from shared.kit.feed import record_changes
+from shared.kit.pagination import PageParams, paginate
+from shared.kit.problems import NotFound, PayloadTooLarge, UnprocessableEntity
+from shared.kit.tokens import Principal
+from shared.programme.regions import district_of, regency_of
 
 logger = logging.getLogger("sinergi.registry.imports")
 

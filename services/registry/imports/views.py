@@ -9,11 +9,11 @@ from fastapi import APIRouter, BackgroundTasks, Query, Response, UploadFile, sta
 from services.registry.deps import SettingsDep
 from services.registry.imports import service
 from services.registry.imports.models import ImportJobPublic, RejectedRow
-from shared.auth import require_scopes
-from shared.database import DatabaseDep, SessionDep
-from shared.pagination import Page, PageParamsDep
-from shared.problems import problem_responses
-from shared.scopes import RESIDENTS_IMPORT
+from shared.kit.auth import require_scopes
+from shared.kit.database import DatabaseDep, SessionDep
+from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.problems import problem_responses
+from shared.programme.scopes import RESIDENTS_IMPORT
 
 router = APIRouter(prefix="/v1/residents", tags=["imports"])
 IMPORT_PATH = "/v1/residents/import"

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from services.registry.imports.service import pending_jobs, run_job
 from services.registry.settings import RegistrySettings
-from shared.database import Database
+from shared.kit.database import Database
 
 logger = logging.getLogger("sinergi.registry.imports")
 

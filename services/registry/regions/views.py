@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from shared.problems import NotFound, problem_responses
-from shared.regions import children_of, get_region
+from shared.kit.problems import NotFound, problem_responses
+from shared.programme.regions import children_of, get_region
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
 

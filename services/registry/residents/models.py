@@ -17,8 +17,8 @@ from sqlmodel import Field
 
 from services.registry.residents import nik as nik_rules
 from services.registry.tables import Base
-from shared.regions import is_known
-from shared.skills import validate_skills
+from shared.programme.regions import is_known
+from shared.programme.skills import validate_skills
 
 Sex = Literal["M", "F"]
 EducationLevel = Literal[

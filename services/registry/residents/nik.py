@@ -11,15 +11,15 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from shared import regions
+from shared.programme import regions
 
 WOMAN_DAY_OFFSET = 40
 
 
 @cache
 def province_codes() -> frozenset[str]:
-    # shared.regions scans the whole reference list on each call; a bulk import asks 100,000
-    # times.
+    # shared.programme.regions scans the whole reference list on each call; a bulk import asks
+    # 100,000 times.
     return regions.province_codes()
 
 

@@ -42,9 +42,9 @@ from services.registry.residents.models import (
 )
 from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
-from shared.feed import record_change
-from shared.pagination import PageParams, paginate
-from shared.problems import (
+from shared.kit.feed import record_change
+from shared.kit.pagination import PageParams, paginate
+from shared.kit.problems import (
     Conflict,
     Forbidden,
     NotFound,
@@ -52,8 +52,8 @@ from shared.problems import (
     PreconditionRequired,
     UnprocessableEntity,
 )
-from shared.regions import district_of, regency_of
-from shared.tokens import Principal
+from shared.kit.tokens import Principal
+from shared.programme.regions import district_of, regency_of
 
 ENTITY = "resident"
 REQUIRED_FIELDS = ("nik", "full_name", "sex", "birth_date", "village_code")

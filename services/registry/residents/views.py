@@ -20,18 +20,18 @@ from services.registry.residents.models import (
     Status,
 )
 from services.registry.settings import RegistrySettings
-from shared.auth import require_scopes
-from shared.database import SessionDep
-from shared.pagination import Page, PageParamsDep
-from shared.problems import problem_responses
-from shared.scopes import (
+from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
+from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.problems import problem_responses
+from shared.kit.tokens import Principal
+from shared.programme.scopes import (
     RESIDENTS_ERASE,
     RESIDENTS_PRIORITY,
     RESIDENTS_READ,
     RESIDENTS_VERIFY,
     RESIDENTS_WRITE,
 )
-from shared.tokens import Principal
 
 router = APIRouter(prefix="/v1/residents", tags=["residents"])
 

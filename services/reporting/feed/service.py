@@ -20,8 +20,8 @@ from services.reporting.feed.models import (
     StatusEventPublic,
 )
 from services.reporting.indicators.rules import primary
-from shared.problems import UnprocessableEntity
-from shared.regions import level_of
+from shared.kit.problems import UnprocessableEntity
+from shared.programme.regions import level_of
 
 CURSOR = re.compile(r"^\d{1,19}$")
 

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Query, Request
 from services.reporting.feed.models import StatusCountPage, StatusEventPage
 from services.reporting.feed.service import read_daily, read_events
 from services.reporting.indicators.access import EVERYTHING_TYPES, IsoDate, settings_of
-from shared.auth import require_scopes
-from shared.database import SessionDep
-from shared.problems import Forbidden, problem_responses
-from shared.scopes import LOCAL_GOVERNMENT_TYPES, REPORTS_READ
-from shared.tokens import Principal
+from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
+from shared.kit.problems import Forbidden, problem_responses
+from shared.kit.tokens import Principal
+from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, REPORTS_READ
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 REGIONAL_AGENCY = "regional_agency"

@@ -17,11 +17,11 @@ from fastapi import Depends, Query, Request
 from pydantic import BeforeValidator
 
 from services.reporting.settings import ReportingSettings
-from shared.auth import require_scopes
-from shared.problems import Forbidden, NotFound, UnprocessableEntity
-from shared.regions import is_known, within
-from shared.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES, REPORTS_READ
-from shared.tokens import Principal
+from shared.kit.auth import require_scopes
+from shared.kit.problems import Forbidden, NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
+from shared.programme.regions import is_known, within
+from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES, REPORTS_READ
 
 EVERYTHING_TYPES = frozenset({"admin", "government_agency", "regional_agency"})
 DISTRICT_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")

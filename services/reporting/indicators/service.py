@@ -25,7 +25,7 @@ from services.reporting.readmodel.models import (
     ResidentFact,
 )
 from services.reporting.stages.models import ProgramTarget
-from shared.regions import children_of, district_of, get_region, level_of
+from shared.programme.regions import children_of, district_of, get_region, level_of
 
 RESIDENTS: Table = ResidentFact.__table__  # type: ignore[attr-defined]
 OPPORTUNITIES: Table = OpportunityFact.__table__  # type: ignore[attr-defined]

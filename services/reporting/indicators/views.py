@@ -21,9 +21,9 @@ from services.reporting.exports.service import (
 )
 from services.reporting.indicators import service
 from services.reporting.indicators.access import ReportScope, ReportScopeDep, settings_of
-from shared.database import SessionDep
-from shared.pagination import PageParamsDep, decode_cursor, encode_cursor
-from shared.problems import problem_responses
+from shared.kit.database import SessionDep
+from shared.kit.pagination import PageParamsDep, decode_cursor, encode_cursor
+from shared.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 FormatDep = Annotated[ReportFormat, Depends(report_format)]

@@ -1,6 +1,6 @@
 """Apply the registry, catalogue and matching feeds to the read model.
 
-Each applier runs inside the consumer's transaction (``shared.feed.FeedConsumer``): the batch
+Each applier runs inside the consumer's transaction (``shared.kit.feed.FeedConsumer``): the batch
 and the new cursor commit together. A change is applied only when its ``version`` is newer than
 the row held, so a change seen twice is harmless. Status events for regional agencies are
 written here, on the transition (``verified_at`` going from empty to set), so each is written
@@ -25,8 +25,8 @@ from services.reporting.readmodel.models import (
     PlacementFact,
     ResidentFact,
 )
-from shared.feed import Change
-from shared.regions import district_of, regency_of
+from shared.kit.feed import Change
+from shared.programme.regions import district_of, regency_of
 
 Row = TypeVar("Row", ResidentFact, OpportunityFact, PlacementFact)
 logger = logging.getLogger("sinergi.reporting.readmodel")

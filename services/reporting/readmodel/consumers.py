@@ -22,12 +22,12 @@ from services.reporting.readmodel.appliers import (
 )
 from services.reporting.settings import ReportingSettings
 from services.reporting.tables import feed_tables
-from shared.auth import require_scopes
-from shared.database import Database
-from shared.feed import FeedConsumer, FeedState, HttpFeedSource
-from shared.http import service_client
-from shared.problems import Forbidden
-from shared.scopes import REPORTS_READ
+from shared.kit.auth import require_scopes
+from shared.kit.database import Database
+from shared.kit.feed import FeedConsumer, FeedState, HttpFeedSource
+from shared.kit.http import service_client
+from shared.kit.problems import Forbidden
+from shared.programme.scopes import REPORTS_READ
 
 FEEDS = ("registry", "opportunities", "matching")
 OPERATOR_TYPES = frozenset({"admin", "government_agency"})
@@ -40,7 +40,7 @@ APPLIERS = {
 
 class GatewayTokenSource:
     """This service's client-credentials token from the gateway, renewed a minute before it
-    expires. Unlike ``shared.http.ClientCredentialsTokenSource`` it uses a client we pass in,
+    expires. Unlike ``shared.kit.http.ClientCredentialsTokenSource`` it uses a client we pass in,
     so tests can route it to an app through a transport."""
 
     def __init__(self, client: httpx.AsyncClient, client_id: str, client_secret: str) -> None:

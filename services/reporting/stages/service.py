@@ -21,8 +21,8 @@ from services.reporting.stages.models import (
     TargetIn,
     TargetPublic,
 )
-from shared.problems import UnprocessableEntity
-from shared.regions import is_known
+from shared.kit.problems import UnprocessableEntity
+from shared.programme.regions import is_known
 
 
 def _progress(measure: str, value: int | None, of: int | None) -> StageProgress:

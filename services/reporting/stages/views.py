@@ -16,10 +16,10 @@ from services.reporting.stages.models import (
     TargetList,
     TargetsUpdate,
 )
-from shared.auth import require_scopes
-from shared.database import SessionDep
-from shared.problems import problem_responses
-from shared.scopes import PROGRAM_WRITE, REPORTS_READ
+from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
+from shared.kit.problems import problem_responses
+from shared.programme.scopes import PROGRAM_WRITE, REPORTS_READ
 
 router = APIRouter(prefix="/v1/program", tags=["program"])
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from shared.kit.feed import CHANGES_READ
+
 OrgType = Literal[
     "admin",
     "government_agency",
@@ -48,7 +50,6 @@ PLACEMENTS_PROGRESS = "placements:progress"
 REPORTS_READ = "reports:read"
 PROGRAM_WRITE = "program:write"
 ORGANISATIONS_ADMIN = "organisations:admin"
-CHANGES_READ = "changes:read"
 
 _REGISTRY_EDIT = {
     RESIDENTS_READ,

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, pool
 from sqlalchemy.engine import Engine
 
-from shared.database import is_sqlite, normalise_url
+from shared.kit.database import is_sqlite, normalise_url
 
 
 def alembic_config(service_dir: Path, url: str) -> Config:
@@ -47,7 +47,7 @@ def migration_engine(url: str) -> Engine:
 
 def run_env(metadata: MetaData, default_url: str) -> None:
     """The body of every service's ``migrations/env.py``: migrate the URL given by the caller
-    (tests, ``shared.migrations.upgrade``) or else the service's own setting."""
+    (tests, ``shared.kit.migrations.upgrade``) or else the service's own setting."""
     config = context.config
     url = normalise_url(config.get_main_option("sqlalchemy.url") or default_url)
     sqlite = is_sqlite(url)

@@ -1,5 +1,5 @@
 """Region codes of Kemendagri (province 63, regency 63.02, district 63.02.06, village
-63.02.06.2009), from the reference list shipped in ``shared/reference/wilayah.csv``."""
+63.02.06.2009), from the reference list shipped in ``shared/programme/reference/wilayah.csv``."""
 
 from __future__ import annotations
 

@@ -51,16 +51,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from shared.auth import require_scopes
-from shared.database import Database, DatabaseDep
-from shared.problems import UnprocessableEntity
-from shared.scopes import CHANGES_READ
+from shared.kit.auth import require_scopes
+from shared.kit.database import Database, DatabaseDep
+from shared.kit.problems import UnprocessableEntity
 
 logger = logging.getLogger("sinergi.feed")
 
 CURSOR_PATTERN = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
 START = "0.0"
 MAX_FEED_LIMIT = 1000
+
+
+CHANGES_READ = "changes:read"
+"""The scope a service client needs to read another service's change feed (the kit owns it, as it
+owns the feed; shared.programme.scopes names it among the programme's scopes)."""
 
 
 class FeedTables:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.orm import Session
 
-from shared.problems import UnprocessableEntity
+from shared.kit.problems import UnprocessableEntity
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50

@@ -9,8 +9,8 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from shared.database import Database
-from shared.migrations import current_revision, head_revision
+from shared.kit.database import Database
+from shared.kit.migrations import current_revision, head_revision
 
 READINESS_TIMEOUT_SECONDS = 4.0
 

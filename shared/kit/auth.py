@@ -1,6 +1,6 @@
 """Authentication and scope checks as ``Annotated`` dependencies.
 
-Every router a service mounts through :func:`shared.app.create_service_app` requires a valid
+Every router a service mounts through :func:`shared.kit.app.create_service_app` requires a valid
 token (``CurrentPrincipal``); endpoints meant to be public go on the public router. Row-level
 rights (own region, own opportunities, disclosed residents) stay in each service.
 """
@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.problems import Forbidden, Unauthorized
-from shared.tokens import InvalidToken, Principal, TokenVerifier
+from shared.kit.problems import Forbidden, Unauthorized
+from shared.kit.tokens import InvalidToken, Principal, TokenVerifier
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/token")
 

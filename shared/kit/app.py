@@ -20,14 +20,14 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import current_principal
-from shared.database import Database
-from shared.feed import FeedTables, changes_router
-from shared.health import health_router
-from shared.logging import AccessLogMiddleware, configure_logging
-from shared.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from shared.settings import ServiceSettings
-from shared.tokens import TokenVerifier
+from shared.kit.auth import current_principal
+from shared.kit.database import Database
+from shared.kit.feed import FeedTables, changes_router
+from shared.kit.health import health_router
+from shared.kit.logging import AccessLogMiddleware, configure_logging
+from shared.kit.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from shared.kit.settings import ServiceSettings
+from shared.kit.tokens import TokenVerifier
 
 BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
 

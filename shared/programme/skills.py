@@ -1,5 +1,5 @@
 """The skills vocabulary that registry and catalogue both validate against
-(``shared/reference/skills.csv``: slug, Indonesian label, English label, group)."""
+(``shared/programme/reference/skills.csv``: slug, Indonesian label, English label, group)."""
 
 from __future__ import annotations
 
