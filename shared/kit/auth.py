@@ -7,6 +7,7 @@ rights (own region, own opportunities, disclosed residents) stay in each service
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -40,9 +41,12 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_scopes(*scopes: str) -> type[Principal]:
-    """``Annotated`` principal that must hold every scope named, e.g.
-    ``principal: require_scopes(RESIDENTS_READ)`` in a route's signature."""
+def scoped(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that passes the caller on only when it holds every scope named. Services
+    wrap it once per scope in a static alias, so a route's signature says what it needs::
+
+        ResidentsReader = Annotated[Principal, Depends(scoped(RESIDENTS_READ))]
+    """
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         missing = [scope for scope in scopes if scope not in principal.scopes]
@@ -50,4 +54,9 @@ def require_scopes(*scopes: str) -> type[Principal]:
             raise Forbidden(f"this action needs the scope {', '.join(missing)}")
         return principal
 
-    return Annotated[Principal, Depends(dependency)]  # type: ignore[return-value]
+    return dependency
+
+
+def require_scopes(*scopes: str) -> type[Principal]:
+    """Transitional: the old inline form; every service moves to static aliases of scoped()."""
+    return Annotated[Principal, Depends(scoped(*scopes))]  # type: ignore[return-value]

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, Table, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import registry
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 # Stable constraint names, so migrations can drop and alter what they created.
 NAMING_CONVENTION = {
@@ -44,6 +44,14 @@ def new_registry() -> registry:
     Use as ``class Base(SQLModel, registry=new_registry())`` and derive table models from it.
     """
     return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's ``Table`` for SQL Core statements (SQLModel leaves ``__table__`` untyped)."""
+    table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 def is_sqlite(url: str) -> bool:

@@ -31,7 +31,7 @@ from typing import Annotated, Any
 
 import anyio
 import httpx
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
@@ -51,9 +51,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from shared.kit.auth import require_scopes
+from shared.kit.auth import scoped
 from shared.kit.database import Database, DatabaseDep
 from shared.kit.problems import UnprocessableEntity
+from shared.kit.tokens import Principal
 
 logger = logging.getLogger("sinergi.feed")
 
@@ -257,7 +258,7 @@ def changes_router(tables: FeedTables) -> APIRouter:
     @router.get("/v1/changes", response_model=ChangePage, summary="Change feed (services only)")
     def list_changes(
         db: DatabaseDep,
-        _principal: require_scopes(CHANGES_READ),  # type: ignore[valid-type]
+        _principal: Annotated[Principal, Depends(scoped(CHANGES_READ))],
         after: Annotated[str | None, Query(max_length=40, description="Cursor")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_FEED_LIMIT)] = 500,
     ) -> ChangePage:

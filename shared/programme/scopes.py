@@ -6,29 +6,24 @@ the organisation's rights on each row (own region, own opportunities, disclosed 
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 from shared.kit.feed import CHANGES_READ
+from shared.programme.organisations import (
+    LOCAL_GOVERNMENT_TYPES,
+    ORG_TYPES,
+    PROVIDER_TYPES,
+    REGIONAL_TYPES,
+    OrgType,
+)
 
-OrgType = Literal[
-    "admin",
-    "government_agency",
-    "village_government",
-    "district_government",
-    "company",
-    "university",
-    "school",
-    "bumdes",
-    "ngo",
-    "regional_agency",
-    "service",
+__all__ = [
+    "CHANGES_READ",
+    "LOCAL_GOVERNMENT_TYPES",
+    "ORG_TYPES",
+    "PROVIDER_TYPES",
+    "REGIONAL_TYPES",
+    "OrgType",
 ]
-ORG_TYPES: tuple[str, ...] = get_args(OrgType)
 
-PROVIDER_TYPES = frozenset({"company", "university", "school", "bumdes", "ngo"})
-LOCAL_GOVERNMENT_TYPES = frozenset({"village_government", "district_government"})
-# Organisations that must name the region they govern.
-REGIONAL_TYPES = LOCAL_GOVERNMENT_TYPES
 
 RESIDENTS_READ = "residents:read"
 RESIDENTS_WRITE = "residents:write"
