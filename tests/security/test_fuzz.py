@@ -154,7 +154,10 @@ def test_fuzz_the_whole_api(stack: Stack, backend: str) -> None:
                 assert mode is GenerationMode.NEGATIVE, operation.label
                 no_invalid_input.append(operation.label)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect them all
-                failures.append(f"{operation.label} [{mode.value}]: {exc}")
+                # A flaky failure hides what failed in its sub-exceptions: name them.
+                inner = getattr(exc, "exceptions", ())
+                detail = "; ".join(f"{type(e).__name__}: {e}" for e in inner)
+                failures.append(f"{operation.label} [{mode.value}]: {exc} {detail}")
 
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     (REPORT_DIR / f"fuzz-report-{backend}.txt").write_text(
