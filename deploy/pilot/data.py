@@ -492,8 +492,9 @@ class OpportunitySpec:
         return {**self.fields, "valid_through": close.isoformat()}
 
 
-# The catalogue's fields an offer leaves out of reference/opportunities.toml, in the order of
-# the body the seed posts; sex_reason and occupation_code are sent only when an offer has them.
+# The body's fields in the order the seed posts them, each with what an offer of
+# reference/opportunities.toml gets when it leaves the field out (None where every offer must
+# give one: _OFFER_REQUIRED); sex_reason and occupation_code are sent only when an offer has them.
 _OFFER_DEFAULTS: dict[str, Any] = {
     "kind": None,
     "title": None,
@@ -513,14 +514,28 @@ _OFFER_DEFAULTS: dict[str, Any] = {
     "start_date": None,
 }
 _OFFER_OPTIONAL = ("sex_reason", "occupation_code")
+_OFFER_REQUIRED = (
+    "provider",
+    "external_id",
+    "kind",
+    "title",
+    "description",
+    "location_village_code",
+    "slots",
+    "start_date",
+)
 
 
 def _offer_fields(listed: Mapping[str, Any]) -> dict[str, Any]:
     unknown = (
         set(listed) - set(_OFFER_DEFAULTS) - set(_OFFER_OPTIONAL) - {"provider", "external_id"}
     )
-    if unknown:
-        raise ValueError(f"reference/opportunities.toml: unknown fields {sorted(unknown)}")
+    missing = [name for name in _OFFER_REQUIRED if listed.get(name) is None]
+    if unknown or missing:
+        raise ValueError(
+            f"reference/opportunities.toml, {listed.get('external_id')}: "
+            f"unknown fields {sorted(unknown)}, missing {missing}"
+        )
     fields = {name: listed.get(name, default) for name, default in _OFFER_DEFAULTS.items()}
     fields["skills_required"] = list(fields["skills_required"])
     fields["skills_taught"] = list(fields["skills_taught"])
