@@ -1,6 +1,12 @@
 """The synthetic Kotabaru pilot: organisations, residents, village priorities, opportunities,
 programme stages and district targets. Pure functions of a fixed random seed, so every run
-makes the same pilot; nothing here does I/O besides reading ``shared/``'s reference lists.
+makes the same pilot; nothing here does I/O besides reading its own ``reference/`` files and
+``shared/``'s reference lists.
+
+What the pilot holds is in ``reference/*.toml`` (where and when, the organisations, the offers,
+the stages and targets, the names and weights residents are drawn from); this module reads those
+files once, at import, and keeps the shape of the random draw, which is code. The values below
+keep the names and types the seed, the demo and the tests have always used.
 
 Every person is invented. NIKs follow the rules of DESIGN.md (issuing district, birth date with
 40 added to the day for women, a serial that is not 0000) but belong to nobody.
@@ -24,30 +30,43 @@ import csv
 import io
 import math
 import random
+import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from shared.programme import regions, skills
 
-RANDOM_SEED = 20250801
-REGENCY = "63.02"
-PULAULAUT_UTARA = "63.02.06"
-KELUMPANG_HILIR = "63.02.17"
+REFERENCE = Path(__file__).parent / "reference"
+
+
+def _reference(name: str) -> dict[str, Any]:
+    with (REFERENCE / name).open("rb") as handle:
+        return tomllib.load(handle)
+
+
+_PILOT = _reference("pilot.toml")
+_POPULATION = _reference("population.toml")
+
+RANDOM_SEED: int = _PILOT["random_seed"]
+REGENCY: str = _PILOT["area"]["regency"]
+PULAULAUT_UTARA: str = _PILOT["area"]["pulaulaut_utara"]
+KELUMPANG_HILIR: str = _PILOT["area"]["kelumpang_hilir"]
 PILOT_DISTRICTS = (PULAULAUT_UTARA, KELUMPANG_HILIR)
-TARJUN = "63.02.17.2002"
-DEFAULT_RESIDENTS = 3000
+TARJUN: str = _PILOT["area"]["tarjun"]
+DEFAULT_RESIDENTS: int = _PILOT["residents"]
 # Ages are drawn as of the data collection (July 2025), the registry computes them for today.
-AGE_REFERENCE = date(2025, 7, 1)
-SHARE_VERIFIED = 0.88
-SHARE_PRIORITISED = 0.4
+AGE_REFERENCE: date = _PILOT["calendar"]["age_reference"]
+SHARE_VERIFIED: float = _PILOT["villages"]["share_verified"]
+SHARE_PRIORITISED: float = _PILOT["villages"]["share_prioritised"]
 
 # The pilot's calendar (2025).
-SYNC_TRAINING_START = date(2025, 8, 18)
-TRIAL_START = date(2025, 9, 1)
-CAPITAL_START = date(2025, 9, 15)
+SYNC_TRAINING_START: date = _PILOT["calendar"]["sync_training_start"]
+TRIAL_START: date = _PILOT["calendar"]["trial_start"]
+CAPITAL_START: date = _PILOT["calendar"]["capital_start"]
 
 
 def applications_close(today: date) -> date:
@@ -70,6 +89,7 @@ class OrganisationSpec:
     role: str = ""
 
 
+# The handles the seed and the demo name in code; reference/organisations.toml lists them all.
 SECRETARIAT = "secretariat"
 SOCIAL_AGENCY = "agency.social"
 MANPOWER_AGENCY = "agency.manpower"
@@ -102,273 +122,47 @@ def village_label(region: regions.Region) -> str:
 
 def organisations() -> list[OrganisationSpec]:
     """Every organisation of the pilot besides the secretariat, which the gateway bootstraps."""
-    specs = [
-        OrganisationSpec(
-            SOCIAL_AGENCY,
-            "Dinas Sosial Kabupaten Kotabaru",
-            "government_agency",
-            role="imports the national socio-economic register (DTSEN); grants KUBE capital",
-        ),
-        OrganisationSpec(
-            MANPOWER_AGENCY,
-            "Dinas Tenaga Kerja dan Transmigrasi Kabupaten Kotabaru",
-            "government_agency",
-            role="runs matching rounds; vocational training (BLK)",
-        ),
-        OrganisationSpec(
-            COOPERATIVES_AGENCY,
-            "Dinas Koperasi dan UKM Kabupaten Kotabaru",
-            "government_agency",
-            role="micro-business capital",
-        ),
-    ]
+    listed = _reference("organisations.toml")
+    village = listed["village_governments"]
+    specs = [OrganisationSpec(**spec) for spec in listed["agencies"]]
     specs += [
         OrganisationSpec(
             village_key(v.code),
-            f"Pemerintah {village_label(v)}",
-            "village_government",
+            village["name"].format(label=village_label(v)),
+            village["type"],
             region_code=v.code,
-            role="registers, verifies and prioritises its residents",
+            role=village["role"],
         )
         for v in pilot_villages()
     ]
-    specs += [
-        OrganisationSpec(
-            CEMENT,
-            "PT Semen Tarjun Sejahtera",
-            "company",
-            role="cement plant in Tarjun; its HR system pushes internships and jobs",
-        ),
-        OrganisationSpec(PALM_OIL, "PT Sawit Pulau Laut Makmur", "company", role="palm oil"),
-        OrganisationSpec(SHIPPING, "PT Pelayaran Selat Laut Nusantara", "company", role="shipping"),
-        OrganisationSpec(POLYTECHNIC, "Politeknik Pulau Laut", "university", role="training"),
-        OrganisationSpec(
-            VOCATIONAL_SCHOOL, "SMK Kelautan dan Perikanan Saijaan", "school", role="training"
-        ),
-        OrganisationSpec(
-            BUMDES_TARJUN, "BUMDes Tarjun Bersatu", "bumdes", role="village enterprise"
-        ),
-        OrganisationSpec(
-            BUMDES_SEBELIMBINGAN,
-            "BUMDes Sebelimbingan Mandiri",
-            "bumdes",
-            role="village enterprise",
-        ),
-        OrganisationSpec(
-            NGO,
-            "Yayasan Pendamping Usaha Mikro Saijaan",
-            "ngo",
-            role="mentors micro-businesses; records follow-up visits",
-        ),
-        OrganisationSpec(
-            PROVINCE,
-            "Dinas Sosial Provinsi Kalimantan Selatan",
-            "regional_agency",
-            role="reads aggregated reports",
-        ),
-    ]
+    specs += [OrganisationSpec(**spec) for spec in listed["partners"]]
     return specs
 
 
 # Residents ---------------------------------------------------------------------------------
 
-MALE_NAMES = [
-    "Muhammad",
-    "Ahmad",
-    "Rahmat",
-    "Syahrani",
-    "Fahrul",
-    "Hendra",
-    "Rusdi",
-    "Saiful",
-    "Arbani",
-    "Junaidi",
-    "Taufik",
-    "Ridwan",
-    "Hairil",
-    "Yusran",
-    "Aldi",
-    "Bayu",
-    "Dedi",
-    "Eko",
-    "Andi",
-    "Baso",
-    "Wayan",
-    "Made",
-    "Slamet",
-    "Sugeng",
-    "Joko",
-    "Imran",
-    "Rizky",
-    "Firdaus",
-    "Gazali",
-    "Hamdan",
-    "Iwan",
-    "Nanang",
-    "Rudi",
-    "Salman",
-    "Zainal",
-    "Amat",
-    "Jumberi",
-    "Darmawan",
-    "Budi",
-    "Agus",
-]
-FEMALE_NAMES = [
-    "Siti",
-    "Nur",
-    "Rahmah",
-    "Aisyah",
-    "Fatimah",
-    "Noor",
-    "Halimah",
-    "Mardiana",
-    "Rusmini",
-    "Yuliani",
-    "Dewi",
-    "Sri",
-    "Wati",
-    "Ratna",
-    "Rina",
-    "Fitri",
-    "Nurul",
-    "Hasanah",
-    "Ani",
-    "Lestari",
-    "Ketut",
-    "Norhayati",
-    "Mariani",
-    "Salasiah",
-    "Jamilah",
-    "Rabiatul",
-    "Erna",
-    "Yanti",
-    "Kartini",
-    "Masitah",
-    "Suryani",
-    "Nurhidayah",
-    "Aminah",
-    "Dahlia",
-    "Rosmiati",
-    "Hafsah",
-]
-SECOND_NAMES_MALE = [
-    "Hidayat",
-    "Rahman",
-    "Saputra",
-    "Pratama",
-    "Wijaya",
-    "Setiawan",
-    "Kurniawan",
-    "Ramadhan",
-    "Hakim",
-    "Syahputra",
-    "Firmansyah",
-    "Noor",
-    "Rizani",
-    "Maulana",
-    "Gunawan",
-    "Hasan",
-    "Effendi",
-    "Arsyad",
-    "Sulaiman",
-    "Nugroho",
-]
-SECOND_NAMES_FEMALE = [
-    "Rahmawati",
-    "Lestari",
-    "Wulandari",
-    "Sari",
-    "Handayani",
-    "Puspita",
-    "Anggraini",
-    "Maulida",
-    "Fitriani",
-    "Noor",
-    "Hayati",
-    "Safitri",
-    "Rahmah",
-    "Susanti",
-    "Yulianti",
-    "Rusdiana",
-    "Kusuma",
-    "Ningsih",
-    "Amalia",
-    "Fauziah",
-]
+_NAMES = _reference("names.toml")
+MALE_NAMES: list[str] = _NAMES["male"]
+FEMALE_NAMES: list[str] = _NAMES["female"]
+SECOND_NAMES_MALE: list[str] = _NAMES["second_male"]
+SECOND_NAMES_FEMALE: list[str] = _NAMES["second_female"]
 
-DECILE_WEIGHTS = (24, 24, 20, 14, 8, 4, 3, 2, 0.5, 0.5)
-HOUSEHOLD_SIZE_WEIGHTS = {1: 8, 2: 14, 3: 20, 4: 22, 5: 18, 6: 11, 7: 7}
-DISABILITY_KINDS = {
-    "physical": 40,
-    "visual": 20,
-    "hearing": 15,
-    "speech": 5,
-    "intellectual": 10,
-    "mental": 10,
+DECILE_WEIGHTS: tuple[float, ...] = tuple(_POPULATION["welfare_decile_weights"])
+# TOML keys are text; the household size is a number.
+HOUSEHOLD_SIZE_WEIGHTS: dict[int, float] = {
+    int(size): weight for size, weight in _POPULATION["household_size_weights"].items()
 }
-# Where NIKs were issued: mostly the home district, some brought from elsewhere by migrants
-# (Banjarmasin, Makassar, Surabaya) or from a neighbouring district of the regency.
-FOREIGN_ISSUERS = ("630201", "630205", "637101", "737101", "357801")
-PHONE_OPERATORS = ("11", "12", "13", "21", "22", "23", "52", "53", "77", "78", "95", "96")
-SKILL_GROUP_WEIGHTS = {
-    PULAULAUT_UTARA: {
-        "fisheries": 3,
-        "maritime": 3,
-        "retail": 2,
-        "food": 2,
-        "construction": 2,
-        "hospitality": 1.5,
-        "driving": 1.5,
-        "garment": 1,
-        "digital": 1,
-        "business": 1,
-        "services": 1,
-        "electrical": 1,
-        "agriculture": 1,
-        "welding": 0.5,
-        "plantation": 0.5,
-    },
-    KELUMPANG_HILIR: {
-        "cement": 3,
-        "plantation": 3,
-        "agriculture": 2,
-        "construction": 2,
-        "mining": 1.5,
-        "driving": 1.5,
-        "welding": 1,
-        "electrical": 1,
-        "food": 1,
-        "fisheries": 1,
-        "retail": 1,
-        "services": 1,
-        "garment": 0.5,
-        "business": 0.5,
-    },
-}
+DISABILITY_KINDS: dict[str, float] = _POPULATION["disability_weights"]
+FOREIGN_ISSUERS: tuple[str, ...] = tuple(_POPULATION["foreign_nik_issuers"])
+PHONE_OPERATORS: tuple[str, ...] = tuple(_POPULATION["phone_operators"])
+SKILL_GROUP_WEIGHTS: dict[str, dict[str, float]] = _POPULATION["skill_group_weights"]
 # Relative population of the villages' poor residents of productive age.
-VILLAGE_WEIGHT = {
-    "63.02.06.1001": 3.0,
-    "63.02.06.2009": 1.2,
-    "63.02.06.2010": 1.4,
-    "63.02.06.2011": 1.0,
-    "63.02.06.2012": 1.1,
-    "63.02.06.2013": 0.9,
-    "63.02.06.2014": 1.2,
-    "63.02.06.2015": 0.8,
-    "63.02.06.2022": 0.9,
-    "63.02.06.2025": 0.8,
-    "63.02.17.2001": 1.3,
-    "63.02.17.2002": 2.0,
-    "63.02.17.2003": 1.0,
-    "63.02.17.2004": 0.6,
-    "63.02.17.2005": 0.9,
-    "63.02.17.2006": 1.0,
-    "63.02.17.2007": 0.8,
-    "63.02.17.2008": 0.9,
-    "63.02.17.2009": 0.8,
-}
-CONSENT_PURPOSE = "Program Sinergi: pendataan dan penyaluran kesempatan kerja"
+VILLAGE_WEIGHT: dict[str, float] = _POPULATION["village_weights"]
+# Highest education by age band, oldest band first (reference/population.toml).
+_EDUCATION: list[dict[str, Any]] = _POPULATION["education"]
+_EMPLOYMENT_WEIGHTS: dict[str, float] = _POPULATION["employment_weights"]
+CONSENT_PURPOSE: str = _PILOT["consent"]["purpose"]
+# The registry's import format, not pilot data: it follows ResidentRecord.as_json.
 CSV_COLUMNS = (
     "nik",
     "family_card_number",
@@ -489,30 +283,20 @@ def _weighted(rng: random.Random, weights: Mapping[Any, float]) -> Any:
 
 
 def _education(rng: random.Random, age: int) -> str:
-    levels = ("none", "primary", "junior_secondary", "senior_secondary", "diploma", "bachelor")
-    if age >= 50:
-        weights: tuple[float, ...] = (15, 45, 25, 13, 1.5, 0.5)
-    elif age >= 30:
-        weights = (5, 30, 30, 30, 3, 2)
-    else:
-        weights = (2, 13, 30, 45, 5, 5)
-    return rng.choices(levels, weights=weights)[0]
+    band = next(band for band in _EDUCATION if age >= band["min_age"])
+    levels: list[str] = band["levels"]
+    return rng.choices(levels, weights=band["weights"])[0]
 
 
 def _employment(rng: random.Random, age: int) -> str:
     if age < 22 and rng.random() < 0.35:
         return "student"
-    return rng.choices(
-        ("unemployed", "informal", "self_employed", "employed"), weights=(35, 40, 15, 10)
-    )[0]
+    status: str = _weighted(rng, _EMPLOYMENT_WEIGHTS)
+    return status
 
 
-INCOME_RANGE = {
-    "student": (0, 0),
-    "unemployed": (0, 250_000),
-    "informal": (400_000, 1_600_000),
-    "self_employed": (500_000, 2_200_000),
-    "employed": (1_200_000, 3_200_000),
+INCOME_RANGE: dict[str, tuple[int, int]] = {
+    status: (low, high) for status, (low, high) in _POPULATION["income_range"].items()
 }
 
 
@@ -708,653 +492,86 @@ class OpportunitySpec:
         return {**self.fields, "valid_through": close.isoformat()}
 
 
-def _offer(
-    kind: str,
-    title: str,
-    description: str,
-    *,
-    location: str,
-    areas: Iterable[str] = PILOT_DISTRICTS,
-    slots: int,
-    start: date,
-    required: Iterable[str] = (),
-    taught: Iterable[str] = (),
-    min_age: int | None = None,
-    max_age: int | None = None,
-    min_education: str | None = None,
-    pay: int | None = None,
-    grant: int | None = None,
-    sex: str = "any",
-    sex_reason: str | None = None,
-    disability_friendly: bool = False,
-    occupation_code: str | None = None,
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "kind": kind,
-        "title": title,
-        "description": description,
-        "skills_required": list(required),
-        "skills_taught": list(taught),
-        "min_age": min_age,
-        "max_age": max_age,
-        "min_education": min_education,
-        "sex": sex,
-        "disability_friendly": disability_friendly,
-        "location_village_code": location,
-        "eligible_area_codes": sorted(areas),
-        "slots": slots,
-        "pay_idr": pay,
-        "grant_amount_idr": grant,
-        "start_date": start.isoformat(),
-        "status": "open",
-    }
-    if sex_reason:
-        fields["sex_reason"] = sex_reason
-    if occupation_code:
-        fields["occupation_code"] = occupation_code
+# The body's fields in the order the seed posts them, each with what an offer of
+# reference/opportunities.toml gets when it leaves the field out (None where every offer must
+# give one: _OFFER_REQUIRED); sex_reason and occupation_code are sent only when an offer has them.
+_OFFER_DEFAULTS: dict[str, Any] = {
+    "kind": None,
+    "title": None,
+    "description": None,
+    "skills_required": [],
+    "skills_taught": [],
+    "min_age": None,
+    "max_age": None,
+    "min_education": None,
+    "sex": "any",
+    "disability_friendly": False,
+    "location_village_code": None,
+    "eligible_area_codes": PILOT_DISTRICTS,
+    "slots": None,
+    "pay_idr": None,
+    "grant_amount_idr": None,
+    "start_date": None,
+}
+_OFFER_OPTIONAL = ("sex_reason", "occupation_code")
+_OFFER_REQUIRED = (
+    "provider",
+    "external_id",
+    "kind",
+    "title",
+    "description",
+    "location_village_code",
+    "slots",
+    "start_date",
+)
+
+
+def _offer_fields(listed: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = (
+        set(listed) - set(_OFFER_DEFAULTS) - set(_OFFER_OPTIONAL) - {"provider", "external_id"}
+    )
+    missing = [name for name in _OFFER_REQUIRED if listed.get(name) is None]
+    if unknown or missing:
+        raise ValueError(
+            f"reference/opportunities.toml, {listed.get('external_id')}: "
+            f"unknown fields {sorted(unknown)}, missing {missing}"
+        )
+    fields = {name: listed.get(name, default) for name, default in _OFFER_DEFAULTS.items()}
+    fields["skills_required"] = list(fields["skills_required"])
+    fields["skills_taught"] = list(fields["skills_taught"])
+    fields["eligible_area_codes"] = sorted(fields["eligible_area_codes"])
+    fields["start_date"] = fields["start_date"].isoformat()
+    fields["status"] = "open"
+    fields.update({name: listed[name] for name in _OFFER_OPTIONAL if listed.get(name)})
     return fields
-
-
-def _cement() -> list[OpportunitySpec]:
-    internships = [
-        ("Magang operator kiln", "cement-kiln-operation", "senior_secondary"),
-        ("Magang pengendalian mutu semen", "cement-quality-control", "senior_secondary"),
-        ("Magang perawatan konveyor", "conveyor-maintenance", "junior_secondary"),
-        ("Magang pengantongan dan pengemasan", "bagging-and-packing", "junior_secondary"),
-        ("Magang mekanik pabrik", "plant-mechanic", "senior_secondary"),
-        ("Magang operator tambang batu kapur", "quarry-operation", "junior_secondary"),
-    ]
-    specs = [
-        OpportunitySpec(
-            CEMENT,
-            f"HRIS-STS-2025-M{index:02d}",
-            _offer(
-                "internship",
-                title,
-                "Six-month internship at the Tarjun plant with a monthly stipend; "
-                "safety induction in the first week.",
-                location=TARJUN,
-                areas=[KELUMPANG_HILIR],
-                slots=5 + index % 3,
-                start=TRIAL_START,
-                taught=[skill, "occupational-health-safety"],
-                min_age=18,
-                max_age=30,
-                min_education=education,
-                pay=1_750_000,
-            ),
-        )
-        for index, (title, skill, education) in enumerate(internships, start=1)
-    ]
-    jobs = [
-        ("Petugas kebersihan industri", "industrial-cleaning", 6, "9112"),
-        ("Operator pengantongan semen", "bagging-and-packing", 4, "8183"),
-        ("Tenaga keamanan pabrik", "security-guard", 3, "5414"),
-        ("Pengemudi dump truck tambang", "dump-truck-driving", 3, "8332"),
-    ]
-    specs += [
-        OpportunitySpec(
-            CEMENT,
-            f"HRIS-STS-2025-J{index:02d}",
-            _offer(
-                "job",
-                title,
-                "One-year contract at the Tarjun plant, regency minimum wage or above.",
-                location=TARJUN,
-                areas=[KELUMPANG_HILIR],
-                slots=slots,
-                start=TRIAL_START,
-                required=[skill],
-                min_age=18,
-                max_age=45,
-                min_education="junior_secondary",
-                pay=3_500_000,
-                occupation_code=code,
-            ),
-        )
-        for index, (title, skill, slots, code) in enumerate(jobs, start=1)
-    ]
-    return specs
-
-
-def _palm_oil() -> list[OpportunitySpec]:
-    jobs = [
-        ("Pemanen kelapa sawit", "palm-harvesting", 15),
-        ("Tenaga pemupukan kebun", "palm-fertilising", 10),
-        ("Pekerja pembibitan", "palm-nursery", 8),
-        ("Tenaga penyemprotan", "plantation-spraying", 8),
-        ("Pengutip brondolan", "loose-fruit-collection", 12),
-        ("Operator pabrik kelapa sawit", "palm-oil-mill-operation", 4),
-        ("Perawatan piringan dan gulma", "plantation-weeding", 10),
-        ("Petugas sortasi TBS", "ffb-grading", 4),
-    ]
-    specs = [
-        OpportunitySpec(
-            PALM_OIL,
-            f"SPLM/2025/{index:03d}",
-            _offer(
-                "job",
-                title,
-                "Plantation work in Serongga estate; transport from the village provided.",
-                location="63.02.17.2001",
-                slots=slots,
-                start=TRIAL_START,
-                required=[skill],
-                min_age=18,
-                max_age=50,
-                pay=3_100_000,
-                occupation_code="9211",
-            ),
-        )
-        for index, (title, skill, slots) in enumerate(jobs, start=1)
-    ]
-    specs += [
-        OpportunitySpec(
-            PALM_OIL,
-            f"SPLM/2025/M{index:02d}",
-            _offer(
-                "internship",
-                title,
-                "Four-month internship at the Serongga mill.",
-                location="63.02.17.2001",
-                slots=4,
-                start=TRIAL_START,
-                taught=taught,
-                min_age=18,
-                max_age=28,
-                min_education="senior_secondary",
-                pay=1_500_000,
-            ),
-        )
-        for index, (title, taught) in enumerate(
-            [
-                ("Magang perawatan mesin pabrik", ["generator-maintenance", "welding-smaw"]),
-                ("Magang administrasi kebun", ["data-entry", "spreadsheet"]),
-            ],
-            start=1,
-        )
-    ]
-    return specs
-
-
-def _shipping() -> list[OpportunitySpec]:
-    port = "63.02.06.1001"
-    jobs = [
-        ("Kelasi dek kapal feri", ["deck-rating", "basic-safety-training-maritime"], 4),
-        ("Juru minyak kapal", ["engine-rating"], 3),
-        ("Buruh bongkar muat pelabuhan", ["port-cargo-handling"], 8),
-        ("Operator forklift pelabuhan", ["forklift-operation"], 2),
-        ("Petugas loket tiket feri", ["ferry-ticketing"], 3),
-    ]
-    specs = [
-        OpportunitySpec(
-            SHIPPING,
-            f"PSLN-{index:02d}",
-            _offer(
-                "job",
-                title,
-                "Work on the Kotabaru ferry and port operations.",
-                location=port,
-                slots=slots,
-                start=TRIAL_START,
-                required=required,
-                min_age=18,
-                max_age=45,
-                min_education="junior_secondary",
-                pay=3_400_000,
-            ),
-        )
-        for index, (title, required, slots) in enumerate(jobs, start=1)
-    ]
-    internships = [
-        ("Magang kadet dek", ["deck-rating", "basic-safety-training-maritime"]),
-        ("Magang bengkel kapal", ["ship-welding", "boat-engine-repair"]),
-        ("Magang administrasi pelabuhan", ["office-applications", "customer-service"]),
-    ]
-    specs += [
-        OpportunitySpec(
-            SHIPPING,
-            f"PSLN-M{index:02d}",
-            _offer(
-                "internship",
-                title,
-                "Three-month internship at the Kotabaru port.",
-                location=port,
-                slots=3,
-                start=TRIAL_START,
-                taught=taught,
-                min_age=18,
-                max_age=30,
-                min_education="senior_secondary",
-                pay=1_500_000,
-            ),
-        )
-        for index, (title, taught) in enumerate(internships, start=1)
-    ]
-    return specs
-
-
-def _training(
-    provider: str, prefix: str, location: str, courses: list[tuple[str, list[str], str | None]]
-) -> list[OpportunitySpec]:
-    return [
-        OpportunitySpec(
-            provider,
-            f"{prefix}-{index:02d}",
-            _offer(
-                "training",
-                title,
-                "Six-week course with a certificate of competence; free, transport allowance paid.",
-                location=location,
-                slots=15 + 5 * (index % 3),
-                start=SYNC_TRAINING_START if index % 2 else TRIAL_START,
-                taught=taught,
-                min_age=15,
-                max_age=55,
-                min_education=education,
-                disability_friendly=index % 3 == 0,
-            ),
-        )
-        for index, (title, taught, education) in enumerate(courses, start=1)
-    ]
-
-
-def _village_offers() -> list[OpportunitySpec]:
-    villages = [
-        "63.02.17.2002",
-        "63.02.17.2001",
-        "63.02.17.2003",
-        "63.02.17.2004",
-        "63.02.06.2009",
-        "63.02.06.2010",
-        "63.02.06.2012",
-        "63.02.06.2022",
-    ]
-    names = {v.code: v for v in pilot_villages()}
-    return [
-        OpportunitySpec(
-            village_key(code),
-            f"PKT-{code.replace('.', '')}-2025",
-            _offer(
-                "job",
-                f"Padat karya tunai {village_label(names[code])}",
-                "Cash-for-work on village roads and drainage, three months, paid weekly.",
-                location=code,
-                areas=[code],
-                slots=8 + index % 5,
-                start=TRIAL_START,
-                min_age=18,
-                max_age=60,
-                pay=1_800_000,
-                disability_friendly=False,
-            ),
-        )
-        for index, code in enumerate(villages)
-    ]
-
-
-def _capital(
-    provider: str, prefix: str, location: str, grants: list[dict[str, Any]]
-) -> list[OpportunitySpec]:
-    specs = []
-    for index, grant in enumerate(grants, start=1):
-        extra = {k: grant[k] for k in ("sex", "sex_reason", "disability_friendly") if k in grant}
-        specs.append(
-            OpportunitySpec(
-                provider,
-                f"{prefix}-{index:02d}",
-                _offer(
-                    "business_capital",
-                    grant["title"],
-                    "A one-off grant for a micro-business, paid when the business starts, "
-                    "with a business plan reviewed by a mentor.",
-                    location=location,
-                    areas=grant.get("areas", PILOT_DISTRICTS),
-                    slots=grant["slots"],
-                    start=CAPITAL_START,
-                    required=grant.get("required", ()),
-                    min_age=18,
-                    max_age=64,
-                    grant=grant["amount"],
-                    **extra,
-                ),
-            )
-        )
-    return specs
-
-
-def _mentoring() -> list[OpportunitySpec]:
-    programmes: list[tuple[str, list[str], dict[str, Any]]] = [
-        ("Pendampingan pembukuan usaha mikro", ["bookkeeping", "financial-literacy"], {}),
-        ("Pendampingan pemasaran digital", ["online-selling", "social-media-marketing"], {}),
-        (
-            "Pendampingan perizinan dan halal",
-            ["business-licensing", "halal-certification-prep"],
-            {},
-        ),
-        ("Pendampingan kemasan produk", ["product-packaging-labelling"], {}),
-        ("Pendampingan pengelolaan koperasi", ["cooperative-management"], {}),
-        (
-            "Pendampingan kelompok usaha perempuan",
-            ["business-planning", "micro-business-management"],
-            {"sex": "F", "sex_reason": "women's business groups (KUBE perempuan)"},
-        ),
-    ]
-    return [
-        OpportunitySpec(
-            NGO,
-            f"YPUMS-2025-{index:02d}",
-            _offer(
-                "mentoring",
-                title,
-                "Monthly visits for six months by a business mentor.",
-                location="63.02.06.2014",
-                slots=10 + 2 * index,
-                start=TRIAL_START,
-                taught=taught,
-                min_age=18,
-                **extra,
-            ),
-        )
-        for index, (title, taught, extra) in enumerate(programmes, start=1)
-    ]
 
 
 def opportunities() -> list[OpportunitySpec]:
     """About 80 offers across every kind and provider type of the pilot."""
-    specs = _cement() + _palm_oil() + _shipping()
-    specs += _training(
-        POLYTECHNIC,
-        "PPL-2025",
-        "63.02.06.2014",
-        [
-            ("Pelatihan las SMAW bersertifikat", ["welding-smaw"], "junior_secondary"),
-            (
-                "Pelatihan instalasi listrik",
-                ["electrical-installation-residential"],
-                "junior_secondary",
-            ),
-            ("Pelatihan pemasangan panel surya", ["solar-pv-installation"], "senior_secondary"),
-            ("Pelatihan aplikasi perkantoran", ["computer-basics", "office-applications"], None),
-            ("Pelatihan mekanik alat berat", ["heavy-equipment-mechanic"], "senior_secondary"),
-            ("Pelatihan servis AC dan pendingin", ["refrigeration-ac-repair"], "junior_secondary"),
-        ],
-    )
-    specs += _training(
-        VOCATIONAL_SCHOOL,
-        "SMKKP-2025",
-        "63.02.06.2010",
-        [
-            ("Pelatihan pengolahan ikan", ["fish-processing", "food-safety-hygiene"], None),
-            ("Pelatihan pengolahan rumput laut", ["seaweed-processing"], None),
-            ("Pelatihan servis mesin perahu", ["boat-engine-repair"], "primary"),
-            ("Pelatihan menjahit dan sasirangan", ["tailoring", "sasirangan-dyeing"], None),
-            ("Pelatihan tata boga", ["catering", "food-safety-hygiene"], None),
-            (
-                "Basic safety training pelaut",
-                ["basic-safety-training-maritime", "swimming"],
-                "junior_secondary",
-            ),
-        ],
-    )
-    specs += [
-        OpportunitySpec(
-            BUMDES_TARJUN,
-            "BTB-2025-01",
-            _offer(
-                "job",
-                "Penjaga kios BUMDes",
-                "Running the village enterprise's shop.",
-                location=TARJUN,
-                areas=[TARJUN],
-                slots=2,
-                start=TRIAL_START,
-                required=["retail-sales"],
-                min_age=18,
-                max_age=50,
-                pay=2_000_000,
-            ),
-        ),
-        OpportunitySpec(
-            BUMDES_TARJUN,
-            "BTB-2025-02",
-            _offer(
-                "job",
-                "Petugas pengangkutan sampah desa",
-                "Waste collection for the village.",
-                location=TARJUN,
-                areas=[TARJUN],
-                slots=3,
-                start=TRIAL_START,
-                min_age=18,
-                max_age=55,
-                pay=1_900_000,
-            ),
-        ),
-        OpportunitySpec(
-            BUMDES_SEBELIMBINGAN,
-            "BSM-2025-01",
-            _offer(
-                "job",
-                "Pengolah rumput laut",
-                "Drying and packing seaweed for the village enterprise.",
-                location="63.02.06.2010",
-                areas=[PULAULAUT_UTARA],
-                slots=4,
-                start=TRIAL_START,
-                required=["seaweed-processing"],
-                min_age=18,
-                max_age=55,
-                pay=2_100_000,
-            ),
-        ),
-        OpportunitySpec(
-            BUMDES_SEBELIMBINGAN,
-            "BSM-2025-02",
-            _offer(
-                "job",
-                "Pemandu wisata pantai",
-                "Guiding visitors on the village's beach tourism.",
-                location="63.02.06.2010",
-                areas=[PULAULAUT_UTARA],
-                slots=2,
-                start=TRIAL_START,
-                required=["tour-guiding"],
-                min_age=18,
-                max_age=45,
-                min_education="senior_secondary",
-                pay=2_200_000,
-            ),
-        ),
-    ]
-    specs += _capital(
-        BUMDES_TARJUN,
-        "BTB-2025-MODAL",
-        TARJUN,
-        [{"title": "Modal usaha warung desa", "slots": 5, "amount": 2_500_000, "areas": [TARJUN]}],
-    )
-    specs += _capital(
-        BUMDES_SEBELIMBINGAN,
-        "BSM-2025-MODAL",
-        "63.02.06.2010",
-        [
-            {
-                "title": "Modal budidaya rumput laut",
-                "slots": 6,
-                "amount": 3_000_000,
-                "areas": [PULAULAUT_UTARA],
-            }
-        ],
-    )
-    specs += _mentoring()
-    specs += _training(
-        MANPOWER_AGENCY,
-        "BLK-2025",
-        "63.02.06.1001",
-        [
-            ("Pelatihan mengemudi SIM B1", ["driving-licence-b1"], "primary"),
-            ("Pelatihan servis sepeda motor", ["motorcycle-repair"], "primary"),
-            ("Pelatihan las GMAW", ["welding-gmaw"], "junior_secondary"),
-            ("Pelatihan instalasi listrik rumah", ["electrical-installation-residential"], None),
-            ("Pelatihan barista", ["coffee-barista"], None),
-            ("Pelatihan tata graha hotel", ["housekeeping", "laundry-service"], None),
-            ("Pelatihan operator ekskavator", ["heavy-equipment-excavator"], "junior_secondary"),
-            ("Pelatihan servis telepon seluler", ["mobile-phone-repair"], None),
-        ],
-    )
-    specs += [
-        OpportunitySpec(
-            MANPOWER_AGENCY,
-            "BLK-2025-KERJA-01",
-            _offer(
-                "job",
-                "Tukang bangunan proyek jalan kabupaten",
-                "Regency road works, one season.",
-                location="63.02.06.2011",
-                slots=10,
-                start=TRIAL_START,
-                required=["masonry"],
-                min_age=18,
-                max_age=55,
-                pay=3_000_000,
-            ),
-        ),
-        OpportunitySpec(
-            MANPOWER_AGENCY,
-            "BLK-2025-KERJA-02",
-            _offer(
-                "job",
-                "Operator alat berat (penempatan kerja)",
-                "Placement with a contractor of the regency.",
-                location="63.02.17.2003",
-                slots=3,
-                start=TRIAL_START,
-                required=["heavy-equipment-excavator"],
-                min_age=20,
-                max_age=50,
-                min_education="junior_secondary",
-                pay=4_200_000,
-            ),
-        ),
-    ]
-    specs += _capital(
-        COOPERATIVES_AGENCY,
-        "DISKOP-2025",
-        "63.02.06.1001",
-        [
-            {
-                "title": "Modal usaha warung sembako",
-                "slots": 12,
-                "amount": 4_000_000,
-                "required": ["retail-sales"],
-            },
-            {
-                "title": "Modal usaha katering rumahan",
-                "slots": 10,
-                "amount": 4_000_000,
-                "required": ["catering"],
-            },
-            {
-                "title": "Modal usaha jahit",
-                "slots": 8,
-                "amount": 3_500_000,
-                "required": ["tailoring"],
-            },
-            {
-                "title": "Modal usaha ikan asin",
-                "slots": 10,
-                "amount": 3_000_000,
-                "required": ["fish-drying"],
-            },
-            {
-                "title": "Modal ternak ayam kampung",
-                "slots": 10,
-                "amount": 3_500_000,
-                "required": ["poultry-farming"],
-            },
-            {
-                "title": "Modal bengkel sepeda motor",
-                "slots": 8,
-                "amount": 5_000_000,
-                "required": ["motorcycle-repair"],
-            },
-        ],
-    )
-    specs += _capital(
-        SOCIAL_AGENCY,
-        "DINSOS-KUBE-2025",
-        "63.02.06.1001",
-        [
-            {"title": "Bantuan modal KUBE", "slots": 20, "amount": 3_000_000},
-            {
-                "title": "Bantuan modal KUBE perempuan kepala keluarga",
-                "slots": 15,
-                "amount": 3_000_000,
-                "sex": "F",
-                "sex_reason": "women heads of household (KUBE perempuan)",
-            },
-            {
-                "title": "Bantuan modal usaha penyandang disabilitas",
-                "slots": 10,
-                "amount": 3_500_000,
-                "disability_friendly": True,
-            },
-            {"title": "Bantuan modal usaha pemuda", "slots": 10, "amount": 2_000_000},
-        ],
-    )
-    specs += _village_offers()
+    specs = []
+    for group in _reference("opportunities.toml")["group"]:
+        shared = {name: value for name, value in group.items() if name != "offer"}
+        for offer in group["offer"]:
+            listed = {**shared, **offer}
+            specs.append(
+                OpportunitySpec(listed["provider"], listed["external_id"], _offer_fields(listed))
+            )
     return specs
 
 
 # Programme stages and targets --------------------------------------------------------------
 
-STAGES: dict[str, dict[str, Any]] = {
-    "preparation": {
-        "planned_start": "2025-06-02",
-        "planned_end": "2025-07-11",
-        "actual_start": "2025-06-02",
-        "actual_end": "2025-07-11",
-        "status": "done",
-    },
-    "data_integration": {
-        "planned_start": "2025-07-14",
-        "planned_end": "2025-08-01",
-        "actual_start": "2025-07-14",
-        "actual_end": "2025-08-08",
-        "status": "done",
-    },
-    "program_sync": {
-        "planned_start": "2025-08-04",
-        "planned_end": "2025-08-29",
-        "actual_start": "2025-08-11",
-        "actual_end": "2025-08-29",
-        "status": "done",
-    },
-    "distribution_trial": {
-        "planned_start": "2025-09-01",
-        "planned_end": "2025-09-30",
-        "actual_start": "2025-09-01",
-        "actual_end": None,
-        "status": "in_progress",
-    },
-    "monitoring_evaluation": {
-        "planned_start": "2025-10-01",
-        "planned_end": "2025-10-31",
-        "actual_start": None,
-        "actual_end": None,
-        "status": "planned",
-    },
-}
+_PROGRAMME = _reference("programme.toml")
+_STAGE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end", "status")
 
-TARGETS = [
-    {
-        "district_code": PULAULAUT_UTARA,
-        "residents_to_place": 300,
-        "residents_to_become_independent": 120,
-    },
-    {
-        "district_code": KELUMPANG_HILIR,
-        "residents_to_place": 250,
-        "residents_to_become_independent": 100,
-    },
-]
+
+def _text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+# A stage that has not started or ended yet leaves its actual dates out of the file: None here.
+STAGES: dict[str, dict[str, Any]] = {
+    name: {key: _text(stage.get(key)) for key in _STAGE_FIELDS}
+    for name, stage in _PROGRAMME["stages"].items()
+}
+TARGETS: list[dict[str, Any]] = _PROGRAMME["targets"]
