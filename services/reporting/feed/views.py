@@ -20,6 +20,7 @@ from shared.programme.organisations import LOCAL_GOVERNMENT_TYPES, REGENCY_REPOR
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 REGIONAL_AGENCY = "regional_agency"
+FEED_RESPONSES = problem_responses(401, 403, 422)
 
 
 def _region(principal: Principal) -> str | None:
@@ -35,7 +36,7 @@ def _region(principal: Principal) -> str | None:
     "/feed",
     response_model=StatusEventPage,
     summary="Status events (verified, placed, completed, independent) with pseudonymous ids",
-    responses=problem_responses(401, 403, 422),
+    responses=FEED_RESPONSES,
 )
 def status_feed(
     settings: SettingsDep,
@@ -58,7 +59,7 @@ def status_feed(
     "/feed/daily",
     response_model=StatusCountPage,
     summary="Status events counted per village, day and event (closed days only)",
-    responses=problem_responses(401, 403, 422),
+    responses=FEED_RESPONSES,
 )
 def status_counts(
     settings: SettingsDep,
