@@ -9,15 +9,15 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.reporting.exports.views import router as exports_router
 from services.reporting.feed.views import router as feed_router
-from services.reporting.indicators.views import router as indicators_router
-from services.reporting.readmodel.consumers import (
+from services.reporting.readmodel.tasks import (
     FEEDS,
     build_consumers,
     close_clients,
     consumer_task,
 )
-from services.reporting.readmodel.consumers import router as sync_router
+from services.reporting.readmodel.views import router as sync_router
 from services.reporting.settings import ReportingSettings, get_settings
 from services.reporting.stages.views import router as stages_router
 from shared.kit.app import create_service_app
@@ -40,7 +40,7 @@ def create_app(
         title="Sinergi reporting",
         description="Indicators, programme stages, exports and a status feed.",
         service_dir=SERVICE_DIR,
-        routers=[indicators_router, sync_router, feed_router, stages_router],
+        routers=[exports_router, sync_router, feed_router, stages_router],
         feed_tables=None,
         background=[*(consumer_task(name) for name in FEEDS), close_clients],
         verifier=verifier,

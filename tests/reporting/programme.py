@@ -35,7 +35,7 @@ from fastapi.security import HTTPBasic
 from sqlalchemy import MetaData
 
 from services.reporting.main import create_app
-from services.reporting.readmodel.consumers import catch_up_all
+from services.reporting.readmodel.tasks import catch_up_all
 from services.reporting.settings import ReportingSettings
 from shared.kit.database import Database
 from shared.kit.feed import FeedTables, changes_router, record_change

@@ -9,7 +9,8 @@ import io
 import openpyxl
 import pytest
 
-from services.reporting.exports.service import XLSX_MEDIA_TYPE, flatten
+from services.reporting.exports.service import flatten
+from services.reporting.exports.views import XLSX_MEDIA_TYPE
 from tests.reporting.programme import KELUMPANG_HILIR, Stack
 from tests.support.tokens import TestKeys
 

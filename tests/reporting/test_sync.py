@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from services.reporting.readmodel.consumers import catch_up_all
+from services.reporting.readmodel.tasks import catch_up_all
 from tests.reporting.programme import MEGASARI, TARJUN, Stack, fill, reporting_app, uid
 from tests.support.tokens import TestKeys
 

@@ -1,27 +1,29 @@
-"""One report, three shapes: JSON (with an ETag), CSV (stdlib csv) and an XLSX workbook a
-district officer can print (a sheet per table, frozen headers, formatted numbers and a funnel
-chart per district). All three are rendered from the same rows, so they agree."""
+"""One report, three shapes: JSON, CSV (stdlib csv) and an XLSX workbook a district officer
+can print (a sheet per table, frozen headers, formatted numbers and a funnel chart per
+district). All three are rendered from the same rows, so they agree. This module renders
+bytes; how they travel (media types, ETags, downloads) is ``views.py``'s business."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Query, Request, Response
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.orm import Session
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MEDIA_TYPE = "text/csv"
+from services.reporting.indicators import service as indicators
+from services.reporting.indicators.models import ReportScope
+from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
+
 INTEGER_FORMAT = "#,##0"
 RUPIAH_FORMAT = '"Rp" #,##0'
 RATIO_FORMAT = "0.0%"
@@ -34,22 +36,6 @@ class ReportFormat(StrEnum):
     xlsx = "xlsx"
 
 
-def report_format(
-    request: Request,
-    format: Annotated[
-        ReportFormat | None, Query(description="json, csv or xlsx; else from Accept")
-    ] = None,
-) -> ReportFormat:
-    if format is not None:
-        return format
-    accept = request.headers.get("accept", "")
-    if XLSX_MEDIA_TYPE in accept:
-        return ReportFormat.xlsx
-    if CSV_MEDIA_TYPE in accept:
-        return ReportFormat.csv
-    return ReportFormat.json
-
-
 @dataclass
 class Sheet:
     title: str
@@ -59,16 +45,17 @@ class Sheet:
     charts: list[tuple[str, int]] = field(default_factory=list)
 
 
-def json_response(request: Request, content: Any) -> Response:
-    """JSON with a strong ETag of its bytes; ``If-None-Match`` with it answers 304."""
-    body = json.dumps(content, separators=(",", ":"), default=str).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Accept"}
-    wanted = request.headers.get("if-none-match", "")
-    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
-    if etag in tags or "*" in tags:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+@dataclass(frozen=True, slots=True)
+class Export:
+    """A report rendered in one format, and the name (without extension) it downloads as."""
+
+    format: ReportFormat
+    body: bytes
+    filename: str
+
+
+def json_body(content: Any) -> bytes:
+    return json.dumps(content, separators=(",", ":"), default=str).encode()
 
 
 def flatten(content: Mapping[str, Any], prefix: str = "") -> list[dict[str, Any]]:
@@ -88,17 +75,13 @@ def _csv_value(value: Any) -> Any:
     return "" if value is None else value
 
 
-def csv_response(sheet: Sheet, filename: str) -> Response:
+def csv_body(sheet: Sheet) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(sheet.columns)
     for row in sheet.rows:
         writer.writerow([_csv_value(row.get(column)) for column in sheet.columns])
-    return Response(
-        buffer.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
-    )
+    return buffer.getvalue().encode("utf-8")
 
 
 def _number_format(column: str, indicator: str | None = None) -> str:
@@ -156,7 +139,7 @@ def _funnel_charts(sheet: Worksheet, spec: Sheet) -> None:
         sheet.add_chart(chart, f"{anchor_column}{2 + position * 15}")
 
 
-def xlsx_response(sheets: Sequence[Sheet], filename: str) -> Response:
+def xlsx_body(sheets: Sequence[Sheet]) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     for spec in sheets:
@@ -166,11 +149,7 @@ def xlsx_response(sheets: Sequence[Sheet], filename: str) -> Response:
             _funnel_charts(sheet, spec)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return Response(
-        buffer.getvalue(),
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
-    )
+    return buffer.getvalue()
 
 
 def funnel_sheet(funnels: Sequence[Mapping[str, Any]]) -> Sheet:
@@ -184,3 +163,78 @@ def funnel_sheet(funnels: Sequence[Mapping[str, Any]]) -> Sheet:
             for i, row in enumerate(funnels)
         ],
     )
+
+
+def _filename(kind: str, scope: ReportScope) -> str:
+    region = (scope.region or "all").replace(".", "-")
+    return f"sinergi-{kind}-{region}-{scope.as_of.isoformat()}"
+
+
+def _page(
+    rows: Sequence[Mapping[str, Any]], key: str, page: PageParams
+) -> tuple[Sequence[Mapping[str, Any]], str | None]:
+    """Keyset pagination over rows already aggregated and sorted by ``key``."""
+    if page.cursor:
+        (after,) = decode_cursor(page.cursor, 1)
+        rows = [row for row in rows if str(row[key]) > str(after)]
+    items = rows[: page.limit]
+    more = len(rows) > page.limit
+    return items, encode_cursor([items[-1][key]]) if more and items else None
+
+
+def summary(session: Session, scope: ReportScope, fmt: ReportFormat, regency_code: str) -> Export:
+    """The programme's indicators; the workbook adds the villages and the district funnels."""
+    filename = _filename("summary", scope)
+    content = indicators.summary(session, scope)
+    if fmt == ReportFormat.json:
+        return Export(fmt, json_body(content), filename)
+    summary_sheet = Sheet("Summary", ("indicator", "value"), flatten(content))
+    if fmt == ReportFormat.csv:
+        return Export(fmt, csv_body(summary_sheet), filename)
+    villages = indicators.village_rows(session, scope, regency_code)
+    sheets = [
+        summary_sheet,
+        Sheet("Villages", indicators.VILLAGE_COLUMNS, villages),
+        funnel_sheet(indicators.district_funnels(session, scope)),
+    ]
+    return Export(fmt, xlsx_body(sheets), filename)
+
+
+def _table(
+    fmt: ReportFormat,
+    scope: ReportScope,
+    kind: str,
+    sheet: Sheet,
+    key: str,
+    page: PageParams,
+    more_sheets: Sequence[Sheet] = (),
+) -> Export:
+    """A table of rows: JSON a page at a time, CSV and XLSX whole."""
+    filename = _filename(kind, scope)
+    if fmt == ReportFormat.json:
+        items, next_cursor = _page(sheet.rows, key, page)
+        content = {"as_of": scope.as_of.isoformat(), "items": items, "next_cursor": next_cursor}
+        return Export(fmt, json_body(content), filename)
+    if fmt == ReportFormat.csv:
+        return Export(fmt, csv_body(sheet), filename)
+    return Export(fmt, xlsx_body([sheet, *more_sheets]), filename)
+
+
+def villages(
+    session: Session, scope: ReportScope, fmt: ReportFormat, regency_code: str, page: PageParams
+) -> Export:
+    rows = indicators.village_rows(session, scope, regency_code)
+    sheet = Sheet("Villages", indicators.VILLAGE_COLUMNS, rows)
+    # The funnels are counted only for the workbook, which charts them.
+    funnels = (
+        [funnel_sheet(indicators.district_funnels(session, scope))]
+        if fmt == ReportFormat.xlsx
+        else []
+    )
+    return _table(fmt, scope, "villages", sheet, "village_code", page, funnels)
+
+
+def providers(session: Session, scope: ReportScope, fmt: ReportFormat, page: PageParams) -> Export:
+    rows = indicators.provider_rows(session, scope)
+    sheet = Sheet("Providers", indicators.PROVIDER_COLUMNS, rows)
+    return _table(fmt, scope, "providers", sheet, "provider_org_id", page)

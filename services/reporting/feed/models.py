@@ -9,13 +9,14 @@ resident.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
 from sqlalchemy import BigInteger, Column, DateTime, Integer
 from sqlmodel import Field
 
 from services.reporting.tables import Base
+from shared.kit.time import UtcDateTime
 
 STATUS_EVENTS = ("verified", "placed", "completed", "independent")
 
@@ -42,13 +43,8 @@ class StatusEventPublic(BaseModel):
     village_code: str
     district_code: str
     kind: str | None
-    occurred_at: datetime
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        # Stored as UTC; SQLite hands it back naive, which is no RFC 3339 date-time.
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    # Stored as UTC; SQLite hands it back naive, which is no RFC 3339 date-time.
+    occurred_at: UtcDateTime
 
 
 class StatusEventPage(BaseModel):

@@ -20,8 +20,10 @@ from services.reporting.feed.models import (
     StatusEventPublic,
 )
 from services.reporting.indicators.rules import primary
+from services.reporting.indicators.service import in_region
+from shared.kit.database import table_of
 from shared.kit.problems import UnprocessableEntity
-from shared.programme.regions import level_of
+from shared.kit.time import parse_utc
 
 CURSOR = re.compile(r"^\d{1,19}$")
 
@@ -33,13 +35,7 @@ def pseudonym(key: str, resident_id: str) -> str:
 
 
 def _region(statement: Any, table: Any, region: str | None) -> Any:
-    if region is None:
-        return statement
-    if level_of(region) == "village":
-        return statement.where(table.c.village_code == region)
-    if level_of(region) == "district":
-        return statement.where(table.c.district_code == region)
-    return statement.where(table.c.district_code.like(region + ".%"))
+    return statement.where(*in_region(region, table.c.district_code, table.c.village_code))
 
 
 def read_events(
@@ -48,7 +44,7 @@ def read_events(
     if after is not None and not CURSOR.match(after):
         raise UnprocessableEntity(["query", "after"], "not a cursor this feed issued")
     start = int(after or 0)
-    table = StatusEvent.__table__  # type: ignore[attr-defined]
+    table = table_of(StatusEvent)
     statement = _region(select(StatusEvent).where(table.c.seq > start), table, region)
     rows = list(session.execute(statement.order_by(table.c.seq).limit(limit + 1)).scalars())
     items = [
@@ -59,7 +55,7 @@ def read_events(
             village_code=row.village_code,
             district_code=row.district_code,
             kind=row.kind,
-            occurred_at=row.occurred_at,  # made aware by StatusEventPublic's validator
+            occurred_at=row.occurred_at,  # made aware UTC by StatusEventPublic (UtcDateTime)
         )
         for row in rows[:limit]
     ]
@@ -90,18 +86,15 @@ def read_daily(
 ) -> StatusCountPage:
     """Counts of events per village and day for the days after ``after`` (from the first event
     when None), at most ``days`` of them, and never today or later: a day is served closed."""
-    table = StatusEvent.__table__  # type: ignore[attr-defined]
+    table = table_of(StatusEvent)
     zone = timezone(timedelta(hours=offset_hours))
     last_closed = today - timedelta(days=1)
     start = after + timedelta(days=1) if after is not None else None
     if start is None:
         first = session.execute(_region(select(func.min(table.c.occurred_at)), table, region))
-        earliest = first.scalar_one_or_none()
+        # SQLite hands an aggregate back as text, untyped; either database means UTC.
+        earliest = parse_utc(first.scalar_one_or_none())
         if earliest is not None:
-            if isinstance(earliest, str):  # SQLite without a type on an aggregate
-                earliest = datetime.fromisoformat(earliest)
-            if earliest.tzinfo is None:
-                earliest = earliest.replace(tzinfo=UTC)
             start = earliest.astimezone(zone).date()
     threshold = suppress_below if suppress_below > 1 else 0
     if start is None or start > last_closed:

@@ -1,4 +1,5 @@
-"""Who sees which numbers (DESIGN.md, "read reports"), resolved once per request.
+"""Who sees which numbers (DESIGN.md, "read reports"), resolved once per request, and the
+session a report runs in.
 
 - admin, government agencies, regional agencies: everything; regional agencies with small
   cells suppressed.
@@ -8,55 +9,30 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
-from pydantic import BeforeValidator
+from fastapi import Depends, Query
+from sqlalchemy.orm import Session
 
+from services.reporting.deps import ReportsReader, SettingsDep
+from services.reporting.indicators import service
+from services.reporting.indicators.models import ReportScope
 from services.reporting.settings import ReportingSettings
-from shared.kit.auth import require_scopes
+from shared.kit.database import SessionDep
 from shared.kit.problems import Forbidden, NotFound, UnprocessableEntity
-from shared.kit.tokens import Principal
+from shared.programme.codes import DISTRICT_CODE, VILLAGE_CODE
+from shared.programme.dates import IsoDate
+from shared.programme.organisations import (
+    LOCAL_GOVERNMENT_TYPES,
+    PROVIDER_TYPES,
+    REGENCY_REPORT_TYPES,
+)
 from shared.programme.regions import is_known, within
-from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES, REPORTS_READ
-
-EVERYTHING_TYPES = frozenset({"admin", "government_agency", "regional_agency"})
-DISTRICT_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
-VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _iso_date(value: object) -> object:
-    # pydantic would read a bare number as a Unix time; a date here is written YYYY-MM-DD.
-    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
-        raise ValueError("must be a date written YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-
-
-@dataclass(frozen=True, slots=True)
-class ReportScope:
-    """The rows a report may count, and how it is shown."""
-
-    region: str | None  # a region code whose residents, placements and villages count
-    provider_org_id: str | None  # only this provider's opportunities and placements
-    residents_visible: bool
-    suppress_below: int  # cells counting 1..n-1 residents are hidden; 0 shows everything
-    cutoff: datetime | None  # count what happened before this instant; None: everything
-    as_of: date
-
-
-def settings_of(request: Request) -> ReportingSettings:
-    settings: ReportingSettings = request.app.state.settings
-    return settings
-
-
-def _local_today(settings: ReportingSettings) -> date:
+def local_today(settings: ReportingSettings) -> date:
+    """Today in the regency's time zone."""
     return datetime.now(timezone(timedelta(hours=settings.utc_offset_hours))).date()
 
 
@@ -76,8 +52,8 @@ def _narrow(principal_region: str | None, wanted: str | None) -> str | None:
 
 
 def report_scope(
-    request: Request,
-    principal: require_scopes(REPORTS_READ),  # type: ignore[valid-type]
+    settings: SettingsDep,
+    principal: ReportsReader,
     district_code: Annotated[
         str | None, Query(max_length=20, description="Only this district, e.g. 63.02.17")
     ] = None,
@@ -88,8 +64,7 @@ def report_scope(
         IsoDate | None, Query(description="Count what had happened by the end of this day (WITA)")
     ] = None,
 ) -> ReportScope:
-    settings = settings_of(request)
-    who: Principal = principal
+    who = principal
     if district_code is not None and not (
         DISTRICT_CODE.match(district_code) and is_known(district_code, "district")
     ):
@@ -100,13 +75,13 @@ def report_scope(
         if district_code is not None and not within(village_code, district_code):
             raise UnprocessableEntity(["query", "village_code"], "not in the district given")
     wanted = village_code or district_code
-    if as_of is not None and as_of > _local_today(settings):
+    if as_of is not None and as_of > local_today(settings):
         raise UnprocessableEntity(["query", "as_of"], "is in the future")
 
     provider: str | None = None
     residents_visible = True
     suppress = 0
-    if who.org_type in EVERYTHING_TYPES:
+    if who.org_type in REGENCY_REPORT_TYPES:
         region = wanted
         if who.org_type == "regional_agency" and settings.small_cell_threshold > 1:
             suppress = settings.small_cell_threshold
@@ -120,7 +95,7 @@ def report_scope(
         residents_visible = False
     else:
         raise Forbidden("your organisation may not read reports")
-    day = as_of or _local_today(settings)
+    day = as_of or local_today(settings)
     return ReportScope(
         region=region,
         provider_org_id=provider,
@@ -132,3 +107,12 @@ def report_scope(
 
 
 ReportScopeDep = Annotated[ReportScope, Depends(report_scope)]
+
+
+def report_session(session: SessionDep, settings: SettingsDep) -> Session:
+    service.tune(session, settings.report_work_mem)
+    return session
+
+
+ReportSessionDep = Annotated[Session, Depends(report_session)]
+"""The request's session, given the room a report's GROUP BYs need."""

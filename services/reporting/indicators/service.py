@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
-from services.reporting.indicators.access import ReportScope
+from services.reporting.indicators.models import ReportScope
 from services.reporting.indicators.rules import Group, primary, suppress
 from services.reporting.readmodel.models import (
     FollowUpFact,
@@ -25,13 +25,14 @@ from services.reporting.readmodel.models import (
     ResidentFact,
 )
 from services.reporting.stages.models import ProgramTarget
+from shared.kit.database import table_of
 from shared.programme.regions import children_of, district_of, get_region, level_of
 
-RESIDENTS: Table = ResidentFact.__table__  # type: ignore[attr-defined]
-OPPORTUNITIES: Table = OpportunityFact.__table__  # type: ignore[attr-defined]
-PLACEMENTS: Table = PlacementFact.__table__  # type: ignore[attr-defined]
-FOLLOW_UPS: Table = FollowUpFact.__table__  # type: ignore[attr-defined]
-TARGETS: Table = ProgramTarget.__table__  # type: ignore[attr-defined]
+RESIDENTS = table_of(ResidentFact)
+OPPORTUNITIES = table_of(OpportunityFact)
+PLACEMENTS = table_of(PlacementFact)
+FOLLOW_UPS = table_of(FollowUpFact)
+TARGETS = table_of(ProgramTarget)
 
 KINDS = ("job", "internship", "training", "business_capital", "mentoring")
 CAPITAL_KIND = "business_capital"
@@ -96,25 +97,21 @@ def _count_if(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _in_region(table: Table, region: str | None) -> list[ColumnElement[bool]]:
+def in_region(region: str | None, district: Any, village: Any) -> list[ColumnElement[bool]]:
+    """The conditions that keep a table's rows to ``region``, given the table's district and
+    village code columns: a village or a district by its code, a regency by its districts."""
     if region is None:
         return []
     level = level_of(region)
     if level == "village":
-        return [table.c.village_code == region]
+        return [village == region]
     if level == "district":
-        return [table.c.district_code == region]
-    return [table.c.district_code.like(region + ".%")]
+        return [district == region]
+    return [district.like(region + ".%")]
 
 
-def _opportunity_region(region: str | None) -> list[ColumnElement[bool]]:
-    if region is None:
-        return []
-    if level_of(region) == "village":
-        return [OPPORTUNITIES.c.location_village_code == region]
-    if level_of(region) == "district":
-        return [OPPORTUNITIES.c.district_code == region]
-    return [OPPORTUNITIES.c.district_code.like(region + ".%")]
+def _in_region(table: Table, region: str | None) -> list[ColumnElement[bool]]:
+    return in_region(region, table.c.district_code, table.c.village_code)
 
 
 def _rows(session: Session, statement: Select[Any]) -> list[dict[str, Any]]:
@@ -219,7 +216,7 @@ def opportunity_counts(
         )
         .select_from(o)
         .where(_by(o.c.opened_at, scope), _not_by(o.c.cancelled_at, scope))
-        .where(*_opportunity_region(scope.region))
+        .where(*in_region(scope.region, o.c.district_code, o.c.location_village_code))
         .group_by(*keys)
     )
     if scope.provider_org_id is not None:
@@ -254,13 +251,9 @@ def target_totals(session: Session, region: str | None) -> dict[str, int] | None
             "residents_to_become_independent"
         ),
     )
-    if region is not None:
-        if level_of(region) == "village":
-            return None  # targets are set per district
-        if level_of(region) == "district":
-            statement = statement.where(t.c.district_code == region)
-        else:
-            statement = statement.where(t.c.district_code.like(region + ".%"))
+    if region is not None and level_of(region) == "village":
+        return None  # targets are set per district
+    statement = statement.where(*in_region(region, t.c.district_code, None))
     row = session.execute(statement).one()
     if not row.districts:
         return None

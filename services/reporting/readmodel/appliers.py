@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from services.reporting.feed.models import StatusEvent
 from services.reporting.readmodel.models import (
@@ -26,6 +27,7 @@ from services.reporting.readmodel.models import (
     ResidentFact,
 )
 from shared.kit.feed import Change
+from shared.kit.time import parse_utc
 from shared.programme.regions import district_of, regency_of
 
 Row = TypeVar("Row", ResidentFact, OpportunityFact, PlacementFact)
@@ -36,16 +38,6 @@ OPEN_STATUSES = frozenset({"open", "published", "active"})
 # Serialises the transactions that append status events on PostgreSQL, so their sequence
 # numbers commit in order and a feed reader that has seen seq 11 never misses seq 10.
 STATUS_EVENT_LOCK = 0x53_49_4E_45_52_47_49  # "SINERGI"
-
-
-def utc(value: Any) -> datetime | None:
-    """A payload timestamp as an aware UTC datetime (naive ones are taken as UTC)."""
-    if value is None or value == "":
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def age_band(age: int | None) -> str:
@@ -61,7 +53,7 @@ def _held(session: Session, model: type[Row], changes: Iterable[Change]) -> dict
     ids = list({change.entity_id for change in changes})
     if not ids:
         return {}
-    rows = session.execute(select(model).where(model.id.in_(ids))).scalars()  # type: ignore[attr-defined]
+    rows = session.execute(select(model).where(col(model.id).in_(ids))).scalars()
     return {row.id: row for row in rows}
 
 
@@ -107,25 +99,44 @@ def _lock_status_events(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STATUS_EVENT_LOCK})
 
 
-def _event(
+def _record_transitions(
     session: Session,
-    event: str,
+    row: ResidentFact | PlacementFact,
+    was: Mapping[str, datetime | None],
+    events: Mapping[str, str],
     resident_id: str,
-    village_code: str,
-    district_code: str,
-    occurred_at: datetime,
     kind: str | None = None,
 ) -> None:
-    session.add(
-        StatusEvent(
-            event=event,
-            resident_id=resident_id,
-            village_code=village_code,
-            district_code=district_code,
-            kind=kind,
-            occurred_at=occurred_at,
-        )
-    )
+    """A status event for each of ``events`` (timestamp column -> event) whose timestamp
+    went from empty to set in this change: written once, however often a snapshot repeats."""
+    for column, event in events.items():
+        occurred_at = getattr(row, column)
+        if occurred_at is not None and was.get(column) is None:
+            session.add(
+                StatusEvent(
+                    event=event,
+                    resident_id=resident_id,
+                    village_code=row.village_code,
+                    district_code=row.district_code,
+                    kind=kind,
+                    occurred_at=occurred_at,
+                )
+            )
+
+
+def _upsert(
+    session: Session, model: type[Row], held: dict[str, Row], change: Change, values: dict[str, Any]
+) -> Row:
+    """The row of ``change.entity_id`` with ``values`` set: a new row, or the held one updated."""
+    row = held.get(change.entity_id)
+    if row is None:
+        row = model(id=change.entity_id, **values)
+        session.add(row)
+        held[change.entity_id] = row
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return row
 
 
 def _text(value: Any) -> str | None:
@@ -135,6 +146,10 @@ def _text(value: Any) -> str | None:
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
+
+# The status events each fact writes: the timestamp whose first setting is the event.
+RESIDENT_EVENTS = {"verified_at": "verified", "independent_at": "independent"}
+PLACEMENT_EVENTS = {"accepted_at": "placed", "completed_at": "completed"}
 
 # Resident column <- (payload key, conversion).
 RESIDENT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -150,9 +165,9 @@ RESIDENT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "in_target_group": ("in_target_group", bool),
     "status": ("status", _text),
     "priority_rank": ("priority_rank", _int_or_none),
-    "registered_at": ("registered_at", utc),
-    "verified_at": ("verified_at", utc),
-    "independent_at": ("independent_at", utc),
+    "registered_at": ("registered_at", parse_utc),
+    "verified_at": ("verified_at", parse_utc),
+    "independent_at": ("independent_at", parse_utc),
 }
 
 
@@ -164,8 +179,7 @@ def apply_registry(session: Session, changes: list[Change]) -> None:
     def one(change: Change) -> None:
         payload = change.payload
         before = held.get(change.entity_id)
-        was_verified = before.verified_at if before else None
-        was_independent = before.independent_at if before else None
+        was = {name: getattr(before, name) for name in RESIDENT_EVENTS} if before else {}
         # A field the snapshot leaves out keeps its value: an `erased` snapshot carries only
         # the aggregate fields, and must not move the resident's registration date.
         values: dict[str, Any] = {
@@ -193,27 +207,8 @@ def apply_registry(session: Session, changes: list[Change]) -> None:
         if change.event == "merged":
             values["removed_at"] = change.occurred_at
             values["merged_into"] = payload.get("merged_into")
-        if before is None:
-            row = ResidentFact(id=change.entity_id, **values)
-            session.add(row)
-            held[change.entity_id] = row
-        else:
-            row = before
-            for name, value in values.items():
-                setattr(row, name, value)
-        if row.verified_at is not None and was_verified is None:
-            _event(
-                session, "verified", row.id, row.village_code, row.district_code, row.verified_at
-            )
-        if row.independent_at is not None and was_independent is None:
-            _event(
-                session,
-                "independent",
-                row.id,
-                row.village_code,
-                row.district_code,
-                row.independent_at,
-            )
+        row = _upsert(session, ResidentFact, held, change, values)
+        _record_transitions(session, row, was, RESIDENT_EVENTS, row.id)
         follow_up = payload.get("follow_up")
         if change.event == "follow_up" and isinstance(follow_up, Mapping):
             _record_follow_up(session, row, follow_up)
@@ -260,16 +255,9 @@ def apply_opportunities(session: Session, changes: list[Change]) -> None:
             "district_code": district_of(village) if village else None,
             "slots": int(payload.get("slots") or 0),
             "status": status,
-            "created_at": utc(payload.get("created_at")) or change.occurred_at,
+            "created_at": parse_utc(payload.get("created_at")) or change.occurred_at,
         }
-        row = held.get(change.entity_id)
-        if row is None:
-            row = OpportunityFact(id=change.entity_id, **values)
-            session.add(row)
-            held[change.entity_id] = row
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
+        row = _upsert(session, OpportunityFact, held, change, values)
         opened = change.event == "opened" or status in OPEN_STATUSES
         if opened and row.opened_at is None:
             row.opened_at = row.created_at if change.event == "created" else change.occurred_at
@@ -310,38 +298,11 @@ def apply_matching(session: Session, changes: list[Change]) -> None:
             "district_code": payload.get("district_code") or district_of(village) or village,
             "grant_amount_idr": payload.get("grant_amount_idr"),
         }
-        values.update({name: utc(payload.get(name)) for name in PLACEMENT_TIMES})
+        values.update({name: parse_utc(payload.get(name)) for name in PLACEMENT_TIMES})
         before = held.get(change.entity_id)
-        was_accepted = before.accepted_at if before else None
-        was_completed = before.completed_at if before else None
-        if before is None:
-            row = PlacementFact(id=change.entity_id, **values)
-            session.add(row)
-            held[change.entity_id] = row
-        else:
-            row = before
-            for name, value in values.items():
-                setattr(row, name, value)
-        if row.accepted_at is not None and was_accepted is None:
-            _event(
-                session,
-                "placed",
-                row.resident_id,
-                row.village_code,
-                row.district_code,
-                row.accepted_at,
-                row.kind,
-            )
-        if row.completed_at is not None and was_completed is None:
-            _event(
-                session,
-                "completed",
-                row.resident_id,
-                row.village_code,
-                row.district_code,
-                row.completed_at,
-                row.kind,
-            )
+        was = {name: getattr(before, name) for name in PLACEMENT_EVENTS} if before else {}
+        row = _upsert(session, PlacementFact, held, change, values)
+        _record_transitions(session, row, was, PLACEMENT_EVENTS, row.resident_id, row.kind)
         session.flush()
 
     _each(session, PlacementFact, held, placements, one)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, Index
 from sqlmodel import Field
 
 from services.reporting.tables import Base
+from shared.kit.feed import FeedState
 
 
 def _ts(index: bool = False) -> Column:
@@ -100,3 +102,10 @@ class FollowUpFact(Base, table=True):
     employment_status: str | None = Field(default=None, max_length=30)
     income_per_member_idr: int | None = None
     organisation_id: str | None = Field(default=None, max_length=64)
+
+
+class SyncState(BaseModel):
+    """Where the read model stands in each feed (``GET /v1/reports/sync``)."""
+
+    feeds: list[FeedState]
+    caught_up: bool

@@ -12,6 +12,7 @@ from sqlalchemy import Column, DateTime
 from sqlmodel import Field
 
 from services.reporting.tables import Base
+from shared.programme.codes import DistrictCode
 
 
 class StageCode(StrEnum):
@@ -103,7 +104,7 @@ class StageList(BaseModel):
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    district_code: str = Check(pattern=r"^\d{2}\.\d{2}\.\d{2}$")
+    district_code: DistrictCode
     residents_to_place: int = Check(ge=0, le=10_000_000)
     residents_to_become_independent: int = Check(ge=0, le=10_000_000)
 

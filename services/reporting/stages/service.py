@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.reporting.indicators import service as indicators
-from services.reporting.indicators.access import ReportScope
+from services.reporting.indicators.models import ReportScope
 from services.reporting.stages.models import (
     STAGE_ORDER,
     ProgramStage,
@@ -22,6 +20,7 @@ from services.reporting.stages.models import (
     TargetPublic,
 )
 from shared.kit.problems import UnprocessableEntity
+from shared.kit.time import utcnow
 from shared.programme.regions import is_known
 
 
@@ -59,7 +58,7 @@ def list_stages(session: Session, suppress_below: int = 0) -> list[StagePublic]:
             residents_visible=True,
             suppress_below=suppress_below,
             cutoff=None,
-            as_of=datetime.now(UTC).date(),  # no cutoff: everything, as the stages count
+            as_of=utcnow().date(),  # no cutoff: everything, as the stages count
         )
         mask = indicators.disclosure(session, scope)
         for name, cell in RESIDENT_MEASURES.items():
@@ -111,14 +110,12 @@ def set_stage(session: Session, code: StageCode, update: StageUpdate, org_id: st
     plan = session.get(ProgramStage, code.value)
     values = update.model_dump()
     if plan is None:
-        plan = ProgramStage(
-            code=code.value, updated_at=datetime.now(UTC), updated_by=org_id, **values
-        )
+        plan = ProgramStage(code=code.value, updated_at=utcnow(), updated_by=org_id, **values)
         session.add(plan)
     else:
         for name, value in values.items():
             setattr(plan, name, value)
-        plan.updated_at = datetime.now(UTC)
+        plan.updated_at = utcnow()
         plan.updated_by = org_id
     session.flush()
 
@@ -136,14 +133,12 @@ def set_targets(session: Session, targets: list[TargetIn], org_id: str) -> None:
     for target in targets:
         row = session.get(ProgramTarget, target.district_code)
         if row is None:
-            row = ProgramTarget(
-                **target.model_dump(), updated_at=datetime.now(UTC), updated_by=org_id
-            )
+            row = ProgramTarget(**target.model_dump(), updated_at=utcnow(), updated_by=org_id)
             session.add(row)
         else:
             row.residents_to_place = target.residents_to_place
             row.residents_to_become_independent = target.residents_to_become_independent
-            row.updated_at = datetime.now(UTC)
+            row.updated_at = utcnow()
             row.updated_by = org_id
     session.flush()
 

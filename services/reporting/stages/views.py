@@ -3,10 +3,10 @@ by the programme secretariat (scope ``program:write``) with idempotent PUTs."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from services.reporting.indicators import service as indicators
-from services.reporting.indicators.access import settings_of
+from services.reporting.deps import ProgramWriter, ReportsReader, SettingsDep
+from services.reporting.indicators.access import ReportSessionDep
 from services.reporting.stages import service
 from services.reporting.stages.models import (
     StageCode,
@@ -16,22 +16,17 @@ from services.reporting.stages.models import (
     TargetList,
     TargetsUpdate,
 )
-from shared.kit.auth import require_scopes
 from shared.kit.database import SessionDep
 from shared.kit.problems import problem_responses
-from shared.programme.scopes import PROGRAM_WRITE, REPORTS_READ
 
 router = APIRouter(prefix="/v1/program", tags=["program"])
+WRITE_RESPONSES = problem_responses(401, 403, 422)
 
 
 @router.get("/stages", response_model=StageList, summary="The five stages and their progress")
 def list_stages(
-    request: Request,
-    session: SessionDep,
-    principal: require_scopes(REPORTS_READ),  # type: ignore[valid-type]
+    principal: ReportsReader, settings: SettingsDep, session: ReportSessionDep
 ) -> StageList:
-    settings = settings_of(request)
-    indicators.tune(session, settings.report_work_mem)
     # Regional agencies read every count aggregated and suppressed (DESIGN.md access table).
     threshold = settings.small_cell_threshold if principal.org_type == "regional_agency" else 0
     return StageList(items=service.list_stages(session, threshold))
@@ -41,23 +36,17 @@ def list_stages(
     "/stages/{code}",
     response_model=StagePublic,
     summary="Set a stage's planned and actual dates and status",
-    responses=problem_responses(401, 403, 422),
+    responses=WRITE_RESPONSES,
 )
 def put_stage(
-    code: StageCode,
-    update: StageUpdate,
-    session: SessionDep,
-    principal: require_scopes(PROGRAM_WRITE),  # type: ignore[valid-type]
+    code: StageCode, update: StageUpdate, session: SessionDep, principal: ProgramWriter
 ) -> StagePublic:
     service.set_stage(session, code, update, principal.org_id)
     return next(stage for stage in service.list_stages(session) if stage.code == code)
 
 
 @router.get("/targets", response_model=TargetList, summary="Targets per district")
-def get_targets(
-    session: SessionDep,
-    _principal: require_scopes(REPORTS_READ),  # type: ignore[valid-type]
-) -> TargetList:
+def get_targets(session: SessionDep, _principal: ReportsReader) -> TargetList:
     return TargetList(items=service.list_targets(session))
 
 
@@ -65,12 +54,8 @@ def get_targets(
     "/targets",
     response_model=TargetList,
     summary="Set targets of the districts given (others unchanged)",
-    responses=problem_responses(401, 403, 422),
+    responses=WRITE_RESPONSES,
 )
-def put_targets(
-    update: TargetsUpdate,
-    session: SessionDep,
-    principal: require_scopes(PROGRAM_WRITE),  # type: ignore[valid-type]
-) -> TargetList:
+def put_targets(update: TargetsUpdate, session: SessionDep, principal: ProgramWriter) -> TargetList:
     service.set_targets(session, update.targets, principal.org_id)
     return TargetList(items=service.list_targets(session))

@@ -1,0 +1,19 @@
+"""What a report may count: the scope ``access.py`` resolves once per request and every query
+of the indicators, the exports and the stages is cut to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportScope:
+    """The rows a report may count, and how it is shown."""
+
+    region: str | None  # a region code whose residents, placements and villages count
+    provider_org_id: str | None  # only this provider's opportunities and placements
+    residents_visible: bool
+    suppress_below: int  # cells counting 1..n-1 residents are hidden; 0 shows everything
+    cutoff: datetime | None  # count what happened before this instant; None: everything
+    as_of: date
