@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
 Step = Callable[[], Awaitable[object]]
 
@@ -52,3 +53,18 @@ async def poll_loop(
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), interval_seconds)
+
+
+class Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+async def close_on_shutdown(clients: Iterable[Closable]) -> None:
+    """A background task that only waits: when the app shuts down (the task is cancelled) it
+    closes the HTTP clients the other tasks share, each even if another fails to close."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()

@@ -22,7 +22,6 @@ cursor in its own database in one transaction, so a crash applies a batch wholly
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -52,8 +51,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shared.kit.auth import scoped
+from shared.kit.background import poll_loop
 from shared.kit.database import Database, DatabaseDep
 from shared.kit.problems import UnprocessableEntity
+from shared.kit.time import as_utc
 from shared.kit.tokens import Principal
 
 logger = logging.getLogger("sinergi.feed")
@@ -324,9 +325,7 @@ class FeedConsumer:
             row = session.execute(
                 select(self.tables.cursors).where(self.tables.cursors.c.feed == self.name)
             ).first()
-        last_change_at = row.last_change_at if row else None
-        if last_change_at is not None and last_change_at.tzinfo is None:
-            last_change_at = last_change_at.replace(tzinfo=UTC)
+        last_change_at = as_utc(row.last_change_at) if row else None
         lag = 0.0
         if self.behind and last_change_at is not None:
             lag = max(0.0, (datetime.now(UTC) - last_change_at).total_seconds())
@@ -387,14 +386,21 @@ class FeedConsumer:
         return total
 
     async def run(self, interval_seconds: float = 0.5) -> None:
-        """Poll until cancelled; errors are logged and retried, never fatal."""
-        while True:
-            try:
-                await self.catch_up()
-                self.last_error = None
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a producer that is down is retried
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                logger.warning("feed %s: %s", self.name, self.last_error)
-            await asyncio.sleep(interval_seconds)
+        """Keep caught up until cancelled, on the kit's one poll loop: a failing pass is kept
+        in ``last_error`` for the service's ``/sync`` page (operators only) and retried, never
+        fatal, since a producer that is down comes back."""
+
+        def failed(exc: Exception) -> None:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+
+        def succeeded() -> None:
+            self.last_error = None
+
+        await poll_loop(
+            f"feed {self.name}",
+            self.catch_up,
+            interval_seconds,
+            logger=logger,
+            on_error=failed,
+            on_success=succeeded,
+        )

@@ -7,9 +7,6 @@ producer every ``feed_poll_seconds``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
@@ -24,12 +21,10 @@ from services.reporting.readmodel.appliers import (
 from services.reporting.readmodel.models import SyncState
 from services.reporting.settings import ReportingSettings
 from services.reporting.tables import feed_tables
-from shared.kit.background import poll_loop
+from shared.kit.background import close_on_shutdown
 from shared.kit.database import Database
 from shared.kit.feed import Applier, FeedConsumer, HttpFeedSource
 from shared.kit.http import ClientCredentialsTokenSource, service_client
-
-logger = logging.getLogger("sinergi.reporting.readmodel")
 
 APPLIERS: dict[str, Applier] = {
     "registry": apply_registry,
@@ -78,42 +73,16 @@ def build_consumers(
     return consumers, clients
 
 
-async def follow(consumer: FeedConsumer, interval_seconds: float) -> None:
-    """Keep ``consumer`` caught up until cancelled; a failing pass is kept for ``/sync`` and
-    retried, never fatal (a producer that is down comes back)."""
-
-    def failed(exc: Exception) -> None:
-        consumer.last_error = f"{type(exc).__name__}: {exc}"
-
-    def succeeded() -> None:
-        consumer.last_error = None
-
-    await poll_loop(
-        f"feed {consumer.name}",
-        consumer.catch_up,
-        interval_seconds,
-        logger=logger,
-        on_error=failed,
-        on_success=succeeded,
-    )
-
-
 def consumer_task(name: str) -> Callable[[FastAPI], Coroutine[Any, Any, None]]:
     async def run(app: FastAPI) -> None:
         settings: ReportingSettings = app.state.settings
-        await follow(app.state.consumers[name], settings.feed_poll_seconds)
+        await app.state.consumers[name].run(settings.feed_poll_seconds)
 
     return run
 
 
 async def close_clients(app: FastAPI) -> None:
-    """A background task that only waits: on shutdown it closes the feed clients."""
-    try:
-        await asyncio.Event().wait()
-    finally:
-        for client in app.state.feed_clients:
-            with contextlib.suppress(Exception):
-                await client.aclose()
+    await close_on_shutdown(app.state.feed_clients)
 
 
 async def catch_up_all(app: FastAPI) -> int:
