@@ -22,11 +22,10 @@ from services.gateway.access.ratelimit import OrganisationRateLimit, limit_stora
 from services.gateway.access.status import OrganisationStatus
 from services.gateway.auth.keys import load_key_ring
 from services.gateway.auth.views import router as auth_router
-from services.gateway.bootstrap import bootstrap
 from services.gateway.health.views import router as health_router
 from services.gateway.openapi.service import MergedOpenAPI
 from services.gateway.openapi.views import router as openapi_router
-from services.gateway.organisations.service import use_hasher
+from services.gateway.organisations.service import bootstrap_clients, use_hasher
 from services.gateway.organisations.views import router as organisations_router
 from services.gateway.proxy.forwarders import AiohttpForwarder, Forwarder, HttpxForwarder
 from services.gateway.proxy.middleware import ProxyMiddleware, Upstream
@@ -61,7 +60,7 @@ def create_app(
     use_hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
     db = Database(settings.effective_database_url())
     keys = load_key_ring(settings)
-    bootstrap(db, settings)
+    bootstrap_clients(db, settings)
     verifier = keys.verifier(settings)
     limits_storage = limit_storage(settings.redis_url, settings.redis_key_prefix)
     admission = Admission(

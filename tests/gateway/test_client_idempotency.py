@@ -13,7 +13,8 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from services.gateway.organisations.models import ClientCredential, utcnow
+from services.gateway.organisations.models import ClientCredential
+from shared.kit.time import utcnow
 from tests.gateway.support import admin_headers, gateway_settings, running_gateway, unique
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from services.gateway.access.ratelimit import OrganisationRateLimit
 from services.gateway.access.status import OrganisationStatus
-from shared.kit.problems import PROBLEM_TYPE_URI, DomainProblem, TooManyRequests, Unauthorized
+from shared.kit.problems import TooManyRequests, Unauthorized
 from shared.kit.tokens import InvalidToken, Principal, TokenVerifier
 
 
@@ -45,7 +45,3 @@ class Admission:
     def organisation_deactivated(self, organisation_id: str) -> None:
         self.status.mark_inactive(organisation_id)
         self.verifier.forget(lambda principal: principal.org_id == organisation_id)
-
-
-def problem_body(problem: DomainProblem) -> dict[str, object]:
-    return problem.marshal(uri=PROBLEM_TYPE_URI)

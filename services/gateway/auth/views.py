@@ -20,12 +20,12 @@ from services.gateway.auth.service import (
     identity_exists,
     issue_token,
 )
+from services.gateway.deps import SettingsDep
 from services.gateway.organisations.service import (
     Authenticated,
     authenticate_client,
     authenticate_user,
 )
-from services.gateway.settings import GatewaySettings
 from shared.kit.database import Database
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -195,6 +195,7 @@ async def _exists(db: Database, identity: str | None) -> bool:
 )
 async def token(
     request: Request,
+    settings: SettingsDep,
     # Declared for the OpenAPI form; read from the raw form below, so that missing or bad
     # fields answer RFC 6749 errors rather than 422.
     grant_type: Annotated[str | None, Form()] = None,
@@ -204,7 +205,6 @@ async def token(
     password: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
 ) -> JSONResponse:
-    settings: GatewaySettings = request.app.state.settings
     keys: KeyRing = request.app.state.keys
     db: Database = request.app.state.db
     brake: LoginBrake = request.app.state.login_brake

@@ -10,7 +10,7 @@ import anyio
 import httpx
 
 from shared.kit.database import Database
-from shared.kit.health import READINESS_TIMEOUT_SECONDS, check_database
+from shared.kit.health import READINESS_TIMEOUT_SECONDS, database_readiness
 
 
 async def service_state(client: httpx.AsyncClient) -> str:
@@ -31,14 +31,11 @@ async def readiness(
     async def check(name: str, client: httpx.AsyncClient) -> None:
         states[name] = await service_state(client)
 
-    database: dict[str, Any] = {"ok": False, "error": "timeout"}
+    database: dict[str, Any] = {}
 
     async def check_own() -> None:
         nonlocal database
-        with anyio.move_on_after(READINESS_TIMEOUT_SECONDS):
-            database = await anyio.to_thread.run_sync(
-                check_database, db, service_dir, abandon_on_cancel=True
-            )
+        database = await database_readiness(db, service_dir)
 
     async with anyio.create_task_group() as group:
         group.start_soon(check_own)

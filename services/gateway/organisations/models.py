@@ -7,27 +7,15 @@ response that issues it.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import datetime
 
-from pydantic import AfterValidator, ConfigDict, field_validator
+from pydantic import field_validator
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.gateway.tables import Base
-from shared.programme.scopes import OrgType
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; every time stored here is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+from shared.kit.time import UtcDateTime, utcnow
+from shared.programme.organisations import OrgType
 
 
 def new_id() -> str:
@@ -57,7 +45,9 @@ class Organisation(Base, table=True):
 
 
 class OrganisationCreate(OrganisationBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    # A plain dict: SQLModel types ``model_config`` as its own TypedDict, to which pydantic's
+    # ``ConfigDict`` does not assign; the literal is checked against that TypedDict instead.
+    model_config = {"extra": "forbid"}
 
     @field_validator("name")
     @classmethod
@@ -68,8 +58,8 @@ class OrganisationCreate(OrganisationBase):
 class OrganisationPublic(OrganisationBase):
     id: str
     active: bool
-    created_at: UtcDatetime
-    deactivated_at: UtcDatetime | None
+    created_at: UtcDateTime
+    deactivated_at: UtcDateTime | None
 
 
 class ClientCredential(Base, table=True):
@@ -92,7 +82,7 @@ class ClientCredential(Base, table=True):
 
 
 class ClientCredentialCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
 
     label: str | None = Field(default=None, max_length=100)
 
@@ -101,9 +91,9 @@ class ClientCredentialPublic(SQLModel):
     client_id: str
     organisation_id: str
     label: str | None
-    created_at: UtcDatetime
-    rotated_at: UtcDatetime | None
-    revoked_at: UtcDatetime | None
+    created_at: UtcDateTime
+    rotated_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
 
 
 class ClientCredentialIssued(ClientCredentialPublic):
@@ -124,7 +114,7 @@ class StaffUser(Base, table=True):
 
 
 class StaffUserCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
 
     username: str = Field(min_length=3, max_length=100, regex=r"^[A-Za-z0-9._@-]+$")
     # NIST SP 800-63B: length over composition rules.

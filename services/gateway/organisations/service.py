@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,12 +26,14 @@ from services.gateway.organisations.models import (
     OrganisationCreate,
     StaffUser,
     StaffUserCreate,
-    as_utc,
-    utcnow,
 )
+from services.gateway.settings import GatewaySettings
+from shared.kit.database import Database, table_of
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import Conflict, NotFound, UnprocessableEntity
+from shared.kit.time import as_utc, utcnow
 from shared.programme.regions import is_known
+from shared.programme.scopes import SERVICE_CLIENT_SCOPES
 
 # The level of region each local government governs.
 REGION_LEVEL = {"village_government": "village", "district_government": "district"}
@@ -38,6 +41,9 @@ CLIENT_ID_PREFIX = "sc_"
 # How long an Idempotency-Key of POST .../clients stays bound to the credential it issued.
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 IDEMPOTENCY_FIELD: list[str | int] = ["header", "Idempotency-Key"]
+ADMIN_ORGANISATION_NAME = "Sinergi programme secretariat"
+# The start log keeps its own logger name, so operators can pick its lines out.
+bootstrap_logger = logging.getLogger("sinergi.gateway.bootstrap")
 
 hasher = PasswordHasher()
 # Verified against when a client id or username is unknown, to even out timing.
@@ -123,7 +129,7 @@ def list_organisations(
     statement = select(Organisation)
     if org_type is not None:
         statement = statement.where(col(Organisation.type) == org_type)
-    rows, cursor = paginate(session, statement, [col(Organisation.id)], params)  # type: ignore[list-item]
+    rows, cursor = paginate(session, statement, [table_of(Organisation).c.id], params)
     return rows, cursor
 
 
@@ -317,7 +323,7 @@ def list_users(
 ) -> tuple[list[StaffUser], str | None]:
     get_organisation(session, organisation_id)
     statement = select(StaffUser).where(col(StaffUser.organisation_id) == organisation_id)
-    rows, cursor = paginate(session, statement, [col(StaffUser.id)], params)  # type: ignore[list-item]
+    rows, cursor = paginate(session, statement, [table_of(StaffUser).c.id], params)
     return rows, cursor
 
 
@@ -403,3 +409,51 @@ def ensure_client_organisation(
         "organisation_active": organisation.active,
         "configured_secret_matches": True,
     }
+
+
+def bootstrap_clients(db: Database, settings: GatewaySettings) -> None:
+    """At start, the admin organisation and one ``service`` organisation per internal service
+    client are created with the configured secrets when they are missing, and only then.
+
+    What exists is never changed: a client revoked, rotated or deactivated through the API stays
+    so across restarts (a start that revived it would make every revocation last only until the
+    next pod start). Rotating a bootstrap secret is therefore done through the API, as for any
+    client; services/gateway/README.md ("Bootstrap clients") gives the steps. What the start
+    found is logged by client id (never a secret), with a warning when the configuration and the
+    database disagree."""
+    wanted: list[tuple[str, str, str, str]] = []
+    admin = settings.admin_credentials()
+    if admin is not None:
+        wanted.append((ADMIN_ORGANISATION_NAME, "admin", *admin))
+    for client_id, secret in sorted(settings.effective_service_clients().items()):
+        wanted.append((client_id, "service", client_id, secret))
+        if client_id not in SERVICE_CLIENT_SCOPES:
+            # Its tokens carry no scope (shared/programme/scopes.py): said at start, not in a 403.
+            bootstrap_logger.warning(
+                "service client without scopes", extra={"client_id": client_id}
+            )
+    with db.session() as session:
+        for name, org_type, client_id, secret in wanted:
+            outcome = ensure_client_organisation(
+                session, name=name, org_type=org_type, client_id=client_id, secret=secret
+            )
+            # Client ids are public identifiers; secrets are never logged.
+            extra = outcome | {"org_type": org_type}
+            if "wrong_type" in outcome:
+                bootstrap_logger.error(
+                    "bootstrap client not created: name of another type", extra=extra
+                )
+            elif outcome["revoked"]:
+                bootstrap_logger.warning("bootstrap client is revoked and stays so", extra=extra)
+            elif not outcome["organisation_active"]:
+                bootstrap_logger.warning(
+                    "bootstrap organisation is deactivated and stays so", extra=extra
+                )
+            elif not outcome["configured_secret_matches"]:
+                bootstrap_logger.warning(
+                    "bootstrap client secret differs from the configured one; the stored one "
+                    "stays (rotated through the API?)",
+                    extra=extra,
+                )
+            else:
+                bootstrap_logger.info("bootstrap client", extra=extra)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from services.gateway.access.dependencies import AdminPrincipal, AdmissionDep
+from services.gateway.deps import AdminPrincipal, AdmissionDep
 from services.gateway.organisations import service
 from services.gateway.organisations.models import (
     ClientCredentialCreate,
@@ -21,7 +21,7 @@ from services.gateway.organisations.models import (
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
-from shared.programme.scopes import OrgType
+from shared.programme.organisations import OrgType
 
 router = APIRouter(
     prefix="/v1/organisations",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from asgi_correlation_id import correlation_id
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.gateway.access.admission import Admission, problem_body
+from services.gateway.access.admission import Admission
 from services.gateway.proxy.forwarders import (
     Body,
     Forwarder,
@@ -25,6 +25,7 @@ from services.gateway.proxy.forwarders import (
 )
 from shared.kit.problems import (
     PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_URI,
     DomainProblem,
     GatewayTimeout,
     ServiceUnavailable,
@@ -82,7 +83,7 @@ def _connection_tokens(headers: Sequence[tuple[bytes, bytes]]) -> set[bytes]:
 
 
 async def send_problem(send: Send, problem: DomainProblem) -> None:
-    body = json.dumps(problem_body(problem)).encode()
+    body = json.dumps(problem.marshal(uri=PROBLEM_TYPE_URI)).encode()
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),

@@ -1,19 +1,26 @@
-"""``Annotated`` dependencies for the gateway's own protected routes."""
+"""``Annotated`` dependencies of the gateway's own routes: its settings, and the admission of
+the caller on its protected routes.
+
+The admin check is the gateway's own rather than ``shared.kit.auth.scoped``: scoped() stands on
+``CurrentPrincipal``, which verifies the token only, while the gateway's routes admit the caller
+as the proxy does (token, active organisation, rate limit), so a deactivated organisation's
+still-valid token gets no further here either."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.security import HTTPBearer
 
 from services.gateway.access.admission import Admission
+from services.gateway.settings import GatewaySettings
+from shared.kit.auth import bearer_scheme
 from shared.kit.problems import Forbidden
+from shared.kit.settings import settings_dependency
 from shared.kit.tokens import Principal
 from shared.programme.scopes import ORGANISATIONS_ADMIN
 
-# Documents the bearer scheme in OpenAPI; admission itself reads the header.
-bearer_scheme = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/token")
+SettingsDep = Annotated[GatewaySettings, Depends(settings_dependency(GatewaySettings))]
 
 
 def get_admission(request: Request) -> Admission:
@@ -27,6 +34,7 @@ AdmissionDep = Annotated[Admission, Depends(get_admission)]
 async def admitted_principal(
     request: Request,
     admission: AdmissionDep,
+    # Documents the bearer scheme in OpenAPI; admission itself reads the header.
     _credentials: Annotated[object, Security(bearer_scheme)],
 ) -> Principal:
     principal = await admission.admit(request.headers.get("authorization"))
