@@ -4,7 +4,6 @@ response that discloses personal data and its audit record commit together or no
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -12,7 +11,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from services.registry.audit.models import AuditRecord
+from shared.kit.database import table_of
 from shared.kit.pagination import PageParams, paginate
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
 
 
@@ -27,7 +28,7 @@ def record_access(
 ) -> None:
     """One audit row per resident shown, in a single multi-row insert. ``purpose`` is what the
     data was opened for; ``stated_purpose`` the caller's own words (X-Purpose), kept apart."""
-    now = datetime.now(UTC)
+    now = utcnow()
     rows = [
         {
             "occurred_at": now,
@@ -53,4 +54,4 @@ def list_records(
         statement = statement.where(col(AuditRecord.resident_id) == resident_id)
     if org_id:
         statement = statement.where(col(AuditRecord.org_id) == org_id)
-    return paginate(session, statement, [col(AuditRecord.id)], params)  # type: ignore[list-item]
+    return paginate(session, statement, [table_of(AuditRecord).c.id], params)

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Query
 
 from services.registry.audit import service
 from services.registry.audit.models import AuditPublic
-from services.registry.residents.models import as_utc
-from shared.kit.auth import require_scopes
+from services.registry.deps import AuditReader
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
-from shared.programme.scopes import AUDIT_READ
+from shared.kit.time import as_utc
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 @router.get("", summary="Audit trail of personal data disclosures")
 def list_audit(
     session: SessionDep,
-    _principal: require_scopes(AUDIT_READ),  # type: ignore[valid-type]
+    _principal: AuditReader,
     page: PageParamsDep,
     resident_id: Annotated[str | None, Query(max_length=36)] = None,
     org_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from shared.kit.problems import NotFound, problem_responses
+from shared.programme.codes import AREA_CODE_PATTERN
 from shared.programme.regions import children_of, get_region
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
@@ -25,7 +26,7 @@ def list_regions(
     parent: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{2}(\.\d{2}(\.\d{2})?)?$",
+            pattern=AREA_CODE_PATTERN,
             description="Province, regency or district code; omitted: the provinces",
         ),
     ] = None,
