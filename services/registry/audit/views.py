@@ -11,7 +11,6 @@ from services.registry.audit.models import AuditPublic
 from services.registry.deps import AuditReader
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
-from shared.kit.time import as_utc
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -24,21 +23,5 @@ def list_audit(
     resident_id: Annotated[str | None, Query(max_length=36)] = None,
     org_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[AuditPublic]:
-    rows, cursor = service.list_records(session, page, resident_id=resident_id, org_id=org_id)
-    return Page(
-        items=[
-            AuditPublic(
-                id=row.id,
-                occurred_at=as_utc(row.occurred_at),
-                subject=row.subject,
-                org_id=row.org_id,
-                org_type=row.org_type,
-                resident_id=row.resident_id,
-                purpose=row.purpose,
-                action=row.action,
-                stated_purpose=row.stated_purpose,
-            )
-            for row in rows
-        ],
-        next_cursor=cursor,
-    )
+    records, cursor = service.list_records(session, page, resident_id=resident_id, org_id=org_id)
+    return Page(items=records, next_cursor=cursor)

@@ -9,7 +9,6 @@ from services.registry.disclosures import service
 from services.registry.disclosures.models import DisclosureCreate, DisclosurePublic
 from shared.kit.database import DatabaseDep
 from shared.kit.problems import problem_responses
-from shared.kit.time import as_utc
 
 router = APIRouter(prefix="/v1/residents", tags=["disclosures"])
 
@@ -42,13 +41,4 @@ async def create_disclosure(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return DisclosurePublic(
-        id=disclosure.id,
-        resident_id=disclosure.resident_id,
-        org_id=disclosure.org_id,
-        purpose=disclosure.purpose,
-        placement_id=disclosure.placement_id,
-        valid_until=disclosure.valid_until,
-        recorded_by=disclosure.recorded_by,
-        created_at=as_utc(disclosure.created_at),
-    )
+    return DisclosurePublic.model_validate(disclosure)

@@ -209,19 +209,7 @@ def record(
 
 
 def to_visit(follow_up: FollowUp) -> FollowUpVisit:
-    return FollowUpVisit(
-        id=follow_up.id,
-        resident_id=follow_up.resident_id,
-        visited_on=follow_up.visited_on,
-        employment_status=follow_up.employment_status,
-        monthly_income_idr=follow_up.monthly_income_idr,
-        household_size=follow_up.household_size,
-        income_per_member_idr=follow_up.income_per_member_idr,
-        notes=follow_up.notes,
-        organisation_id=follow_up.organisation_id,
-        placement_id=follow_up.placement_id,
-        recorded_at=as_utc(follow_up.recorded_at),
-    )
+    return FollowUpVisit.model_validate(follow_up)
 
 
 def _after(cursor: str) -> tuple[date, str]:
