@@ -1,12 +1,11 @@
 """Who may see and change which residents: DESIGN.md's access matrix, row by row.
 
-Scopes (checked by ``require_scopes``) say what an organisation may do at all; these functions
+Scopes (checked by the aliases in ``deps``) say what an organisation may do at all; these functions
 say on which residents. Out-of-region residents answer 404, never 403, so ids cannot be probed.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import exists, true
@@ -16,11 +15,14 @@ from sqlmodel import col, or_, select
 from services.registry.disclosures.models import Disclosure
 from services.registry.residents.models import Resident
 from shared.kit.problems import Forbidden, NotFound, UnprocessableEntity
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
+from shared.programme.organisations import (
+    LOCAL_GOVERNMENT_TYPES,
+    PROGRAMME_TYPES,
+    PROVIDER_TYPES,
+)
 from shared.programme.regions import within
-from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
-
-REGISTRY_WIDE_TYPES = frozenset({"admin", "government_agency"})
 
 
 def is_provider(principal: Principal) -> bool:
@@ -29,7 +31,7 @@ def is_provider(principal: Principal) -> bool:
 
 def governs(principal: Principal, village_code: str) -> bool:
     """May this organisation register and edit residents of this village?"""
-    if principal.org_type in REGISTRY_WIDE_TYPES:
+    if principal.org_type in PROGRAMME_TYPES:
         return True
     if principal.org_type in LOCAL_GOVERNMENT_TYPES:
         return principal.region is not None and within(village_code, principal.region)
@@ -38,7 +40,7 @@ def governs(principal: Principal, village_code: str) -> bool:
 
 def region_filter(principal: Principal) -> Any:
     """The SQL condition for residents an organisation may list; providers list none."""
-    if principal.org_type in REGISTRY_WIDE_TYPES:
+    if principal.org_type in PROGRAMME_TYPES:
         return true()
     if principal.org_type in LOCAL_GOVERNMENT_TYPES and principal.region:
         region = principal.region
@@ -61,7 +63,7 @@ def consent_allows() -> Any:
 
 
 def active_disclosure(session: Session, principal: Principal, resident_id: str) -> Any:
-    today = datetime.now(UTC).date()
+    today = utcnow().date()
     return session.scalars(
         select(Disclosure)
         .join(Resident, col(Resident.id) == col(Disclosure.resident_id))
@@ -77,7 +79,7 @@ def active_disclosure(session: Session, principal: Principal, resident_id: str) 
 
 
 def disclosed_filter(principal: Principal) -> Any:
-    today = datetime.now(UTC).date()
+    today = utcnow().date()
     return consent_allows() & exists().where(
         col(Disclosure.resident_id) == col(Resident.id),
         col(Disclosure.org_id) == principal.org_id,
@@ -92,7 +94,7 @@ def get_visible(
     statement = select(Resident).where(col(Resident.id) == resident_id)
     if is_provider(principal):
         statement = statement.where(disclosed_filter(principal))
-    elif principal.org_type in REGISTRY_WIDE_TYPES or principal.org_type in LOCAL_GOVERNMENT_TYPES:
+    elif principal.org_type in PROGRAMME_TYPES or principal.org_type in LOCAL_GOVERNMENT_TYPES:
         statement = statement.where(region_filter(principal))
     else:
         raise NotFound("no such resident")
@@ -108,7 +110,7 @@ def get_disclosed(session: Session, principal: Principal, resident_id: str) -> t
     """A provider's read: the resident with the purpose of its latest valid disclosure to
     this organisation, in one query (the visibility check and the audit's purpose used to be
     two); undisclosed is 404, as in ``get_visible``."""
-    today = datetime.now(UTC).date()
+    today = utcnow().date()
     found = session.execute(
         select(Resident, col(Disclosure.purpose))
         .join(
@@ -128,7 +130,7 @@ def get_disclosed(session: Session, principal: Principal, resident_id: str) -> t
 
 def get_editable(session: Session, principal: Principal, resident_id: str) -> Resident:
     """A resident this organisation governs, locked for the change; others are 404."""
-    if principal.org_type not in REGISTRY_WIDE_TYPES | LOCAL_GOVERNMENT_TYPES:
+    if principal.org_type not in PROGRAMME_TYPES | LOCAL_GOVERNMENT_TYPES:
         raise NotFound("no such resident")
     return get_visible(session, principal, resident_id, for_update=True)
 

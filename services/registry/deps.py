@@ -1,26 +1,46 @@
-"""Dependencies shared by the registry's routes: settings and the caller's stated purpose."""
+"""Dependencies shared by the registry's routes: settings, the caller's scopes and stated purpose.
+
+Each scope check is a static ``Annotated`` alias named after what its holder does, so a route's
+signature says what it needs and mypy can check it (``scoped`` returns a plain dependency).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
 
 from services.registry.settings import RegistrySettings
+from shared.kit.auth import scoped
+from shared.kit.settings import settings_dependency
+from shared.kit.tokens import Principal
+from shared.programme.scopes import (
+    AUDIT_READ,
+    RESIDENTS_DISCLOSE,
+    RESIDENTS_ERASE,
+    RESIDENTS_FOLLOW_UP,
+    RESIDENTS_IMPORT,
+    RESIDENTS_PRIORITY,
+    RESIDENTS_READ,
+    RESIDENTS_VERIFY,
+    RESIDENTS_WRITE,
+)
 
-# The dependencies here do no I/O, so they are ``async def``: FastAPI runs a plain ``def``
-# dependency in the thread pool, a hop per dependency per request (profiled on
-# GET /v1/residents/{id}) for what is an attribute lookup.
+SettingsDep = Annotated[RegistrySettings, Depends(settings_dependency(RegistrySettings))]
+
+ResidentsReader = Annotated[Principal, Depends(scoped(RESIDENTS_READ))]
+ResidentsWriter = Annotated[Principal, Depends(scoped(RESIDENTS_WRITE))]
+ResidentsVerifier = Annotated[Principal, Depends(scoped(RESIDENTS_VERIFY))]
+PriorityEditor = Annotated[Principal, Depends(scoped(RESIDENTS_PRIORITY))]
+Importer = Annotated[Principal, Depends(scoped(RESIDENTS_IMPORT))]
+FollowUpRecorder = Annotated[Principal, Depends(scoped(RESIDENTS_FOLLOW_UP))]
+Eraser = Annotated[Principal, Depends(scoped(RESIDENTS_ERASE))]
+DisclosureRecorder = Annotated[Principal, Depends(scoped(RESIDENTS_DISCLOSE))]
+AuditReader = Annotated[Principal, Depends(scoped(AUDIT_READ))]
 
 
-async def get_registry_settings(request: Request) -> RegistrySettings:
-    settings: RegistrySettings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[RegistrySettings, Depends(get_registry_settings)]
-
-
+# ``async def``: it does no I/O, and FastAPI runs a plain ``def`` dependency in the thread pool,
+# a hop per request (profiled on GET /v1/residents/{id}) for what is a header read.
 async def stated_purpose(
     x_purpose: Annotated[
         str | None,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer
 from sqlmodel import Field
 
 from services.registry.tables import Base
+from shared.kit.time import UtcDateTime
 
 
 class AuditRecord(Base, table=True):
@@ -37,8 +38,10 @@ class AuditRecord(Base, table=True):
 
 
 class AuditPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     subject: str
     org_id: str
     org_type: str

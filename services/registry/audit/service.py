@@ -4,15 +4,15 @@ response that discloses personal data and its audit record commit together or no
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from services.registry.audit.models import AuditRecord
+from services.registry.audit.models import AuditPublic, AuditRecord
+from shared.kit.database import table_of
 from shared.kit.pagination import PageParams, paginate
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
 
 
@@ -27,7 +27,7 @@ def record_access(
 ) -> None:
     """One audit row per resident shown, in a single multi-row insert. ``purpose`` is what the
     data was opened for; ``stated_purpose`` the caller's own words (X-Purpose), kept apart."""
-    now = datetime.now(UTC)
+    now = utcnow()
     rows = [
         {
             "occurred_at": now,
@@ -47,10 +47,11 @@ def record_access(
 
 def list_records(
     session: Session, params: PageParams, *, resident_id: str | None, org_id: str | None
-) -> tuple[list[Any], str | None]:
+) -> tuple[list[AuditPublic], str | None]:
     statement = select(AuditRecord)
     if resident_id:
         statement = statement.where(col(AuditRecord.resident_id) == resident_id)
     if org_id:
         statement = statement.where(col(AuditRecord.org_id) == org_id)
-    return paginate(session, statement, [col(AuditRecord.id)], params)  # type: ignore[list-item]
+    rows, cursor = paginate(session, statement, [table_of(AuditRecord).c.id], params)
+    return [AuditPublic.model_validate(row) for row in rows], cursor

@@ -7,22 +7,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from services.registry.bench import service
 from services.registry.deps import PurposeDep, SettingsDep
 from services.registry.residents.models import ResidentView
-from services.registry.residents.views import read_resident
 from shared.kit.database import SessionDep
-from shared.kit.tokens import Principal
-from shared.programme.scopes import default_scopes
 
 router = APIRouter(prefix="/bench", tags=["benchmark"], include_in_schema=False)
-
-BENCH_PRINCIPAL = Principal(
-    subject="bench:unauthenticated",
-    org_id="bench",
-    org_type="admin",
-    region=None,
-    scopes=default_scopes("admin"),
-)
 
 
 @router.get("/residents/{resident_id}")
@@ -33,4 +23,6 @@ def bench_get_resident(
     response: Response,
     purpose: PurposeDep,
 ) -> ResidentView:
-    return read_resident(session, BENCH_PRINCIPAL, resident_id, settings, response, purpose)
+    view, etag = service.read_resident(session, resident_id, settings, purpose)
+    response.headers["ETag"] = etag
+    return view

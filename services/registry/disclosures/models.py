@@ -11,6 +11,7 @@ from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field
 
 from services.registry.tables import Base
+from shared.kit.time import UtcDateTime
 
 
 class Disclosure(Base, table=True):
@@ -39,6 +40,8 @@ class DisclosureCreate(BaseModel):
 
 
 class DisclosurePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     resident_id: str
     org_id: str
@@ -46,4 +49,4 @@ class DisclosurePublic(BaseModel):
     placement_id: str
     valid_until: date
     recorded_by: str
-    created_at: datetime
+    created_at: UtcDateTime

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import anyio
+import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from services.registry.audit.service import record_access
 from services.registry.disclosures.models import Disclosure, DisclosureCreate
-from services.registry.disclosures.proof import PlacementProof
+from services.registry.disclosures.proof import PlacementProof, fetch_proof
 from services.registry.residents.models import Resident
-from services.registry.residents.service import CONSENT_WITHHELD, consent_word, new_id, now_utc
+from services.registry.residents.service import CONSENT_WITHHELD, consent_word, new_id
+from shared.kit.database import Database
 from shared.kit.problems import NotFound, UnprocessableEntity
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
 
 
@@ -76,7 +80,7 @@ def disclose(
         id=new_id(),
         resident_id=resident_id,
         recorded_by=principal.org_id,
-        created_at=now_utc(),
+        created_at=utcnow(),
         **data.model_dump(),
     )
     try:
@@ -98,3 +102,22 @@ def disclose(
         purpose=f"{data.purpose} {data.placement_id} for organisation {data.org_id}",
     )
     return disclosure, True
+
+
+async def record(
+    db: Database,
+    matching: httpx.AsyncClient,
+    authorization: str,
+    principal: Principal,
+    resident_id: str,
+    data: DisclosureCreate,
+) -> tuple[Disclosure, bool]:
+    """Ask matching for the placement, then record the disclosure. Matching is asked before any
+    session opens: no transaction (on SQLite, no write lock) is held while it answers."""
+    proof = await fetch_proof(matching, data.placement_id, authorization)
+
+    def unit_of_work() -> tuple[Disclosure, bool]:
+        with db.session() as session:
+            return disclose(session, principal, resident_id, data, proof)
+
+    return await anyio.to_thread.run_sync(unit_of_work)

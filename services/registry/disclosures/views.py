@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import anyio
 from fastapi import APIRouter, Request, Response, status
 
+from services.registry.deps import DisclosureRecorder
 from services.registry.disclosures import service
-from services.registry.disclosures.models import Disclosure, DisclosureCreate, DisclosurePublic
-from services.registry.disclosures.proof import fetch_proof
-from services.registry.residents.models import as_utc
-from shared.kit.auth import require_scopes
+from services.registry.disclosures.models import DisclosureCreate, DisclosurePublic
 from shared.kit.database import DatabaseDep
 from shared.kit.problems import problem_responses
-from shared.programme.scopes import RESIDENTS_DISCLOSE
 
 router = APIRouter(prefix="/v1/residents", tags=["disclosures"])
 
@@ -30,30 +26,19 @@ async def create_disclosure(
     resident_id: str,
     data: DisclosureCreate,
     db: DatabaseDep,
-    principal: require_scopes(RESIDENTS_DISCLOSE),  # type: ignore[valid-type]
+    principal: DisclosureRecorder,
     request: Request,
     response: Response,
 ) -> DisclosurePublic:
-    # Matching is asked before any session opens: no transaction (on SQLite, no write lock)
-    # is held while it answers.
-    proof = await fetch_proof(
-        request.app.state.matching, data.placement_id, request.headers["authorization"]
+    # The caller's own token asks matching: the registry holds no credentials of its own.
+    disclosure, created = await service.record(
+        db,
+        request.app.state.matching,
+        request.headers["authorization"],
+        principal,
+        resident_id,
+        data,
     )
-
-    def unit_of_work() -> tuple[Disclosure, bool]:
-        with db.session() as session:
-            return service.disclose(session, principal, resident_id, data, proof)
-
-    disclosure, created = await anyio.to_thread.run_sync(unit_of_work)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return DisclosurePublic(
-        id=disclosure.id,
-        resident_id=disclosure.resident_id,
-        org_id=disclosure.org_id,
-        purpose=disclosure.purpose,
-        placement_id=disclosure.placement_id,
-        valid_until=disclosure.valid_until,
-        recorded_by=disclosure.recorded_by,
-        created_at=as_utc(disclosure.created_at),
-    )
+    return DisclosurePublic.model_validate(disclosure)

@@ -20,11 +20,14 @@ from services.registry.duplicates.models import (
     NikReviewResolution,
 )
 from services.registry.residents import service as residents
-from services.registry.residents.models import Resident
+from services.registry.residents.models import Resident, ResidentPublic
 from services.registry.settings import RegistrySettings
+from shared.kit.database import table_of
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor, paginate
 from shared.kit.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
+from shared.kit.time import as_utc, utcnow
 from shared.kit.tokens import Principal
+from shared.programme.organisations import PROGRAMME_TYPES
 
 
 def group_key(ids: list[str]) -> str:
@@ -118,6 +121,20 @@ def resolve(
     principal: Principal,
     data: DuplicateResolution,
     settings: RegistrySettings,
+    purpose: str | None,
+) -> list[ResidentPublic]:
+    """Merge or dismiss, then show the members as they are now (an audited read)."""
+    members = _merge_or_dismiss(session, principal, data, settings)
+    return residents.present(
+        session, principal, members, settings, action="duplicates.resolve", purpose=purpose
+    )
+
+
+def _merge_or_dismiss(
+    session: Session,
+    principal: Principal,
+    data: DuplicateResolution,
+    settings: RegistrySettings,
 ) -> list[Resident]:
     ids = list(dict.fromkeys(data.resident_ids))
     if len(ids) < 2:
@@ -128,7 +145,7 @@ def resolve(
         if session.get(DuplicateDismissal, key) is None:
             session.add(
                 DuplicateDismissal(
-                    group_key=key, dismissed_by=principal.org_id, dismissed_at=residents.now_utc()
+                    group_key=key, dismissed_by=principal.org_id, dismissed_at=utcnow()
                 )
             )
             session.flush()
@@ -156,7 +173,7 @@ def resolve(
 
 def _reviewer(principal: Principal) -> None:
     # Both residents are seen side by side, whatever their regions: the agencies' work.
-    if principal.org_type not in access.REGISTRY_WIDE_TYPES:
+    if principal.org_type not in PROGRAMME_TYPES:
         raise Forbidden("NIK reviews are resolved by the programme's agencies")
 
 
@@ -169,7 +186,7 @@ def list_nik_reviews(
 ) -> tuple[list[NikReviewPublic], str | None]:
     _reviewer(principal)
     statement = select(NikReview).where(col(NikReview.status) == "pending")
-    rows, cursor = paginate(session, statement, [col(NikReview.id)], params)  # type: ignore[list-item]
+    rows, cursor = paginate(session, statement, [table_of(NikReview).c.id], params)
     ids = [i for row in rows for i in (row.resident_id, row.existing_resident_id)]
     found = {r.id: r for r in session.scalars(select(Resident).where(col(Resident.id).in_(ids)))}
     shown = residents.present(
@@ -188,7 +205,7 @@ def list_nik_reviews(
             submitted_by=row.submitted_by,
             submitted_at=row.submitted_at,
             resolved_by=row.resolved_by,
-            resolved_at=residents.as_utc(row.resolved_at),
+            resolved_at=as_utc(row.resolved_at),
             registration=public[row.resident_id],
             existing=public[row.existing_resident_id],
         )
@@ -198,6 +215,22 @@ def list_nik_reviews(
 
 
 def resolve_nik_review(
+    session: Session,
+    principal: Principal,
+    review_id: str,
+    data: NikReviewResolution,
+    settings: RegistrySettings,
+    purpose: str | None,
+) -> ResidentPublic:
+    """Settle the review, then show the held registration as it is now (an audited read)."""
+    held = _settle_nik_review(session, principal, review_id, data, settings)
+    [public] = residents.present(
+        session, principal, [held], settings, action="nik_review.resolve", purpose=purpose
+    )
+    return public
+
+
+def _settle_nik_review(
     session: Session,
     principal: Principal,
     review_id: str,
@@ -235,5 +268,5 @@ def resolve_nik_review(
 def _close(session: Session, principal: Principal, review: NikReview, status: str) -> None:
     review.status = status
     review.resolved_by = principal.org_id
-    review.resolved_at = residents.now_utc()
+    review.resolved_at = utcnow()
     session.add(review)

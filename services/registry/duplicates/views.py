@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.registry.deps import PurposeDep, SettingsDep
+from services.registry.deps import PurposeDep, ResidentsWriter, SettingsDep
 from services.registry.duplicates import service
 from services.registry.duplicates.models import (
     DuplicateGroup,
@@ -12,13 +12,10 @@ from services.registry.duplicates.models import (
     NikReviewPublic,
     NikReviewResolution,
 )
-from services.registry.residents import service as residents
 from services.registry.residents.models import ResidentPublic
-from shared.kit.auth import require_scopes
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
-from shared.programme.scopes import RESIDENTS_WRITE
 
 router = APIRouter(prefix="/v1/residents/duplicates", tags=["duplicates"])
 
@@ -26,7 +23,7 @@ router = APIRouter(prefix="/v1/residents/duplicates", tags=["duplicates"])
 @router.get("", responses=problem_responses(403), summary="Possible duplicates to review")
 def list_duplicates(
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    principal: ResidentsWriter,
     settings: SettingsDep,
     page: PageParamsDep,
     purpose: PurposeDep,
@@ -43,14 +40,11 @@ def list_duplicates(
 def resolve_duplicates(
     data: DuplicateResolution,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    principal: ResidentsWriter,
     settings: SettingsDep,
     purpose: PurposeDep,
 ) -> list[ResidentPublic]:
-    members = service.resolve(session, principal, data, settings)
-    return residents.present(
-        session, principal, members, settings, action="duplicates.resolve", purpose=purpose
-    )
+    return service.resolve(session, principal, data, settings, purpose)
 
 
 @router.get(
@@ -60,7 +54,7 @@ def resolve_duplicates(
 )
 def list_nik_reviews(
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    principal: ResidentsWriter,
     settings: SettingsDep,
     page: PageParamsDep,
     purpose: PurposeDep,
@@ -78,12 +72,8 @@ def resolve_nik_review(
     review_id: str,
     data: NikReviewResolution,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    principal: ResidentsWriter,
     settings: SettingsDep,
     purpose: PurposeDep,
 ) -> ResidentPublic:
-    held = service.resolve_nik_review(session, principal, review_id, data, settings)
-    [public] = residents.present(
-        session, principal, [held], settings, action="nik_review.resolve", purpose=purpose
-    )
-    return public
+    return service.resolve_nik_review(session, principal, review_id, data, settings, purpose)

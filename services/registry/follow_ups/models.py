@@ -12,6 +12,7 @@ from sqlmodel import Field
 
 from services.registry.residents.models import EmploymentStatus
 from services.registry.tables import Base
+from shared.kit.time import UtcDateTime
 
 
 class FollowUp(Base, table=True):
@@ -56,6 +57,8 @@ class FollowUpCreate(BaseModel):
 class FollowUpVisit(BaseModel):
     """A recorded visit, as the resident's list of follow-ups shows it."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     resident_id: str
     visited_on: date
@@ -66,7 +69,7 @@ class FollowUpVisit(BaseModel):
     notes: str | None
     organisation_id: str
     placement_id: str | None
-    recorded_at: datetime
+    recorded_at: UtcDateTime
 
 
 class FollowUpPublic(FollowUpVisit):

@@ -13,7 +13,7 @@ its real past date) read them all. Every read that returns visits is audited.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, String, literal, tuple_
@@ -25,12 +25,13 @@ from services.registry.audit.service import record_access
 from services.registry.disclosures.models import Disclosure
 from services.registry.follow_ups.models import FollowUp, FollowUpCreate, FollowUpVisit
 from services.registry.residents import service as residents
-from services.registry.residents.models import Resident, as_utc
+from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import Conflict, UnprocessableEntity
+from shared.kit.time import as_utc, utcnow
 from shared.kit.tokens import Principal
-from shared.programme.scopes import PROVIDER_TYPES
+from shared.programme.organisations import PROVIDER_TYPES
 
 # The programme's time zone (Kabupaten Kotabaru, WITA, UTC+8). A rule of the programme, not
 # a setting: "today" for a visit is the regency's today, which is a day ahead of UTC's every
@@ -41,13 +42,11 @@ PROGRAMME_TIME_ZONE = ZoneInfo("Asia/Makassar")
 def programme_date(moment: datetime) -> date:
     """The regency's calendar date at ``moment`` (naive moments are UTC, as SQLite returns
     them)."""
-    aware = as_utc(moment)
-    assert aware is not None
-    return aware.astimezone(PROGRAMME_TIME_ZONE).date()
+    return as_utc(moment).astimezone(PROGRAMME_TIME_ZONE).date()
 
 
 def programme_today() -> date:
-    return programme_date(residents.now_utc())
+    return programme_date(utcnow())
 
 
 def placement_start(disclosure: Disclosure) -> date:
@@ -64,7 +63,7 @@ def placement_start(disclosure: Disclosure) -> date:
 
 def _disclosed_now() -> date:
     # Disclosure validity, as access.py judges it (valid_until is compared to UTC's date).
-    return datetime.now(UTC).date()
+    return utcnow().date()
 
 
 def _own_placement(
@@ -168,7 +167,7 @@ def record(
         organisation_id=principal.org_id,
         org_type=principal.org_type,
         recorded_by=principal.subject,
-        recorded_at=residents.now_utc(),
+        recorded_at=utcnow(),
         income_per_member_idr=data.monthly_income_idr // data.household_size,
         **data.model_dump(),
     )
@@ -210,19 +209,7 @@ def record(
 
 
 def to_visit(follow_up: FollowUp) -> FollowUpVisit:
-    return FollowUpVisit(
-        id=follow_up.id,
-        resident_id=follow_up.resident_id,
-        visited_on=follow_up.visited_on,
-        employment_status=follow_up.employment_status,
-        monthly_income_idr=follow_up.monthly_income_idr,
-        household_size=follow_up.household_size,
-        income_per_member_idr=follow_up.income_per_member_idr,
-        notes=follow_up.notes,
-        organisation_id=follow_up.organisation_id,
-        placement_id=follow_up.placement_id,
-        recorded_at=as_utc(follow_up.recorded_at),
-    )
+    return FollowUpVisit.model_validate(follow_up)
 
 
 def _after(cursor: str) -> tuple[date, str]:
@@ -314,7 +301,7 @@ def _settle_independence(
     independent = independent_by_follow_ups(visits, settings)
     if independent and resident.status != "independent":
         resident.status = "independent"
-        resident.independent_at = residents.now_utc()
+        resident.independent_at = utcnow()
         residents.changed(session, principal, resident, "independent", ["status"], settings)
     elif not independent and resident.status == "independent":
         resident.status = "verified" if resident.verified_at else "registered"

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from services.registry.deps import PurposeDep, SettingsDep
+from services.registry.deps import FollowUpRecorder, PurposeDep, ResidentsReader, SettingsDep
 from services.registry.follow_ups import service
 from services.registry.follow_ups.models import FollowUpCreate, FollowUpPublic, FollowUpVisit
-from shared.kit.auth import require_scopes
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
-from shared.programme.scopes import RESIDENTS_FOLLOW_UP, RESIDENTS_READ
 
 router = APIRouter(prefix="/v1/residents", tags=["follow-ups"])
 
@@ -32,7 +30,7 @@ def create_follow_up(
     resident_id: str,
     data: FollowUpCreate,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_FOLLOW_UP),  # type: ignore[valid-type]
+    principal: FollowUpRecorder,
     settings: SettingsDep,
     response: Response,
 ) -> FollowUpPublic:
@@ -56,7 +54,7 @@ def create_follow_up(
 def list_follow_ups(
     resident_id: str,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
+    principal: ResidentsReader,
     page: PageParamsDep,
     purpose: PurposeDep,
 ) -> Page[FollowUpVisit]:

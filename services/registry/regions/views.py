@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
-from shared.kit.problems import NotFound, problem_responses
-from shared.programme.regions import children_of, get_region
+from services.registry.regions import service
+from services.registry.regions.models import RegionPublic
+from shared.kit.problems import problem_responses
+from shared.programme.codes import AREA_CODE_PATTERN
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
-
-
-class RegionPublic(BaseModel):
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
 
 
 @router.get("", responses=problem_responses(404, 422), summary="Regions under a parent")
@@ -25,14 +19,9 @@ def list_regions(
     parent: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{2}(\.\d{2}(\.\d{2})?)?$",
+            pattern=AREA_CODE_PATTERN,
             description="Province, regency or district code; omitted: the provinces",
         ),
     ] = None,
 ) -> list[RegionPublic]:
-    if parent is not None and get_region(parent) is None:
-        raise NotFound(f"no region {parent}")
-    return [
-        RegionPublic(code=r.code, name=r.name, level=r.level, parent_code=r.parent_code)
-        for r in sorted(children_of(parent), key=lambda r: r.code)
-    ]
+    return service.list_children(parent)
