@@ -21,6 +21,7 @@ from sqlmodel import col
 from services.matching.allocation.engine import (
     GAIN_SCALE,
     Candidates,
+    ResidentArrays,
     allocate,
     generate_candidates,
     justified_envy,
@@ -69,15 +70,26 @@ def compute_round(
     arrays = policy.round_arrays(residents, opportunities, run_date)
     per_resident = policy.max_proposals_per_resident
     weights = weight_vector(policy.weights)
-    candidates = generate_candidates(
-        arrays.residents,
-        arrays.resident_scores,
-        arrays.opportunities,
-        arrays.village_codes,
-        weights,
-        policy.top_k,
-        one_per_kind=per_resident > 1,
-    )
+
+    def top_k(
+        among: ResidentArrays,
+        only_opportunities: np.ndarray | None = None,
+        only_residents: np.ndarray | None = None,
+    ) -> Candidates:
+        """Each resident's top K under the policy (one per kind when it may get several)."""
+        return generate_candidates(
+            among,
+            arrays.resident_scores,
+            arrays.opportunities,
+            arrays.village_codes,
+            weights,
+            policy.top_k,
+            one_per_kind=per_resident > 1,
+            only_opportunities=only_opportunities,
+            only_residents=only_residents,
+        )
+
+    candidates = top_k(arrays.residents)
     quota = None
     if policy.village_fair_share:
         quota = village_quotas(
@@ -121,17 +133,7 @@ def compute_round(
                 held, candidates.resident[known], np.left_shift(1, kind[known]).astype(np.int32)
             )
             refill_residents = replace(arrays.residents, active_kinds=held)
-        extra = generate_candidates(
-            refill_residents,
-            arrays.resident_scores,
-            arrays.opportunities,
-            arrays.village_codes,
-            weights,
-            policy.top_k,
-            one_per_kind=per_resident > 1,
-            only_opportunities=open_slots,
-            only_residents=free,
-        )
+        extra = top_k(refill_residents, only_opportunities=open_slots, only_residents=free)
         if len(extra) == 0:
             break
         before = int(chosen.sum())
