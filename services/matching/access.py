@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from shared.kit.problems import Forbidden, NotFound
 from shared.kit.tokens import Principal
+from shared.programme.organisations import LOCAL_GOVERNMENT_TYPES, PROGRAMME_TYPES, PROVIDER_TYPES
 from shared.programme.regions import within
-from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
-
-PROGRAMME_TYPES = frozenset({"admin", "government_agency"})
 
 
 def is_programme(principal: Principal) -> bool:

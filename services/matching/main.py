@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
-from services.matching import workers
+from services.matching.placements.tasks import run_disclosures, run_expiry
 from services.matching.placements.views import router as placements_router
 from services.matching.readmodel.service import apply_opportunity_changes, apply_resident_changes
+from services.matching.readmodel.tasks import run_feeds
 from services.matching.readmodel.views import router as sync_router
+from services.matching.runs.tasks import run_worker
 from services.matching.runs.views import router as runs_router
 from services.matching.scoring.views import router as lookups_router
 from services.matching.settings import MatchingSettings, get_settings
@@ -22,6 +25,16 @@ from shared.kit.http import ClientCredentialsTokenSource, service_client
 from shared.kit.tokens import TokenVerifier
 
 SERVICE_DIR = Path(__file__).parent
+
+
+async def close_clients(app: FastAPI) -> None:
+    """Holds the service clients this factory opens for the app's life and closes them at
+    shutdown; the feed consumers and the disclosure sender share them."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for client in app.state.clients.values():
+            await client.aclose()
 
 
 def create_app(
@@ -41,12 +54,7 @@ def create_app(
         service_dir=SERVICE_DIR,
         routers=[sync_router, runs_router, lookups_router, placements_router],
         feed_tables=feed_tables,
-        background=[
-            workers.close_clients,
-            workers.run_feeds,
-            workers.run_worker,
-            workers.run_disclosures,
-        ],
+        background=[close_clients, run_feeds, run_worker, run_disclosures, run_expiry],
         verifier=verifier,
     )
     token_source = ClientCredentialsTokenSource(
@@ -70,21 +78,17 @@ def create_app(
     }
     db = app.state.db
     app.state.consumers = {
-        "registry": FeedConsumer(
-            "registry",
+        name: FeedConsumer(
+            name,
             db,
             feed_tables,
-            HttpFeedSource(app.state.clients["registry"]),
-            apply_resident_changes,
+            HttpFeedSource(app.state.clients[name]),
+            applier,
             batch_size=settings.feed_batch_size,
-        ),
-        "opportunities": FeedConsumer(
-            "opportunities",
-            db,
-            feed_tables,
-            HttpFeedSource(app.state.clients["opportunities"]),
-            apply_opportunity_changes,
-            batch_size=settings.feed_batch_size,
-        ),
+        )
+        for name, applier in (
+            ("registry", apply_resident_changes),
+            ("opportunities", apply_opportunity_changes),
+        )
     }
     return app

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import JSON, Column, CursorResult, DateTime, Result
 from sqlmodel import SQLModel
 
 from shared.kit.database import new_registry
@@ -13,3 +16,22 @@ class Base(SQLModel, registry=new_registry()):
 
 
 feed_tables = FeedTables(Base.metadata, producer=True, consumer=True)
+
+
+# SQLModel maps a datetime to a naive DateTime and has no JSON type of its own: the tables of
+# every domain declare these two kinds of column the same way.
+def ts_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+def json_column(*, nullable: bool = False) -> Any:
+    return Column(JSON, nullable=nullable)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched: the conditional UPDATEs of this service are
+    its concurrency checks. Session.execute is typed to return a plain Result; for such a
+    statement it is a CursorResult, which counts them."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return int(result.rowcount)

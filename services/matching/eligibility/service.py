@@ -12,10 +12,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from services.matching.common import aware
 from services.matching.eligibility.rules import ACTIVE_STATUSES, OpportunityFacts, ResidentFacts
 from services.matching.placements.models import CapitalGrant, Placement
 from services.matching.readmodel.models import OpportunityView, ResidentView
+from shared.kit.time import as_utc
 
 PENDING_STATUSES = ("proposed", "offered")
 
@@ -51,13 +51,11 @@ def resident_facts(session: Session, rows: Sequence[ResidentView]) -> list[Resid
             active[resident_id].add(kind)
         for resident_id, accepted_at in session.execute(s):
             if accepted_at is not None:
-                assisted[resident_id] = (
-                    accepted_at if accepted_at.tzinfo else aware(accepted_at) or accepted_at
-                )
+                assisted[resident_id] = as_utc(accepted_at)
         capital.update(session.scalars(c))
     facts = []
     for row in rows:
-        since = aware(row.verified_at or row.registered_at)
+        since = as_utc(row.verified_at or row.registered_at)
         last = assisted.get(row.id)
         if last is not None and (since is None or last > since):
             since = last

@@ -12,10 +12,11 @@ from functools import partial
 import anyio
 import httpx
 from sqlalchemy import select, update
+from sqlmodel import col
 
-from services.matching.common import utcnow
 from services.matching.placements.models import PendingDisclosure
 from shared.kit.database import Database
+from shared.kit.time import utcnow
 
 logger = logging.getLogger("sinergi.matching.disclosures")
 BATCH = 50
@@ -28,10 +29,10 @@ def _due(db: Database) -> list[PendingDisclosure]:
             session.scalars(
                 select(PendingDisclosure)
                 .where(
-                    PendingDisclosure.delivered_at.is_(None),  # type: ignore[union-attr]
-                    PendingDisclosure.next_attempt_at <= utcnow(),  # type: ignore[arg-type]
+                    col(PendingDisclosure.delivered_at).is_(None),
+                    col(PendingDisclosure.next_attempt_at) <= utcnow(),
                 )
-                .order_by(PendingDisclosure.next_attempt_at)  # type: ignore[arg-type]
+                .order_by(col(PendingDisclosure.next_attempt_at))
                 .limit(BATCH)
             )
         )
@@ -83,16 +84,11 @@ async def deliver_due(db: Database, client: httpx.AsyncClient, retry_seconds: fl
     return delivered
 
 
-def _pending(db: Database) -> list[PendingDisclosure]:
-    with db.session(write=False) as session:
-        return list(session.scalars(select(PendingDisclosure)))
-
-
 def retry_now(db: Database) -> None:
     """Make every pending disclosure due (after the registry came back, or in tests)."""
     with db.session() as session:
         session.execute(
             update(PendingDisclosure)
-            .where(PendingDisclosure.delivered_at.is_(None))  # type: ignore[union-attr]
+            .where(col(PendingDisclosure.delivered_at).is_(None))
             .values(next_attempt_at=utcnow())
         )

@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
-from services.matching.common import ts_column
-from services.matching.tables import Base
+from services.matching.tables import Base, ts_column
 
 PlacementStatus = Literal[
     "proposed", "offered", "accepted", "started", "completed", "declined", "dropped", "expired"

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from services.matching.access import in_region, is_programme, owns
-from services.matching.common import aware, iso, utcnow
 from services.matching.eligibility.rules import (
     CAPITAL_KIND,
     REASON_TEXT,
@@ -39,21 +38,28 @@ from services.matching.placements.models import (
 )
 from services.matching.readmodel.models import OpportunityView, ResidentView
 from services.matching.settings import MatchingSettings
-from services.matching.tables import feed_tables
+from services.matching.tables import feed_tables, rows_changed
+from shared.kit.database import table_of
 from shared.kit.feed import record_change, record_changes
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
+from shared.kit.time import as_utc, utcnow
 from shared.kit.tokens import Principal
+from shared.programme.organisations import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
 from shared.programme.scopes import (
-    LOCAL_GOVERNMENT_TYPES,
     PLACEMENTS_PROGRESS,
     PLACEMENTS_RESPOND,
     PLACEMENTS_WRITE,
-    PROVIDER_TYPES,
     RESIDENTS_DISCLOSE,
 )
 
 ENDED = frozenset({"completed", "declined", "dropped", "expired"})
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    if isinstance(value, datetime):
+        value = as_utc(value)
+    return value.isoformat() if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -126,12 +132,12 @@ def _payload(values: Mapping[str, Any]) -> dict[str, Any]:
         "village_code": values["village_code"],
         "district_code": values["district_code"],
         "grant_amount_idr": values["grant_amount_idr"],
-        "proposed_at": iso(values["proposed_at"]),
-        "offered_at": iso(values["offered_at"]),
-        "accepted_at": iso(values["accepted_at"]),
-        "started_at": iso(values["started_at"]),
-        "completed_at": iso(values["completed_at"]),
-        "ended_at": iso(values["ended_at"]),
+        "proposed_at": _iso(values["proposed_at"]),
+        "offered_at": _iso(values["offered_at"]),
+        "accepted_at": _iso(values["accepted_at"]),
+        "started_at": _iso(values["started_at"]),
+        "completed_at": _iso(values["completed_at"]),
+        "ended_at": _iso(values["ended_at"]),
     }
 
 
@@ -236,8 +242,8 @@ def new_placement(
 
 
 # The tables themselves: core INSERTs skip the ORM's per-row bookkeeping.
-_PLACEMENT: Table = Placement.__table__  # type: ignore[attr-defined]
-_TRANSITION: Table = PlacementTransition.__table__  # type: ignore[attr-defined]
+_PLACEMENT = table_of(Placement)
+_TRANSITION = table_of(PlacementTransition)
 
 
 @dataclass(frozen=True)
@@ -361,14 +367,16 @@ def _on_accept(session: Session, placement: Placement, settings: MatchingSetting
         raise Conflict("the opportunity is no longer open")
     # The slot is taken by one conditional UPDATE: concurrent accepts queue on the row and
     # each re-checks ``taken < slots``, so the last slot is given once.
-    taken = session.execute(
-        update(OpportunityView)
-        .where(OpportunityView.id == placement.opportunity_id)  # type: ignore[arg-type]
-        .where(OpportunityView.taken < OpportunityView.slots)  # type: ignore[arg-type]
-        .values(taken=OpportunityView.taken + 1)
-        .execution_options(synchronize_session=False)
+    taken = rows_changed(
+        session.execute(
+            update(OpportunityView)
+            .where(col(OpportunityView.id) == placement.opportunity_id)
+            .where(col(OpportunityView.taken) < col(OpportunityView.slots))
+            .values(taken=col(OpportunityView.taken) + 1)
+            .execution_options(synchronize_session=False)
+        )
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if taken != 1:
         raise Conflict("every slot of the opportunity is taken")
     session.add(
         ActiveKind(
@@ -400,19 +408,19 @@ def _on_accept(session: Session, placement: Placement, settings: MatchingSetting
 
 
 def _on_end(session: Session, placement: Placement, from_status: str) -> None:
-    session.execute(delete(ActiveKind).where(ActiveKind.placement_id == placement.id))  # type: ignore[arg-type]
+    session.execute(delete(ActiveKind).where(col(ActiveKind.placement_id) == placement.id))
     if placement.status == "dropped":
         session.execute(
             update(OpportunityView)
-            .where(OpportunityView.id == placement.opportunity_id)  # type: ignore[arg-type]
-            .where(OpportunityView.taken > 0)  # type: ignore[arg-type]
-            .values(taken=OpportunityView.taken - 1)
+            .where(col(OpportunityView.id) == placement.opportunity_id)
+            .where(col(OpportunityView.taken) > 0)
+            .values(taken=col(OpportunityView.taken) - 1)
             .execution_options(synchronize_session=False)
         )
         if from_status == "accepted":
             # Dropped before it started: the capital was never paid out.
             session.execute(
-                delete(CapitalGrant).where(CapitalGrant.placement_id == placement.id)  # type: ignore[arg-type]
+                delete(CapitalGrant).where(col(CapitalGrant.placement_id) == placement.id)
             )
 
 
@@ -438,14 +446,16 @@ def transition(
         )
     from_status = placement.status
     now = utcnow()
-    result = session.execute(
-        update(Placement)
-        .where(Placement.id == placement.id)  # type: ignore[arg-type]
-        .where(Placement.version == placement.version)  # type: ignore[arg-type]
-        .values(status=rule.target, version=placement.version + 1, **{rule.stamp: now})
-        .execution_options(synchronize_session=False)
+    changed = rows_changed(
+        session.execute(
+            update(Placement)
+            .where(col(Placement.id) == placement.id)
+            .where(col(Placement.version) == placement.version)
+            .values(status=rule.target, version=placement.version + 1, **{rule.stamp: now})
+            .execution_options(synchronize_session=False)
+        )
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if changed != 1:
         raise Conflict(f"the placement changed meanwhile; it is no longer {from_status}")
     session.refresh(placement)
     if action == "accept":
@@ -472,9 +482,9 @@ def create_direct(
         )
     existing = session.scalars(
         select(Placement).where(
-            Placement.resident_id == body.resident_id,  # type: ignore[arg-type]
-            Placement.opportunity_id == body.opportunity_id,  # type: ignore[arg-type]
-            Placement.status.not_in(ENDED),  # type: ignore[attr-defined]
+            col(Placement.resident_id) == body.resident_id,
+            col(Placement.opportunity_id) == body.opportunity_id,
+            col(Placement.status).not_in(ENDED),
         )
     ).first()
     if existing is not None:
@@ -530,18 +540,18 @@ def list_placements(
             )
         )
     elif principal.org_type in PROVIDER_TYPES:
-        statement = statement.where(Placement.provider_org_id == principal.org_id)  # type: ignore[arg-type]
+        statement = statement.where(col(Placement.provider_org_id) == principal.org_id)
     else:
         return [], None
     for column, value in (
-        (Placement.resident_id, filters.resident_id),
-        (Placement.opportunity_id, filters.opportunity_id),
-        (Placement.provider_org_id, filters.provider_org_id),
-        (Placement.status, filters.status),
-        (Placement.district_code, filters.district_code),
+        (col(Placement.resident_id), filters.resident_id),
+        (col(Placement.opportunity_id), filters.opportunity_id),
+        (col(Placement.provider_org_id), filters.provider_org_id),
+        (col(Placement.status), filters.status),
+        (col(Placement.district_code), filters.district_code),
     ):
         if value is not None:
-            statement = statement.where(column == value)  # type: ignore[arg-type]
+            statement = statement.where(column == value)
     if page.cursor:
         (after,) = decode_cursor(page.cursor, 1)
         try:
@@ -550,8 +560,8 @@ def list_placements(
             raise UnprocessableEntity(
                 ["query", "cursor"], "not a cursor this endpoint issued"
             ) from exc
-        statement = statement.where(Placement.id > after_id)  # type: ignore[arg-type]
-    rows = list(session.scalars(statement.order_by(Placement.id).limit(page.limit + 1)))  # type: ignore[arg-type]
+        statement = statement.where(col(Placement.id) > after_id)
+    rows = list(session.scalars(statement.order_by(col(Placement.id)).limit(page.limit + 1)))
     if len(rows) <= page.limit:
         return rows, None
     rows = rows[: page.limit]
@@ -568,15 +578,15 @@ def to_public(placement: Placement) -> PlacementPublic:
         "completed_at",
         "ended_at",
     ):
-        setattr(public, name, aware(getattr(public, name)))
+        setattr(public, name, as_utc(getattr(public, name)))
     return public
 
 
 def detail(session: Session, placement: Placement) -> PlacementDetail:
     history = session.scalars(
         select(PlacementTransition)
-        .where(PlacementTransition.placement_id == placement.id)  # type: ignore[arg-type]
-        .order_by(PlacementTransition.version)  # type: ignore[arg-type]
+        .where(col(PlacementTransition.placement_id) == placement.id)
+        .order_by(col(PlacementTransition.version))
     )
     return PlacementDetail(
         **to_public(placement).model_dump(),
@@ -656,13 +666,17 @@ def expire_stale(session: Session, today: date, *, limit: int = 500) -> int:
     expired = 0
     for placement in stale:
         from_status = placement.status
-        result = session.execute(
-            update(Placement)
-            .where(col(Placement.id) == placement.id, col(Placement.version) == placement.version)
-            .values(status="expired", version=placement.version + 1, ended_at=now)
-            .execution_options(synchronize_session=False)
+        changed = rows_changed(
+            session.execute(
+                update(Placement)
+                .where(
+                    col(Placement.id) == placement.id, col(Placement.version) == placement.version
+                )
+                .values(status="expired", version=placement.version + 1, ended_at=now)
+                .execution_options(synchronize_session=False)
+            )
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if changed != 1:
             continue  # moved on meanwhile; the next sweep looks again
         session.refresh(placement)
         _record(session, placement, from_status, "matching-service", "service", now)

@@ -8,8 +8,8 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Query, Response, status
 
-from services.matching.access import PROGRAMME_TYPES, require_org_types
-from services.matching.deps import SettingsDep
+from services.matching.access import require_org_types
+from services.matching.deps import PlacementsReader, PlacementsWriter, SettingsDep
 from services.matching.placements import service
 from services.matching.placements.models import (
     Action,
@@ -19,13 +19,13 @@ from services.matching.placements.models import (
     PlacementPublic,
     PlacementStatus,
 )
-from shared.kit.auth import CurrentPrincipal, require_scopes
+from shared.kit.auth import CurrentPrincipal
 from shared.kit.database import DatabaseDep, SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import Forbidden, problem_responses
+from shared.programme.organisations import PROGRAMME_TYPES
 from shared.programme.scopes import (
     PLACEMENTS_PROGRESS,
-    PLACEMENTS_READ,
     PLACEMENTS_RESPOND,
     PLACEMENTS_WRITE,
 )
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/v1/placements", tags=["placements"])
 def list_placements(
     session: SessionDep,
     page: PageParamsDep,
-    principal: require_scopes(PLACEMENTS_READ),  # type: ignore[valid-type]
+    principal: PlacementsReader,
     resident_id: uuid.UUID | None = None,
     opportunity_id: uuid.UUID | None = None,
     provider_org_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -63,7 +63,7 @@ def create_placement(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    principal: require_scopes(PLACEMENTS_WRITE),  # type: ignore[valid-type]
+    principal: PlacementsWriter,
 ) -> PlacementPublic:
     require_org_types(principal, PROGRAMME_TYPES, "place residents")
     placement, created = service.create_direct(session, principal, body, settings)
@@ -77,7 +77,7 @@ def create_placement(
 def read_placement(
     placement_id: uuid.UUID,
     session: SessionDep,
-    principal: require_scopes(PLACEMENTS_READ),  # type: ignore[valid-type]
+    principal: PlacementsReader,
 ) -> PlacementDetail:
     return service.detail(session, service.get_visible(session, principal, placement_id))
 

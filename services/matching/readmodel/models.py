@@ -9,8 +9,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 from sqlmodel import Field
 
-from services.matching.common import json_column, ts_column
-from services.matching.tables import Base
+from services.matching.tables import Base, json_column, ts_column
 from shared.kit.feed import FeedState
 
 

@@ -5,18 +5,66 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, TypeVar
 
+import anyio
 from sqlalchemy.orm import Session
 
-from services.matching.common import parse_date, parse_datetime, parse_uuid, utcnow
 from services.matching.eligibility.rules import consent_withheld
 from services.matching.placements.service import withdraw_without_consent
-from services.matching.readmodel.models import OpportunityView, ResidentView
-from shared.kit.feed import Change
+from services.matching.readmodel.models import OpportunityView, ResidentView, SyncPublic
+from shared.kit.feed import Change, FeedConsumer
+from shared.kit.time import parse_utc, utcnow
 from shared.programme.regions import district_of, regency_of
 
 logger = logging.getLogger("sinergi.matching.readmodel")
+View = TypeVar("View", ResidentView, OpportunityView)
+
+
+def _parse_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _parse_uuid(value: Any) -> uuid.UUID | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _apply(
+    session: Session,
+    view: type[View],
+    change: Change,
+    values_of: Callable[[dict[str, Any], str], dict[str, Any]],
+    **on_insert: Any,
+) -> dict[str, Any] | None:
+    """One change onto its row, locked, when its version is newer than the row's; returns
+    the values written, or None when the row held was as new (a change seen twice or late)."""
+    entity_id = uuid.UUID(change.entity_id)
+    row = session.get(view, entity_id, with_for_update=True)
+    if row is not None and row.version >= change.version:
+        return None
+    values = values_of(change.payload, change.event)
+    if row is None:
+        session.add(
+            view(id=entity_id, version=change.version, updated_at=utcnow(), **on_insert, **values)
+        )
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.version = change.version
+        row.updated_at = utcnow()
+    session.flush()
+    return values
+
 
 RESIDENT_FIELDS = (
     "village_code",
@@ -43,10 +91,10 @@ def _resident_values(payload: dict[str, Any], event: str) -> dict[str, Any]:
         productive_age=bool(payload.get("productive_age")),
         in_target_group=bool(payload.get("in_target_group")),
         status=str(payload.get("status") or event),
-        registered_at=parse_datetime(payload.get("registered_at")),
-        verified_at=parse_datetime(payload.get("verified_at")),
-        independent_at=parse_datetime(payload.get("independent_at")),
-        merged_into=parse_uuid(payload.get("merged_into")),
+        registered_at=parse_utc(payload.get("registered_at")),
+        verified_at=parse_utc(payload.get("verified_at")),
+        independent_at=parse_utc(payload.get("independent_at")),
+        merged_into=_parse_uuid(payload.get("merged_into")),
         # Absent from snapshots older than the field: none recorded, as those always meant.
         consent=None if payload.get("consent") is None else str(payload["consent"])[:10],
     )
@@ -62,21 +110,10 @@ def apply_resident_changes(session: Session, changes: list[Change]) -> None:
     for change in changes:
         if change.entity != "resident":
             continue
-        resident_id = uuid.UUID(change.entity_id)
-        row = session.get(ResidentView, resident_id, with_for_update=True)
-        if row is not None and row.version >= change.version:
+        values = _apply(session, ResidentView, change, _resident_values)
+        if values is None:
             continue
-        values = _resident_values(change.payload, change.event)
-        if row is None:
-            session.add(
-                ResidentView(id=resident_id, version=change.version, updated_at=utcnow(), **values)
-            )
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.version = change.version
-            row.updated_at = utcnow()
-        session.flush()
+        resident_id = uuid.UUID(change.entity_id)
         if consent_withheld(values["consent"]):
             withheld.add(resident_id)
         else:
@@ -117,9 +154,9 @@ def _opportunity_values(payload: dict[str, Any], event: str) -> dict[str, Any]:
         eligible_area_codes=list(payload.get("eligible_area_codes") or []),
         disability_friendly=bool(payload.get("disability_friendly")),
         slots=int(payload.get("slots") or 0),
-        start_date=parse_date(payload.get("start_date")),
-        end_date=parse_date(payload.get("end_date")),
-        valid_through=parse_date(payload.get("valid_through")),
+        start_date=_parse_date(payload.get("start_date")),
+        end_date=_parse_date(payload.get("end_date")),
+        valid_through=_parse_date(payload.get("valid_through")),
         status=str(payload.get("status") or event),
     )
     if event in ("closed", "cancelled", "expired"):
@@ -131,24 +168,11 @@ def apply_opportunity_changes(session: Session, changes: list[Change]) -> None:
     for change in changes:
         if change.entity != "opportunity":
             continue
-        opportunity_id = uuid.UUID(change.entity_id)
-        row = session.get(OpportunityView, opportunity_id, with_for_update=True)
-        if row is not None and row.version >= change.version:
-            continue
-        values = _opportunity_values(change.payload, change.event)
-        if row is None:
-            session.add(
-                OpportunityView(
-                    id=opportunity_id,
-                    version=change.version,
-                    taken=0,
-                    updated_at=utcnow(),
-                    **values,
-                )
-            )
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.version = change.version
-            row.updated_at = utcnow()
-        session.flush()
+        _apply(session, OpportunityView, change, _opportunity_values, taken=0)
+
+
+async def sync_state(consumers: Iterable[FeedConsumer]) -> SyncPublic:
+    """Each feed's cursor and lag, read in a thread (a query per feed)."""
+    return SyncPublic(
+        feeds=[await anyio.to_thread.run_sync(consumer.state) for consumer in consumers]
+    )

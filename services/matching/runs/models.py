@@ -11,10 +11,9 @@ from pydantic import Field as PydanticField
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
-from services.matching.common import json_column, ts_column
 from services.matching.eligibility.rules import KINDS
 from services.matching.scoring.features import validate_weights
-from services.matching.tables import Base
+from services.matching.tables import Base, json_column, ts_column
 from shared.programme.regions import level_of
 
 RunStatus = Literal["queued", "running", "succeeded", "failed"]

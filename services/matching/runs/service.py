@@ -18,17 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from services.matching.allocation.arrays import build_arrays
 from services.matching.allocation.engine import (
     GAIN_SCALE,
     Candidates,
+    ResidentArrays,
     allocate,
     generate_candidates,
     justified_envy,
     merge_candidates,
     village_quotas,
 )
-from services.matching.common import aware, utcnow
 from services.matching.eligibility.rules import OpportunityFacts, ResidentFacts, consent_withheld
 from services.matching.eligibility.service import load_open_opportunities, load_residents
 from services.matching.placements.service import ProposedPlacement, propose_placements
@@ -37,9 +36,11 @@ from services.matching.runs.models import Proposal, ProposalPublic, Run, RunCrea
 from services.matching.scoring.features import weight_vector
 from services.matching.scoring.service import Policy, contributions_dict
 from services.matching.settings import MatchingSettings
+from services.matching.tables import rows_changed
 from shared.kit.database import Database
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import NotFound, UnprocessableEntity
+from shared.kit.time import as_utc, utcnow
 from shared.kit.tokens import Principal
 
 logger = logging.getLogger("sinergi.matching.runs")
@@ -66,25 +67,29 @@ def compute_round(
     policy: Policy,
 ) -> RoundResult:
     """One round over facts that already pass the resident-only and opportunity-only rules."""
-    arrays = build_arrays(
-        residents,
-        opportunities,
-        run_date,
-        priority_rank_horizon=policy.priority_rank_horizon,
-        waiting_horizon_days=policy.waiting_horizon_days,
-        priority_weighting=policy.priority_weighting,
-    )
+    arrays = policy.round_arrays(residents, opportunities, run_date)
     per_resident = policy.max_proposals_per_resident
     weights = weight_vector(policy.weights)
-    candidates = generate_candidates(
-        arrays.residents,
-        arrays.resident_scores,
-        arrays.opportunities,
-        arrays.village_codes,
-        weights,
-        policy.top_k,
-        one_per_kind=per_resident > 1,
-    )
+
+    def top_k(
+        among: ResidentArrays,
+        only_opportunities: np.ndarray | None = None,
+        only_residents: np.ndarray | None = None,
+    ) -> Candidates:
+        """Each resident's top K under the policy (one per kind when it may get several)."""
+        return generate_candidates(
+            among,
+            arrays.resident_scores,
+            arrays.opportunities,
+            arrays.village_codes,
+            weights,
+            policy.top_k,
+            one_per_kind=per_resident > 1,
+            only_opportunities=only_opportunities,
+            only_residents=only_residents,
+        )
+
+    candidates = top_k(arrays.residents)
     quota = None
     if policy.village_fair_share:
         quota = village_quotas(
@@ -128,17 +133,7 @@ def compute_round(
                 held, candidates.resident[known], np.left_shift(1, kind[known]).astype(np.int32)
             )
             refill_residents = replace(arrays.residents, active_kinds=held)
-        extra = generate_candidates(
-            refill_residents,
-            arrays.resident_scores,
-            arrays.opportunities,
-            arrays.village_codes,
-            weights,
-            policy.top_k,
-            one_per_kind=per_resident > 1,
-            only_opportunities=open_slots,
-            only_residents=free,
-        )
+        extra = top_k(refill_residents, only_opportunities=open_slots, only_residents=free)
         if len(extra) == 0:
             break
         before = int(chosen.sum())
@@ -192,8 +187,8 @@ def create_run(
     if idempotency_key:
         existing = session.scalars(
             select(Run).where(
-                Run.requested_by_org == principal.org_id,  # type: ignore[arg-type]
-                Run.idempotency_key == idempotency_key,  # type: ignore[arg-type]
+                col(Run.requested_by_org) == principal.org_id,
+                col(Run.idempotency_key) == idempotency_key,
             )
         ).first()
         if existing is not None:
@@ -223,9 +218,9 @@ def create_run(
 
 def to_public(run: Run) -> RunPublic:
     public = RunPublic.model_validate(run, from_attributes=True)
-    public.created_at = aware(public.created_at) or public.created_at
-    public.started_at = aware(public.started_at)
-    public.finished_at = aware(public.finished_at)
+    public.created_at = as_utc(public.created_at)
+    public.started_at = as_utc(public.started_at)
+    public.finished_at = as_utc(public.finished_at)
     return public
 
 
@@ -240,13 +235,13 @@ def list_proposals(
     session: Session, run_id: uuid.UUID, page: PageParams
 ) -> tuple[list[ProposalPublic], str | None]:
     get_run(session, run_id)
-    statement = select(Proposal).where(Proposal.run_id == run_id)  # type: ignore[arg-type]
+    statement = select(Proposal).where(col(Proposal.run_id) == run_id)
     if page.cursor:
         (after,) = decode_cursor(page.cursor, 1)
         if not isinstance(after, int):
             raise UnprocessableEntity(["query", "cursor"], "not a cursor this endpoint issued")
-        statement = statement.where(Proposal.rank > after)  # type: ignore[arg-type]
-    rows = list(session.scalars(statement.order_by(Proposal.rank).limit(page.limit + 1)))  # type: ignore[arg-type]
+        statement = statement.where(col(Proposal.rank) > after)
+    rows = list(session.scalars(statement.order_by(col(Proposal.rank)).limit(page.limit + 1)))
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]
@@ -265,23 +260,26 @@ def claim_next(db: Database) -> uuid.UUID | None:
         ).first()
         if run_id is None:
             return None
-        result = session.execute(
-            update(Run)
-            .where(Run.id == run_id, Run.status == "queued")  # type: ignore[arg-type]
-            .values(status="running", started_at=utcnow())
+        claimed = rows_changed(
+            session.execute(
+                update(Run)
+                .where(col(Run.id) == run_id, col(Run.status) == "queued")
+                .values(status="running", started_at=utcnow())
+            )
         )
-        return run_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
+        return run_id if claimed == 1 else None
 
 
 def fail_interrupted(db: Database) -> int:
     """Runs left ``running`` by a process that stopped cannot finish: mark them failed."""
     with db.session() as session:
-        result = session.execute(
-            update(Run)
-            .where(Run.status == "running")  # type: ignore[arg-type]
-            .values(status="failed", error="interrupted by a restart", finished_at=utcnow())
+        return rows_changed(
+            session.execute(
+                update(Run)
+                .where(col(Run.status) == "running")
+                .values(status="failed", error="interrupted by a restart", finished_at=utcnow())
+            )
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def execute_run(db: Database, run_id: uuid.UUID) -> None:
@@ -304,7 +302,7 @@ def execute_run(db: Database, run_id: uuid.UUID) -> None:
             result.statistics["duration_seconds"] = round(time.perf_counter() - started, 3)
             session.execute(
                 update(Run)
-                .where(Run.id == run_id)  # type: ignore[arg-type]
+                .where(col(Run.id) == run_id)
                 .values(status="succeeded", statistics=result.statistics, finished_at=utcnow())
             )
     except Exception as exc:
@@ -312,7 +310,7 @@ def execute_run(db: Database, run_id: uuid.UUID) -> None:
         with db.session() as session:
             session.execute(
                 update(Run)
-                .where(Run.id == run_id)  # type: ignore[arg-type]
+                .where(col(Run.id) == run_id)
                 .values(status="failed", error=type(exc).__name__, finished_at=utcnow())
             )
 

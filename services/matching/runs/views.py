@@ -7,20 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 
-from services.matching.access import PROGRAMME_TYPES, require_org_types
-from services.matching.deps import SettingsDep
+from services.matching.access import require_org_types
+from services.matching.deps import MatchingReader, MatchingRunner, SettingsDep
 from services.matching.runs import service
 from services.matching.runs.models import ProposalPublic, RunCreate, RunPublic
-from shared.kit.auth import require_scopes
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
 from shared.kit.tokens import Principal
-from shared.programme.scopes import MATCHING_READ, MATCHING_RUN
+from shared.programme.organisations import PROGRAMME_TYPES
 
 router = APIRouter(prefix="/v1/matching/runs", tags=["matching"])
-RunPrincipal = require_scopes(MATCHING_RUN)
-ReadPrincipal = require_scopes(MATCHING_READ)
 
 
 @router.post(
@@ -36,7 +33,7 @@ def start_run(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    principal: RunPrincipal,  # type: ignore[valid-type]
+    principal: MatchingRunner,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> RunPublic:
     require_org_types(principal, PROGRAMME_TYPES, "start matching runs")
@@ -56,7 +53,7 @@ def _reader(principal: Principal) -> None:
 def read_run(
     run_id: uuid.UUID,
     session: SessionDep,
-    principal: ReadPrincipal,  # type: ignore[valid-type]
+    principal: MatchingReader,
 ) -> RunPublic:
     _reader(principal)
     return service.to_public(service.get_run(session, run_id))
@@ -71,7 +68,7 @@ def read_proposals(
     run_id: uuid.UUID,
     session: SessionDep,
     page: PageParamsDep,
-    principal: ReadPrincipal,  # type: ignore[valid-type]
+    principal: MatchingReader,
 ) -> Page[ProposalPublic]:
     _reader(principal)
     items, next_cursor = service.list_proposals(session, run_id, page)

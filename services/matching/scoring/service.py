@@ -1,19 +1,53 @@
-"""The scoring policy of a run (settings, overridable per run) and scored pairs for lookups."""
+"""Scoring: the policy of a run (settings, overridable per run), scored pairs, and the
+lookups for frontends over the same rules and scores as a run: why (not) a pair, recommended
+opportunities for a resident, ranked candidates for an opportunity."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from services.matching.allocation.arrays import build_arrays
+from services.matching.access import governs_resident, in_region, is_programme, owns
+from services.matching.allocation.arrays import RoundArrays, build_arrays
 from services.matching.allocation.engine import generate_candidates, score_block
-from services.matching.eligibility.rules import OpportunityFacts, ResidentFacts
+from services.matching.eligibility.rules import (
+    REASON_TEXT,
+    OpportunityFacts,
+    Reason,
+    ResidentFacts,
+    check,
+    opportunity_reasons,
+    resident_reasons,
+)
+from services.matching.eligibility.service import (
+    load_open_opportunities,
+    load_residents,
+    opportunity_facts,
+)
+from services.matching.placements.models import Placement
+from services.matching.readmodel.models import OpportunityView, ResidentView
 from services.matching.scoring.features import FEATURES, weight_vector
+from services.matching.scoring.models import (
+    Candidate,
+    Candidates,
+    Explanation,
+    ReasonPublic,
+    Recommendation,
+    Recommendations,
+)
 from services.matching.settings import MatchingSettings
+from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
+from shared.kit.problems import NotFound, UnprocessableEntity
+from shared.kit.tokens import Principal
+from shared.programme.organisations import LOCAL_GOVERNMENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -54,6 +88,23 @@ class Policy:
             eligible_statuses=tuple(settings.eligible_resident_statuses),
         )
 
+    def round_arrays(
+        self,
+        residents: Sequence[ResidentFacts],
+        opportunities: Sequence[OpportunityFacts],
+        run_date: date,
+    ) -> RoundArrays:
+        """The engine's arrays of these facts under this policy's horizons and weighting: a
+        run and a lookup score a pair the same way."""
+        return build_arrays(
+            residents,
+            opportunities,
+            run_date,
+            priority_rank_horizon=self.priority_rank_horizon,
+            waiting_horizon_days=self.waiting_horizon_days,
+            priority_weighting=self.priority_weighting,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["eligible_statuses"] = list(self.eligible_statuses)
@@ -82,14 +133,7 @@ def score_pairs(
     Callers pass residents and opportunities that already pass their own rules."""
     if not residents or not opportunities:
         return []
-    arrays = build_arrays(
-        residents,
-        opportunities,
-        run_date,
-        priority_rank_horizon=policy.priority_rank_horizon,
-        waiting_horizon_days=policy.waiting_horizon_days,
-        priority_weighting=policy.priority_weighting,
-    )
+    arrays = policy.round_arrays(residents, opportunities, run_date)
     candidates = generate_candidates(
         arrays.residents,
         arrays.resident_scores,
@@ -120,14 +164,7 @@ def pair_features(
     resident: ResidentFacts, opportunity: OpportunityFacts, run_date: date, policy: Policy
 ) -> tuple[float, dict[str, float]]:
     """Score and contributions of one pair, whatever the rules say (for "why not")."""
-    arrays = build_arrays(
-        [resident],
-        [opportunity],
-        run_date,
-        priority_rank_horizon=policy.priority_rank_horizon,
-        waiting_horizon_days=policy.waiting_horizon_days,
-        priority_weighting=policy.priority_weighting,
-    )
+    arrays = policy.round_arrays([resident], [opportunity], run_date)
     contrib = score_block(
         arrays.residents,
         arrays.resident_scores,
@@ -137,3 +174,206 @@ def pair_features(
         weight_vector(policy.weights),
     )[0, 0]
     return round(float(contrib.sum()), 2), contributions_dict(contrib)
+
+
+# Lookups for frontends --------------------------------------------------------------------
+
+
+# Score parts that tell of the opportunity's needs, not of the resident: all a provider gets.
+# The others are the resident's attributes in another unit (welfare_decile is (11 - decile) /
+# 10, village_priority the rank, distance the village, waiting_time the verification date),
+# and the total score is a known weighted sum of them, so a provider gets no score either.
+PROVIDER_FEATURES = frozenset({"skills_match", "training_gap"})
+
+
+def _for_caller(
+    governs: bool, score: float, features: dict[str, float]
+) -> tuple[float | None, dict[str, float]]:
+    if governs:
+        return score, features
+    return None, {k: v for k, v in features.items() if k in PROVIDER_FEATURES}
+
+
+def _reasons(reasons: list[Reason]) -> list[ReasonPublic]:
+    return [ReasonPublic(code=r.value, message=REASON_TEXT[r]) for r in reasons]
+
+
+def _offset(page: PageParams) -> int:
+    if not page.cursor:
+        return 0
+    (offset,) = decode_cursor(page.cursor, 1)
+    if not isinstance(offset, int) or offset < 0:
+        raise UnprocessableEntity(["query", "cursor"], "not a cursor this endpoint issued")
+    return offset
+
+
+def _slice(items: list[Any], page: PageParams) -> tuple[list[Any], str | None]:
+    start = _offset(page)
+    chunk = items[start : start + page.limit]
+    more = start + page.limit < len(items)
+    return chunk, encode_cursor([start + page.limit]) if more else None
+
+
+def _opportunity(
+    session: Session, principal: Principal, opportunity_id: uuid.UUID
+) -> OpportunityView:
+    row = session.get(OpportunityView, opportunity_id)
+    providerish = not is_programme(principal) and principal.org_type not in LOCAL_GOVERNMENT_TYPES
+    if row is None or (providerish and not owns(principal, row.provider_org_id)):
+        raise NotFound("no such opportunity")
+    return row
+
+
+def explain(
+    session: Session,
+    principal: Principal,
+    resident_id: uuid.UUID,
+    opportunity_id: uuid.UUID,
+    settings: MatchingSettings,
+) -> Explanation:
+    """Why a pair is or is not eligible, and its score. Whoever governs the resident (agencies,
+    its village or district) may ask about any opportunity. A provider asks about its own
+    opportunity only for a resident who is its candidate (eligible for it now, as
+    ``candidates`` lists them) or was placed on it: for anyone else, varying its draft's rules
+    would read the resident's age, sex, village and decile off the answers (issue 13, item 13).
+    Such a resident answers exactly as one that does not exist."""
+    opportunity = _opportunity(session, principal, opportunity_id)
+    resident_row = session.get(ResidentView, resident_id)
+    if resident_row is None:
+        raise NotFound("no such resident")
+    governs = governs_resident(principal, resident_row.village_code)
+    if not governs and not owns(principal, opportunity.provider_org_id):
+        raise NotFound("no such resident")
+    resident = load_residents(session, ids=[resident_id])[0]
+    facts = opportunity_facts(session, [opportunity])[0]
+    today = date.today()
+    reasons = check(resident, facts, today, frozenset(settings.eligible_resident_statuses))
+    if not governs and reasons and not _placed_on(session, resident_id, opportunity_id):
+        raise NotFound("no such resident")
+    score, features = pair_features(resident, facts, today, Policy.from_settings(settings))
+    # The answer holds rule outcomes and score parts, never the resident's attributes.
+    shown_score, shown_features = _for_caller(governs, score, features)
+    return Explanation(
+        resident_id=resident_id,
+        opportunity_id=opportunity_id,
+        eligible=not reasons,
+        reasons=_reasons(reasons),
+        score=shown_score,
+        features=shown_features,
+    )
+
+
+def _placed_on(session: Session, resident_id: uuid.UUID, opportunity_id: uuid.UUID) -> bool:
+    """Whether the resident has a placement on the opportunity, in any status: its provider
+    lists that placement already."""
+    return (
+        session.scalars(
+            select(col(Placement.id))
+            .where(
+                col(Placement.resident_id) == resident_id,
+                col(Placement.opportunity_id) == opportunity_id,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def recommendations(
+    session: Session,
+    principal: Principal,
+    resident_id: uuid.UUID,
+    settings: MatchingSettings,
+    page: PageParams,
+) -> Recommendations:
+    row = session.get(ResidentView, resident_id)
+    if row is None or not governs_resident(principal, row.village_code):
+        raise NotFound("no such resident")
+    resident = load_residents(session, ids=[resident_id])[0]
+    policy = Policy.from_settings(settings)
+    reasons = resident_reasons(resident, frozenset(policy.eligible_statuses))
+    today = date.today()
+    if reasons:
+        return Recommendations(
+            resident_id=resident_id, eligible=False, reasons=_reasons(reasons), items=[]
+        )
+    opportunities = load_open_opportunities(session, today)
+    titles = {
+        o.id: (o.title, o.location_village_code)
+        for o in session.scalars(
+            select(OpportunityView).where(
+                col(OpportunityView.id).in_([f.id for f in opportunities])
+            )
+        )
+    }
+    ranked = [
+        Recommendation(
+            opportunity_id=p.opportunity.id,
+            title=titles[p.opportunity.id][0],
+            kind=p.opportunity.kind,
+            provider_org_id=p.opportunity.provider_org_id,
+            location_village_code=titles[p.opportunity.id][1],
+            score=p.score,
+            features=p.features,
+        )
+        for p in score_pairs([resident], opportunities, today, policy)
+    ]
+    items, next_cursor = _slice(ranked, page)
+    return Recommendations(
+        resident_id=resident_id, eligible=True, reasons=[], items=items, next_cursor=next_cursor
+    )
+
+
+def candidates(
+    session: Session,
+    principal: Principal,
+    opportunity_id: uuid.UUID,
+    settings: MatchingSettings,
+    page: PageParams,
+) -> Candidates:
+    opportunity = _opportunity(session, principal, opportunity_id)
+    today = date.today()
+    policy = Policy.from_settings(settings)
+    facts: OpportunityFacts = opportunity_facts(session, [opportunity])[0]
+    if opportunity_reasons(facts, today):
+        return Candidates(opportunity_id=opportunity_id, items=[])
+    region = principal.region if in_region(principal, principal.region or "") else None
+    residents = load_residents(
+        session,
+        area_codes=list(facts.eligible_area_codes) or None,
+        region=region,
+        eligible_statuses=list(policy.eligible_statuses),
+    )
+    pairs = score_pairs(residents, [facts], today, policy)
+    rows = {
+        r.id: r
+        for r in session.scalars(
+            select(ResidentView).where(
+                col(ResidentView.id).in_(
+                    [p.resident.id for p in pairs[: _offset(page) + page.limit]]
+                )
+            )
+        )
+    }
+    chunk, next_cursor = _slice(pairs, page)
+    items = []
+    for pair in chunk:
+        row = rows[pair.resident.id]
+        governs = governs_resident(principal, row.village_code)
+        score, features = _for_caller(governs, pair.score, pair.features)
+        items.append(
+            Candidate(
+                resident_id=row.id,
+                village_code=row.village_code if governs else None,
+                district_code=row.district_code if governs else None,
+                age=row.age if governs else None,
+                sex=row.sex if governs else None,
+                education_level=row.education_level,
+                skills=list(row.skills or []),
+                welfare_decile=row.welfare_decile if governs else None,
+                priority_rank=row.priority_rank if governs else None,
+                score=score,
+                features=features,
+            )
+        )
+    return Candidates(opportunity_id=opportunity_id, items=items, next_cursor=next_cursor)

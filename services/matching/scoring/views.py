@@ -6,21 +6,19 @@ import uuid
 
 from fastapi import APIRouter
 
-from services.matching import lookups
-from services.matching.deps import SettingsDep
-from shared.kit.auth import require_scopes
+from services.matching.deps import MatchingReader, SettingsDep
+from services.matching.scoring import service
+from services.matching.scoring.models import Candidates, Explanation, Recommendations
 from shared.kit.database import SessionDep
 from shared.kit.pagination import PageParamsDep
 from shared.kit.problems import problem_responses
-from shared.programme.scopes import MATCHING_READ
 
 router = APIRouter(prefix="/v1/matching", tags=["matching"])
-ReadPrincipal = require_scopes(MATCHING_READ)
 
 
 @router.get(
     "/explain",
-    response_model=lookups.Explanation,
+    response_model=Explanation,
     responses=problem_responses(404, 422),
     summary="Why a resident is or is not eligible for an opportunity, and the pair's score",
 )
@@ -29,14 +27,14 @@ def explain(
     opportunity_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
-    principal: ReadPrincipal,  # type: ignore[valid-type]
-) -> lookups.Explanation:
-    return lookups.explain(session, principal, resident_id, opportunity_id, settings)
+    principal: MatchingReader,
+) -> Explanation:
+    return service.explain(session, principal, resident_id, opportunity_id, settings)
 
 
 @router.get(
     "/recommendations",
-    response_model=lookups.Recommendations,
+    response_model=Recommendations,
     responses=problem_responses(404, 422),
     summary="Open opportunities for one resident, best first, with each score's features",
 )
@@ -45,14 +43,14 @@ def recommendations(
     session: SessionDep,
     settings: SettingsDep,
     page: PageParamsDep,
-    principal: ReadPrincipal,  # type: ignore[valid-type]
-) -> lookups.Recommendations:
-    return lookups.recommendations(session, principal, resident_id, settings, page)
+    principal: MatchingReader,
+) -> Recommendations:
+    return service.recommendations(session, principal, resident_id, settings, page)
 
 
 @router.get(
     "/candidates",
-    response_model=lookups.Candidates,
+    response_model=Candidates,
     responses=problem_responses(404, 422),
     summary="Eligible residents for one opportunity, best first (anonymised)",
 )
@@ -61,6 +59,6 @@ def candidates(
     session: SessionDep,
     settings: SettingsDep,
     page: PageParamsDep,
-    principal: ReadPrincipal,  # type: ignore[valid-type]
-) -> lookups.Candidates:
-    return lookups.candidates(session, principal, opportunity_id, settings, page)
+    principal: MatchingReader,
+) -> Candidates:
+    return service.candidates(session, principal, opportunity_id, settings, page)
