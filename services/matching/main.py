@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from services.matching.scoring.views import router as lookups_router
 from services.matching.settings import MatchingSettings, get_settings
 from services.matching.tables import feed_tables
 from shared.kit.app import create_service_app
+from shared.kit.background import close_on_shutdown
 from shared.kit.feed import FeedConsumer, HttpFeedSource
 from shared.kit.http import ClientCredentialsTokenSource, service_client
 from shared.kit.tokens import TokenVerifier
@@ -28,13 +28,8 @@ SERVICE_DIR = Path(__file__).parent
 
 
 async def close_clients(app: FastAPI) -> None:
-    """Holds the service clients this factory opens for the app's life and closes them at
-    shutdown; the feed consumers and the disclosure sender share them."""
-    try:
-        await asyncio.Event().wait()
-    finally:
-        for client in app.state.clients.values():
-            await client.aclose()
+    # The feed consumers and the disclosure sender share the clients this factory opens.
+    await close_on_shutdown(app.state.clients.values())
 
 
 def create_app(
