@@ -16,6 +16,7 @@ import pytest
 
 from services.registry.follow_ups.models import FollowUp
 from tests.registry.support import Matching, register, registry_client, resident
+from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
 VISIT = {"employment_status": "employed", "monthly_income_idr": 1_200_000, "household_size": 4}
@@ -107,8 +108,8 @@ async def test_a_visit_after_today_in_makassar_is_refused(keys, backend: str, da
 
 @pytest.mark.anyio
 async def test_a_provider_writes_only_about_its_own_placements_from_their_start(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     village = keys.headers("village_government", region=resident(1)["village_code"])
     company_a = keys.headers("company", org_id=COMPANY_A)
@@ -159,8 +160,8 @@ async def test_a_provider_writes_only_about_its_own_placements_from_their_start(
 
 @pytest.mark.anyio
 async def test_providers_read_only_their_placements_visits_and_every_read_is_audited(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency", org_id="org-dinsos")
     admin = keys.headers("admin")
     company_a = keys.headers("company", org_id=COMPANY_A)
@@ -225,8 +226,8 @@ async def test_providers_read_only_their_placements_visits_and_every_read_is_aud
 
 @pytest.mark.anyio
 async def test_forged_visits_no_longer_make_a_resident_independent(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency", org_id="org-dinsos")
     company = keys.headers("company", org_id=COMPANY_A)
     d = Disclosures(Matching(databases.new(backend, "matching"), keys))

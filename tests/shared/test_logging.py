@@ -28,6 +28,7 @@ from shared.kit.database import Database
 from shared.kit.logging import configure_logging, safe_path
 from shared.kit.migrations import migration_engine
 from shared.kit.settings import ServiceSettings
+from tests.support.databases import DatabaseFactory
 
 SERVICE_DIR = Path(__file__).parents[2] / "services" / "registry"
 # Built from parts, so that this file's own source lines (tracebacks quote them) hold no
@@ -199,8 +200,8 @@ def test_uvicorn_logs_a_failing_request_through_its_own_handler_redacted(
 
 
 def test_database_errors_hold_no_parameters_and_log_no_key(
-    backend: str, databases, logs: Logs
-) -> None:  # type: ignore[no-untyped-def]
+    backend: str, databases: DatabaseFactory, logs: Logs
+) -> None:
     url = databases.new(backend, "logtest", migrated=False)
     for engine in (Database(url).engine, migration_engine(url)):
         with engine.begin() as connection:
