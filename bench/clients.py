@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 
 from bench.data import residents
-from bench.harness import BenchError, BenchKeys, free_port
+from bench.harness import BenchError, BenchKeys
+from tests.support.ports import free_port
 
 
 def resident_csv(count: int, seed: int) -> bytes:

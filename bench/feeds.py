@@ -29,13 +29,13 @@ from bench.harness import (
     BenchKeys,
     Report,
     Service,
-    free_port,
     fresh_database,
     ratio,
     service_env,
     workdir,
 )
 from shared.kit.settings import ConsumerSettings
+from tests.support.ports import free_port
 
 SIZES = {
     "quick": {"writes_per_second": 10, "seconds": 8, "hold_seconds": 2},

@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import logging.config
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from shared.kit.logging import configure_logging, safe_path
 from shared.kit.migrations import migration_engine
 from shared.kit.settings import ServiceSettings
 from tests.support.databases import DatabaseFactory
+from tests.support.ports import free_port
 
 SERVICE_DIR = Path(__file__).parents[2] / "services" / "registry"
 # Built from parts, so that this file's own source lines (tracebacks quote them) hold no
@@ -127,13 +127,6 @@ def test_causes_and_contexts_of_an_exception_are_redacted_too(logs: Logs) -> Non
     assert_clean(logs.everything())
     assert "KeyError: (message redacted)" in trace
     assert "direct cause" in trace and "RuntimeError: (message redacted)" in trace
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_uvicorn_logs_a_failing_request_through_its_own_handler_redacted(
