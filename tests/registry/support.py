@@ -17,6 +17,7 @@ from services.matching.placements.models import Placement
 from services.matching.settings import MatchingSettings
 from services.registry.main import create_app
 from services.registry.settings import RegistrySettings
+from tests.support.people import nik_for
 from tests.support.tokens import TestKeys
 
 TARJUN = "63.02.17.2002"  # Kelumpang Hilir district
@@ -27,8 +28,7 @@ PULAU_LAUT_UTARA = "63.02.06"
 
 
 def make_nik(born: date, sex: str, *, district: str = "630206", serial: str = "0001") -> str:
-    day = born.day + (40 if sex == "F" else 0)
-    return f"{district}{day:02d}{born.month:02d}{born.year % 100:02d}{serial}"
+    return nik_for(district, born, sex, int(serial))
 
 
 def resident(

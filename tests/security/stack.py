@@ -33,7 +33,7 @@ from services.registry.main import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from services.reporting.main import create_app as create_reporting
 from services.reporting.settings import ReportingSettings
-from tests.faults.residents import TARJUN, nik_for, resident_body
+from tests.faults.residents import TARJUN, resident_body, serial_nik
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
@@ -188,7 +188,7 @@ def _resident(n: int, village: str) -> dict[str, Any]:
     body = resident_body(n, village_code=village)
     if n >= 6:
         birth = date.fromisoformat(body["birth_date"])
-        body |= {"sex": "M", "nik": nik_for(n + 1, "M", birth)}
+        body |= {"sex": "M", "nik": serial_nik(n + 1, "M", birth)}
     return body
 
 

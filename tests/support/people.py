@@ -14,3 +14,19 @@ def nik_for(issuer: str, birth_date: date, sex: str, serial: int) -> str:
         raise ValueError("a NIK serial is 0001-9999")
     day = birth_date.day + (40 if sex == "F" else 0)
     return f"{issuer}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{serial:04d}"
+
+
+class UniqueNiks:
+    """Valid NIKs, none twice: each district and birth date counts its own serials from 0001."""
+
+    def __init__(self) -> None:
+        self._serials: dict[str, int] = {}
+
+    def __call__(self, district_code: str, birth_date: date, sex: str) -> str:
+        issuer = district_code.replace(".", "")
+        head = nik_for(issuer, birth_date, sex, 1)[:-4]
+        serial = self._serials.get(head, 0) + 1
+        if serial > 9999:
+            raise ValueError("more than 9,999 residents share a district and birth date")
+        self._serials[head] = serial
+        return nik_for(issuer, birth_date, sex, serial)
