@@ -13,8 +13,8 @@ from typing import Any
 from shared.programme.regions import regions
 from shared.programme.skills import skills
 from tests.support.people import UniqueNiks
+from tests.support.places import REGENCY
 
-REGENCY = "63.02"
 EDUCATION_LEVELS = (
     "none",
     "primary",

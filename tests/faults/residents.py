@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from tests.support.people import nik_for
+from tests.support.places import MEGASARI, SEBELIMBINGAN, STAGEN, TARJUN
 
-TARJUN = "63.02.17.2002"
-PILOT_VILLAGES = ("63.02.17.2002", "63.02.06.2009", "63.02.06.2010", "63.02.06.2011")
+PILOT_VILLAGES = (TARJUN, MEGASARI, SEBELIMBINGAN, STAGEN)
 
 
 def serial_nik(serial: int, sex: str, birth: date, district: str = "630217") -> str:

@@ -21,12 +21,13 @@ from shared.kit.app import create_service_app
 from shared.kit.database import Database
 from shared.kit.feed import FeedTables, record_change
 from shared.kit.settings import ServiceSettings
+from tests.support.places import KELUMPANG_HILIR, LANGADAI, MEGASARI, TARJUN
 from tests.support.tokens import TestKeys
 
-PILOT_DISTRICT = "63.02.17"
-VILLAGE = "63.02.17.2002"
-OTHER_VILLAGE = "63.02.17.2003"
-OTHER_DISTRICT_VILLAGE = "63.02.06.2009"
+PILOT_DISTRICT = KELUMPANG_HILIR
+VILLAGE = TARJUN
+OTHER_VILLAGE = LANGADAI
+OTHER_DISTRICT_VILLAGE = MEGASARI
 
 
 class Producer:

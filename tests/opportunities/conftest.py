@@ -17,11 +17,8 @@ from services.opportunities.settings import OpportunitiesSettings
 from services.opportunities.tables import feed_tables
 from shared.kit.database import Database
 from tests.support.databases import DatabaseFactory
+from tests.support.places import KELUMPANG_HILIR, MEGASARI, TARJUN  # noqa: F401 - this area's names
 from tests.support.tokens import TestKeys
-
-TARJUN = "63.02.17.2002"  # Kelumpang Hilir, home of the cement plant
-MEGASARI = "63.02.06.2009"  # Pulaulaut Utara
-KELUMPANG_HILIR = "63.02.17"
 
 
 def in_days(days: int) -> str:

@@ -18,13 +18,8 @@ from services.matching.settings import MatchingSettings
 from services.registry.main import create_app
 from services.registry.settings import RegistrySettings
 from tests.support.people import nik_for
+from tests.support.places import KELUMPANG_HILIR, MEGASARI, PULAU_LAUT_UTARA, SERONGGA, TARJUN  # noqa: F401 - this area's names
 from tests.support.tokens import TestKeys
-
-TARJUN = "63.02.17.2002"  # Kelumpang Hilir district
-SERONGGA = "63.02.17.2001"  # Kelumpang Hilir district
-MEGASARI = "63.02.06.2009"  # Pulau Laut Utara district
-KELUMPANG_HILIR = "63.02.17"
-PULAU_LAUT_UTARA = "63.02.06"
 
 
 def make_nik(born: date, sex: str, *, district: str = "630206", serial: str = "0001") -> str:

@@ -40,10 +40,9 @@ from services.reporting.settings import ReportingSettings
 from shared.kit.database import Database
 from shared.kit.feed import FeedTables, changes_router, record_change
 from shared.kit.problems import Unauthorized, install_problem_handlers
+from tests.support.places import KELUMPANG_HILIR, MEGASARI, PULAU_LAUT_UTARA, SERONGGA, TARJUN  # noqa: F401 - this area's names
 from tests.support.tokens import TestKeys
 
-TARJUN, SERONGGA, MEGASARI = "63.02.17.2002", "63.02.17.2001", "63.02.06.2009"
-KELUMPANG_HILIR, PULAU_LAUT_UTARA = "63.02.17", "63.02.06"
 C1, B1, N1 = (str(uuid.UUID(int=n)) for n in (101, 102, 103))
 
 

@@ -35,6 +35,7 @@ from services.reporting.main import create_app as create_reporting
 from services.reporting.settings import ReportingSettings
 from tests.faults.residents import TARJUN, resident_body, serial_nik
 from tests.support.databases import DatabaseFactory
+from tests.support.places import MEGASARI, SAHAPI
 from tests.support.tokens import TestKeys
 
 # Roles the fuzzer and the crawler act as: the organisation type and the region it governs.
@@ -55,8 +56,8 @@ ROLES: dict[str, tuple[str, str | None]] = {
 PLACING_PROVIDERS = ("company", "university", "school", "bumdes", "ngo")
 # Villages of the seed. District 63.02.17 holds Tarjun (many residents) and Sahapi (one), so
 # Sahapi's cells are small while the district's total is not; 63.02.06.2009 holds two.
-SMALL_VILLAGE = "63.02.17.2009"
-OTHER_VILLAGE = "63.02.06.2009"
+SMALL_VILLAGE = SAHAPI
+OTHER_VILLAGE = MEGASARI
 SEEDED_VILLAGES = (TARJUN, SMALL_VILLAGE, OTHER_VILLAGE)
 # The notes of the agency's follow-up visit: a text that must reach no provider.
 FOLLOW_UP_NOTES = "Catatan kunjungan dinas: istri sakit, utang warung Rp 2 juta"
