@@ -19,6 +19,7 @@ from services.registry.main import create_app
 from services.registry.settings import RegistrySettings
 from tests.support.people import nik_for
 from tests.support.places import KELUMPANG_HILIR, MEGASARI, PULAU_LAUT_UTARA, SERONGGA, TARJUN  # noqa: F401 - this area's names
+from tests.support.problems import field_errors  # noqa: F401 - this area's helper
 from tests.support.tokens import TestKeys
 
 
@@ -104,12 +105,6 @@ async def register(
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()
     return data
-
-
-def field_errors(response: httpx.Response) -> dict[str, str]:
-    """The problem response's errors as {field: message}."""
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    return {str(error["loc"][-1]): error["msg"] for error in response.json()["errors"]}
 
 
 async def feed(
