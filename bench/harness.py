@@ -30,9 +30,8 @@ import psycopg
 from psycopg import sql
 
 from shared.kit.migrations import upgrade
-from shared.kit.tokens import generate_private_key_pem, issue_claims, key_id, public_key_pem, sign
-from shared.programme.scopes import default_scopes
 from tests.support.processes import UvicornProcess
+from tests.support.tokens import TestKeys
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO / "bench"
@@ -41,8 +40,6 @@ WRK_SCRIPT = BENCH_DIR / "wrk" / "report.lua"
 # The uvicorn of the interpreter running the harness, i.e. the project's virtualenv.
 BIN_DIR = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-ISSUER = "sinergi-gateway"
-AUDIENCE = "sinergi"
 # Every benchmark derives its data from this seed, so two runs measure the same rows.
 SEED = 20260828
 
@@ -87,13 +84,13 @@ def postgres_version() -> str:
 # Tokens ------------------------------------------------------------------------------------
 
 
-class BenchKeys:
-    """A signing key made for this run; services trust it through ``*_PUBLIC_KEY_FILE``."""
+class BenchKeys(TestKeys):
+    """The tests' signing key, written out for this run: services trust it through
+    ``*_PUBLIC_KEY_FILE``. A benchmark's tokens live an hour and name one stable organisation
+    per type, so two runs read the same rows."""
 
     def __init__(self, workdir: Path) -> None:
-        self.private_pem = generate_private_key_pem()
-        self.public_pem = public_key_pem(self.private_pem)
-        self.kid = key_id(self.public_pem)
+        super().__init__()
         self.private_key_file = workdir / "signing-key.pem"
         self.private_key_file.write_text(self.private_pem)
         self.private_key_file.chmod(0o600)
@@ -105,20 +102,16 @@ class BenchKeys:
         org_type: str,
         *,
         org_id: str | None = None,
-        region: str | None = None,
         lifetime: int = 3600,
+        **kwargs: Any,
     ) -> str:
-        claims = issue_claims(
-            issuer=ISSUER,
-            audience=AUDIENCE,
-            subject=f"client:bench-{org_type}",
+        return super().token(
+            org_type,
             org_id=org_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"sinergi-bench/{org_type}")),
-            org_type=org_type,
-            region=region,
-            scopes=default_scopes(org_type),
-            lifetime_seconds=lifetime,
+            lifetime=lifetime,
+            sub=f"client:bench-{org_type}",
+            **kwargs,
         )
-        return sign(claims, self.private_pem, self.kid)
 
     def authorization(self, org_type: str, **kwargs: Any) -> str:
         return f"Bearer {self.token(org_type, **kwargs)}"

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from mirakuru import HTTPExecutor
 
@@ -51,7 +52,7 @@ class UvicornProcess:
             command += ["--workers", str(self.workers)]
         return [*command, "--no-access-log"]
 
-    def start(self, timeout: float = 60) -> UvicornProcess:
+    def start(self, timeout: float = 60) -> Self:
         with self.log_file.open("ab") as log:
             executor = HTTPExecutor(
                 self.command(),
@@ -83,7 +84,7 @@ class UvicornProcess:
             self._executor.stop()
         self._executor = None
 
-    def __enter__(self) -> UvicornProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
