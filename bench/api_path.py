@@ -10,7 +10,13 @@ from pathlib import Path
 
 import httpx
 
-from bench.clients import gateway_env, gateway_token, import_residents, resident_csv, resident_ids
+from bench.clients import (
+    gateway_token,
+    import_residents,
+    registry_behind_gateway,
+    resident_csv,
+    resident_ids,
+)
 from bench.harness import (
     SEED,
     BenchError,
@@ -57,43 +63,42 @@ def run(*, quick: bool) -> Report:
         keys = BenchKeys(work)
         registry_env = service_env("REGISTRY", registry_db, keys)
         registry_env["REGISTRY_BENCH_UNAUTHENTICATED_READS"] = "true"
-        with Service("registry", "services.registry.main:create_app", registry_env, work) as reg:
-            env = gateway_env(gateway_db, keys, {"registry": reg.url}, admin)
-            with Service(
-                "gateway", "services.gateway.main:create_app", env, work, ready_path="/healthz"
-            ) as gateway:
-                token = gateway_token(gateway.url, *admin)
-                auth = {"Authorization": f"Bearer {token}"}
-                with httpx.Client(base_url=reg.url, headers=auth, timeout=60) as client:
-                    import_residents(client, resident_csv(size["residents"], SEED))
-                    ids = resident_ids(client, READ_SET)
-                paths = work / "paths"
-                paths.mkdir()
-                cases: list[tuple[str, str, Path, dict[str, str]]] = [
-                    ("gateway -> registry", gateway.url, _paths(paths, "v1", ids), auth),
-                    ("registry direct", reg.url, _paths(paths, "v1", ids), auth),
-                    ("registry unauthenticated", reg.url, _paths(paths, "bench", ids), {}),
-                ]
-                results = {}
-                for label, base, path_file, headers in cases:
-                    first = path_file.read_text().splitlines()[0]
-                    check = httpx.get(base + first, headers=headers, timeout=10)
-                    if check.status_code != 200:
-                        raise BenchError(f"{label}: {check.status_code} {check.text[:300]}")
-                    run_wrk(
-                        base + first,
-                        seconds=size["warmup_seconds"],
-                        headers=headers,
-                        paths_file=path_file,
-                    )
-                    results[label] = run_wrk(
-                        base + first,
-                        seconds=size["seconds"],
-                        connections=CONNECTIONS,
-                        threads=THREADS,
-                        headers=headers,
-                        paths_file=path_file,
-                    )
+        with registry_behind_gateway(work, keys, registry_env, gateway_db, admin) as (
+            reg,
+            gateway,
+        ):
+            token = gateway_token(gateway.url, *admin)
+            auth = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=reg.url, headers=auth, timeout=60) as client:
+                import_residents(client, resident_csv(size["residents"], SEED))
+                ids = resident_ids(client, READ_SET)
+            paths = work / "paths"
+            paths.mkdir()
+            cases: list[tuple[str, str, Path, dict[str, str]]] = [
+                ("gateway -> registry", gateway.url, _paths(paths, "v1", ids), auth),
+                ("registry direct", reg.url, _paths(paths, "v1", ids), auth),
+                ("registry unauthenticated", reg.url, _paths(paths, "bench", ids), {}),
+            ]
+            results = {}
+            for label, base, path_file, headers in cases:
+                first = path_file.read_text().splitlines()[0]
+                check = httpx.get(base + first, headers=headers, timeout=10)
+                if check.status_code != 200:
+                    raise BenchError(f"{label}: {check.status_code} {check.text[:300]}")
+                run_wrk(
+                    base + first,
+                    seconds=size["warmup_seconds"],
+                    headers=headers,
+                    paths_file=path_file,
+                )
+                results[label] = run_wrk(
+                    base + first,
+                    seconds=size["seconds"],
+                    connections=CONNECTIONS,
+                    threads=THREADS,
+                    headers=headers,
+                    paths_file=path_file,
+                )
         with Service("bare", "bench.bare_app:app", {}, work, factory=False, ready_path="/") as bare:
             bare_paths = _paths(work / "paths", "bare", ids)
             run_wrk(bare.url + "/", seconds=size["warmup_seconds"], paths_file=bare_paths)

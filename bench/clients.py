@@ -6,12 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.data import residents
-from bench.harness import BenchError, BenchKeys, free_port
+from bench.harness import BenchError, BenchKeys, Service
+from tests.support.ports import free_port
 
 
 def resident_csv(count: int, seed: int) -> bytes:
@@ -105,3 +109,20 @@ def gateway_env(
         "SINERGI_ADMIN_CLIENT_SECRET": admin[1],
         "SINERGI_ENV": "development",
     }
+
+
+@contextmanager
+def registry_behind_gateway(
+    work: Path,
+    keys: BenchKeys,
+    registry_env: dict[str, str],
+    gateway_db: str,
+    admin: tuple[str, str],
+) -> Iterator[tuple[Service, Service]]:
+    """The registry, and the gateway in front of it (the other upstreams lead nowhere)."""
+    with Service("registry", "services.registry.main:create_app", registry_env, work) as reg:
+        env = gateway_env(gateway_db, keys, {"registry": reg.url}, admin)
+        with Service(
+            "gateway", "services.gateway.main:create_app", env, work, ready_path="/healthz"
+        ) as gateway:
+            yield reg, gateway

@@ -12,8 +12,9 @@ from typing import Any
 
 from shared.programme.regions import regions
 from shared.programme.skills import skills
+from tests.support.people import UniqueNiks
+from tests.support.places import REGENCY
 
-REGENCY = "63.02"
 EDUCATION_LEVELS = (
     "none",
     "primary",
@@ -97,29 +98,13 @@ def skill_slugs() -> tuple[str, ...]:
     return tuple(sorted(skills()))
 
 
-class NikMaker:
-    """Valid, unique NIKs: issuing district, DDMMYY (+40 for women), a serial never 0000."""
-
-    def __init__(self) -> None:
-        self._serials: dict[str, int] = {}
-
-    def __call__(self, district_code: str, birth: date, sex: str) -> str:
-        day = birth.day + (40 if sex == "F" else 0)
-        head = f"{district_code.replace('.', '')}{day:02d}{birth.month:02d}{birth.year % 100:02d}"
-        serial = self._serials.get(head, 0) + 1
-        if serial > 9999:
-            raise ValueError("more than 9,999 residents share a district and birth date")
-        self._serials[head] = serial
-        return f"{head}{serial:04d}"
-
-
 def residents(count: int, seed: int) -> Iterator[dict[str, Any]]:
     """Residents as ``POST /v1/residents`` and the import file take them (personal fields
     included: they are synthetic)."""
     rng = random.Random(seed)
     village_codes = villages()
     slugs = skill_slugs()
-    make_nik = NikMaker()
+    make_nik = UniqueNiks()
     span = (LAST_BIRTH - FIRST_BIRTH).days
     household: dict[str, Any] = {}
     for index in range(count):

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.clients import gateway_env
+from bench.clients import registry_behind_gateway
 from bench.data import residents
 from bench.harness import (
     SEED,
@@ -29,13 +29,13 @@ from bench.harness import (
     BenchKeys,
     Report,
     Service,
-    free_port,
     fresh_database,
     ratio,
     service_env,
     workdir,
 )
 from shared.kit.settings import ConsumerSettings
+from tests.support.ports import free_port
 
 SIZES = {
     "quick": {"writes_per_second": 10, "seconds": 8, "hold_seconds": 2},
@@ -187,28 +187,21 @@ def run(*, quick: bool) -> Report:
     ):
         keys = BenchKeys(work)
         registry_env = service_env("REGISTRY", registry_db, keys)
-        with Service("registry", "services.registry.main:create_app", registry_env, work) as reg:
-            gateway_vars = gateway_env(gateway_db, keys, {"registry": reg.url}, admin)
-            with Service(
-                "gateway",
-                "services.gateway.main:create_app",
-                gateway_vars,
-                work,
-                ready_path="/healthz",
-            ) as gateway:
-                env = service_env("REPORTING", reporting_db, keys)
-                nowhere = f"http://127.0.0.1:{free_port()}"
-                env |= {
-                    "REPORTING_GATEWAY_URL": gateway.url,
-                    "REPORTING_REGISTRY_URL": reg.url,
-                    # Catalogue and matching feeds are not part of this path.
-                    "REPORTING_OPPORTUNITIES_URL": nowhere,
-                    "REPORTING_MATCHING_URL": nowhere,
-                }
-                with Service(
-                    "reporting", "services.reporting.main:create_app", env, work
-                ) as reporting:
-                    phases = asyncio.run(measure(reg.url, reporting.url, keys, size, other_db))
+        with registry_behind_gateway(work, keys, registry_env, gateway_db, admin) as (
+            reg,
+            gateway,
+        ):
+            env = service_env("REPORTING", reporting_db, keys)
+            nowhere = f"http://127.0.0.1:{free_port()}"
+            env |= {
+                "REPORTING_GATEWAY_URL": gateway.url,
+                "REPORTING_REGISTRY_URL": reg.url,
+                # Catalogue and matching feeds are not part of this path.
+                "REPORTING_OPPORTUNITIES_URL": nowhere,
+                "REPORTING_MATCHING_URL": nowhere,
+            }
+            with Service("reporting", "services.reporting.main:create_app", env, work) as reporting:
+                phases = asyncio.run(measure(reg.url, reporting.url, keys, size, other_db))
     lags, latencies = phases["steady"]
     blocked_lags, _ = phases["blocked"]
     report.sizes["writes"] = len(lags) + len(blocked_lags)

@@ -14,7 +14,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from mirakuru import HTTPExecutor
 from psycopg import sql
 
 from shared.kit.migrations import upgrade
-from shared.kit.tokens import generate_private_key_pem, issue_claims, key_id, public_key_pem, sign
-from shared.programme.scopes import default_scopes
+from tests.support.processes import UvicornProcess
+from tests.support.tokens import TestKeys
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO / "bench"
@@ -42,8 +40,6 @@ WRK_SCRIPT = BENCH_DIR / "wrk" / "report.lua"
 # The uvicorn of the interpreter running the harness, i.e. the project's virtualenv.
 BIN_DIR = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-ISSUER = "sinergi-gateway"
-AUDIENCE = "sinergi"
 # Every benchmark derives its data from this seed, so two runs measure the same rows.
 SEED = 20260828
 
@@ -88,13 +84,13 @@ def postgres_version() -> str:
 # Tokens ------------------------------------------------------------------------------------
 
 
-class BenchKeys:
-    """A signing key made for this run; services trust it through ``*_PUBLIC_KEY_FILE``."""
+class BenchKeys(TestKeys):
+    """The tests' signing key, written out for this run: services trust it through
+    ``*_PUBLIC_KEY_FILE``. A benchmark's tokens live an hour and name one stable organisation
+    per type, so two runs read the same rows."""
 
     def __init__(self, workdir: Path) -> None:
-        self.private_pem = generate_private_key_pem()
-        self.public_pem = public_key_pem(self.private_pem)
-        self.kid = key_id(self.public_pem)
+        super().__init__()
         self.private_key_file = workdir / "signing-key.pem"
         self.private_key_file.write_text(self.private_pem)
         self.private_key_file.chmod(0o600)
@@ -106,20 +102,16 @@ class BenchKeys:
         org_type: str,
         *,
         org_id: str | None = None,
-        region: str | None = None,
         lifetime: int = 3600,
+        **kwargs: Any,
     ) -> str:
-        claims = issue_claims(
-            issuer=ISSUER,
-            audience=AUDIENCE,
-            subject=f"client:bench-{org_type}",
+        return super().token(
+            org_type,
             org_id=org_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"sinergi-bench/{org_type}")),
-            org_type=org_type,
-            region=region,
-            scopes=default_scopes(org_type),
-            lifetime_seconds=lifetime,
+            lifetime=lifetime,
+            sub=f"client:bench-{org_type}",
+            **kwargs,
         )
-        return sign(claims, self.private_pem, self.kid)
 
     def authorization(self, org_type: str, **kwargs: Any) -> str:
         return f"Bearer {self.token(org_type, **kwargs)}"
@@ -128,83 +120,28 @@ class BenchKeys:
 # Processes ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+class Service(UvicornProcess):
+    """One uvicorn process (one worker) on a free port, as the tests start theirs."""
 
-
-@dataclass
-class Service:
-    """One uvicorn process (one worker) on a free port, started by mirakuru, which waits for
-    its ready URL and stops the whole process group at the end."""
-
-    name: str
-    app: str
-    env: Mapping[str, str]
-    workdir: Path
-    factory: bool = True
-    ready_path: str = "/readyz"
-    port: int = field(default_factory=free_port)
-    _executor: HTTPExecutor | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_file(self) -> Path:
-        return self.workdir / f"{self.name}.log"
-
-    def start(self, timeout: float = 60) -> Service:
-        command = [str(BIN_DIR / "uvicorn")]
-        if self.factory:
-            command.append("--factory")
-        command += [
-            self.app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            "1",
-            "--no-access-log",
-        ]
-        env = {"PYTHONPATH": str(REPO), "SINERGI_DATA_DIR": str(self.workdir), **self.env}
-        # The services log JSON lines to stdout; a pipe nobody reads would block them.
-        log = self.log_file.open("ab")
-        self._executor = HTTPExecutor(
-            command,
-            url=self.url + self.ready_path,
-            method="GET",
-            status=200,
-            timeout=timeout,
-            cwd=str(REPO),
-            envvars=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    def __init__(
+        self,
+        name: str,
+        app: str,
+        env: Mapping[str, str],
+        workdir: Path,
+        *,
+        factory: bool = True,
+        ready_path: str = "/readyz",
+    ) -> None:
+        super().__init__(
+            name,
+            app,
+            {"PYTHONPATH": str(REPO), "SINERGI_DATA_DIR": str(workdir), **env},
+            workdir / f"{name}.log",
+            factory=factory,
+            ready_path=ready_path,
+            workers=1,
         )
-        try:
-            self._executor.start()
-        except Exception as exc:
-            tail = self.log_file.read_text(errors="replace")[-3000:]
-            self._executor.stop()
-            raise BenchError(f"{self.name} did not become ready:\n{tail}") from exc
-        finally:
-            log.close()
-        return self
-
-    def stop(self) -> None:
-        if self._executor is not None and self._executor.running():
-            self._executor.stop()
-        self._executor = None
-
-    def __enter__(self) -> Service:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 def service_env(prefix: str, database_url: str | None, keys: BenchKeys) -> dict[str, str]:

@@ -26,13 +26,13 @@ from bench.harness import (
     Report,
     Service,
     Stopwatch,
-    free_port,
     fresh_database,
     ratio,
     run_wrk,
     service_env,
     workdir,
 )
+from tests.support.ports import free_port
 
 SIZES = {
     "quick": {"residents": 20_000, "placements": 2_000, "opportunities": 500, "seconds": 3},

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.programme import regions, skills
+from tests.support.people import nik_for
 
 REFERENCE = Path(__file__).parent / "reference"
 
@@ -253,14 +254,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ";".join(str(item) for item in value)
     return str(value)
-
-
-def nik_for(issuer: str, birth_date: date, sex: str, serial: int) -> str:
-    """A NIK by DESIGN.md's rules: issuing district, DDMMYY (+40 on the day for women), serial."""
-    if not 1 <= serial <= 9999:
-        raise ValueError("a NIK serial is 0001-9999")
-    day = birth_date.day + (40 if sex == "F" else 0)
-    return f"{issuer}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{serial:04d}"
 
 
 def district_digits(code: str) -> str:

@@ -36,6 +36,7 @@ from deploy.pilot.seed import (
     refuse_production,
 )
 from shared.programme.regions import get_region
+from tests.support.people import nik_for
 
 DEMO_PREFIX = "HRIS-STS-DEMO-"
 KOTABARU_HULU = "63.02.06.1001"
@@ -82,7 +83,7 @@ def demo_name(sex: str, index: int) -> str:
 
 def demo_nik(run: int, index: int, sex: str, born: date, base: int) -> str:
     # Serials 8000-9999 are never used by the seed (its serials stay below 10 per prefix).
-    return data.nik_for("630217", born, sex, base + (run % 99) * 10 + index)
+    return nik_for("630217", born, sex, base + (run % 99) * 10 + index)
 
 
 @dataclass

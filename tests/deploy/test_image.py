@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import httpx
 
 from tests.deploy.support import DEPLOY, K8S, REPO, load_compose, option, render
 from tests.support.databases import DatabaseFactory
+from tests.support.ports import free_port
 
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 
@@ -108,13 +108,6 @@ def test_the_build_context_sends_what_the_image_copies() -> None:
 def test_default_command_is_the_gateway_as_compose_runs_it() -> None:
     (cmd,) = [a for k, a in instructions() if k == "CMD"]
     assert json.loads(cmd) == load_compose()["services"]["gateway"]["command"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def run_healthcheck(cmdline_file: str) -> subprocess.CompletedProcess[str]:

@@ -1,32 +1,22 @@
 """The five services as real uvicorn processes on free ports, wired to each other by their
 settings (no defaults to ports 8000-8004, so a developer's `make run` never interferes).
 
-mirakuru starts each process and waits for its ``/readyz``; the domain services start first,
-the gateway last (its readiness includes theirs). Logs go to one file per service in the
-stack's work directory, which a failing test prints.
+Each is a ``tests.support.processes.UvicornProcess``, ready once its ``/readyz`` answers;
+the domain services start first, the gateway last (its readiness includes theirs). Logs go
+to one file per service in the stack's work directory, which a failing test prints.
 """
 
 from __future__ import annotations
 
-import socket
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mirakuru import HTTPExecutor
+from tests.support.ports import free_port
+from tests.support.processes import REPO, UvicornProcess
 
-REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = REPO / ".venv" / "bin"
 DOMAIN_SERVICES = ("registry", "opportunities", "matching", "reporting")
 SERVICES = (*DOMAIN_SERVICES, "gateway")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -37,7 +27,7 @@ class Stack:
     database_url: Callable[[str], str]
     extra_env: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
-    _executors: dict[str, HTTPExecutor] = field(default_factory=dict)
+    _processes: dict[str, UvicornProcess] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -90,36 +80,14 @@ class Stack:
         return self
 
     def _start_one(self, service: str, env: dict[str, str], timeout: float) -> None:
-        command = [
-            str(VENV_BIN / "uvicorn"),
-            "--factory",
+        process = UvicornProcess(
+            service,
             f"services.{service}.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.ports[service]),
-            "--no-access-log",
-        ]
-        with self.log_file(service).open("ab") as log:
-            executor = HTTPExecutor(
-                command,
-                url=f"{self.url(service)}/readyz",
-                method="GET",
-                status=200,
-                timeout=timeout,
-                cwd=str(REPO),
-                envvars=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                executor.start()
-            except Exception as exc:
-                executor.stop()
-                raise RuntimeError(
-                    f"{service} did not become ready:\n{self.log_tail(service)}"
-                ) from exc
-        self._executors[service] = executor
+            env,
+            self.log_file(service),
+            port=self.ports[service],
+        )
+        self._processes[service] = process.start(timeout)
 
     def log_tail(self, service: str, chars: int = 3000) -> str:
         path = self.log_file(service)
@@ -127,6 +95,6 @@ class Stack:
 
     def stop(self) -> None:
         for service in reversed(SERVICES):
-            executor = self._executors.pop(service, None)
-            if executor is not None and executor.running():
-                executor.stop()
+            process = self._processes.pop(service, None)
+            if process is not None:
+                process.stop()

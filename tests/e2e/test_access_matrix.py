@@ -25,9 +25,11 @@ from deploy.pilot.api import Credential, OrgClient, poll
 from deploy.pilot.demo import wait_for_answer
 from deploy.pilot.seed import admin_client
 from tests.e2e.conftest import Pilot
+from tests.support.people import nik_for
+from tests.support.places import KOTABARU_HULU
 
 OWN_VILLAGE = data.TARJUN  # in district 63.02.17
-FOREIGN_VILLAGE = "63.02.06.1001"  # Kotabaru Hulu, district 63.02.06
+FOREIGN_VILLAGE = KOTABARU_HULU  # district 63.02.06
 OWN_DISTRICT = data.KELUMPANG_HILIR
 FOREIGN_DISTRICT = data.PULAULAUT_UTARA
 PROVIDERS = ("company", "university", "school", "bumdes", "ngo")
@@ -138,7 +140,7 @@ class World:
         serial = next(self.serials)
         born = date(1995, 1 + serial % 12, 1 + serial % 28)
         return {
-            "nik": data.nik_for("630217", born, "M", serial),
+            "nik": nik_for("630217", born, "M", serial),
             "full_name": f"Warga Uji {serial}",
             "sex": "M",
             "birth_date": born.isoformat(),

@@ -20,6 +20,7 @@ from deploy.pilot.api import OrgClient, poll
 from deploy.pilot.demo import Story
 from tests.e2e.conftest import Pilot
 from tests.e2e.stack import SERVICES
+from tests.support.people import nik_for
 
 # A NIK or family card number on its own (a UUID's hex groups and request ids are words).
 SIXTEEN_DIGITS = re.compile(r"(?<![\w-])\d{16}(?![\w-])")
@@ -29,7 +30,7 @@ SERIAL = 7000
 
 
 def nik(index: int, sex: str = "M") -> str:
-    return data.nik_for("630217", date(1995, 3, 1 + index), sex, SERIAL + index)
+    return nik_for("630217", date(1995, 3, 1 + index), sex, SERIAL + index)
 
 
 def card(index: int) -> str:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-TARJUN = "63.02.17.2002"
-PILOT_VILLAGES = ("63.02.17.2002", "63.02.06.2009", "63.02.06.2010", "63.02.06.2011")
+from tests.support.people import nik_for
+from tests.support.places import MEGASARI, SEBELIMBINGAN, STAGEN, TARJUN
+
+PILOT_VILLAGES = (TARJUN, MEGASARI, SEBELIMBINGAN, STAGEN)
 
 
-def nik_for(serial: int, sex: str, birth: date, district: str = "630217") -> str:
-    day = birth.day + (40 if sex == "F" else 0)
-    return f"{district}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial % 10_000 or 1:04d}"
+def serial_nik(serial: int, sex: str, birth: date, district: str = "630217") -> str:
+    """The fault tests number residents past 9,999; the serial wraps, never to 0000."""
+    return nik_for(district, birth, sex, serial % 10_000 or 1)
 
 
 def resident_body(n: int, *, village_code: str = TARJUN, **overrides: Any) -> dict[str, Any]:
@@ -20,7 +22,7 @@ def resident_body(n: int, *, village_code: str = TARJUN, **overrides: Any) -> di
     sex = "F" if n % 2 else "M"
     birth = date(1990, 1, 1) + timedelta(days=(n * 37) % 9000)
     body: dict[str, Any] = {
-        "nik": nik_for(n + 1, sex, birth),
+        "nik": serial_nik(n + 1, sex, birth),
         "family_card_number": f"6302{n + 1:012d}",
         "full_name": f"Warga Uji {n:05d}",
         "sex": sex,

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from tests.faults.conftest import FaultDb
-from tests.faults.support import ServiceProcess, free_port
+from tests.faults.support import ServiceProcess
+from tests.support.ports import free_port
 
 ADMIN = ("sinergi-admin", "dev-admin-secret")  # the gateway's development admin client
 UPSTREAM_TIMEOUT = 2.0  # the gateway's, shortened from 10 s so the test stays quick

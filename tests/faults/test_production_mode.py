@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from shared.kit.settings import ProductionSettingError, ServiceSettings
-from tests.faults.support import REPO, free_port
+from tests.faults.support import REPO
 from tests.support.databases import DatabaseFactory
+from tests.support.ports import free_port
 from tests.support.tokens import TestKeys
 
 SERVICES = ("gateway", "registry", "opportunities", "matching", "reporting")

@@ -7,7 +7,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import socket
 import threading
 import time
 import uuid
@@ -26,6 +25,7 @@ from shared.kit.app import create_service_app
 from shared.kit.auth import CurrentPrincipal
 from shared.kit.settings import ServiceSettings
 from shared.kit.tokens import TokenVerifier
+from tests.support.ports import free_port
 
 ADMIN = (DEV_ADMIN_CLIENT_ID, DEV_ADMIN_CLIENT_SECRET)
 BASE = "http://gateway.test"
@@ -148,13 +148,6 @@ def echo_service(verifier: TokenVerifier, database_url: str) -> FastAPI:
         verifier=verifier,
         configure_logs=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

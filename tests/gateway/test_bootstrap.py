@@ -4,6 +4,7 @@ what the API revoked, deactivated or rotated (issue 13, item 9): a restart keeps
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,18 +30,27 @@ async def _org_of(client: httpx.AsyncClient, client_id: str, secret: str) -> str
     return org
 
 
+async def _as_admin_on_client(
+    client: httpx.AsyncClient, credentials: tuple[str, str], action: str
+) -> tuple[str, dict[str, Any]]:
+    """As the admin, revoke or rotate a bootstrap client: its organisation and the answer."""
+    headers = await admin_headers(client)
+    org = await _org_of(client, *credentials)
+    response = await client.post(
+        f"/v1/organisations/{org}/clients/{credentials[0]}/{action}", headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return org, response.json()
+
+
 async def test_revoked_and_deactivated_bootstrap_clients_stay_so_after_a_restart(
     fresh_gateway_db: str, data_dir: Path
 ) -> None:
     settings = gateway_settings(fresh_gateway_db, data_dir)
     async with running_gateway(settings) as (_app, client):
+        matching_org, _ = await _as_admin_on_client(client, MATCHING, "revoke")
         headers = await admin_headers(client)
-        matching_org = await _org_of(client, *MATCHING)
         reporting_org = await _org_of(client, *REPORTING)
-        revoked = await client.post(
-            f"/v1/organisations/{matching_org}/clients/{MATCHING[0]}/revoke", headers=headers
-        )
-        assert revoked.status_code == 200, revoked.text
         deactivated = await client.post(
             f"/v1/organisations/{reporting_org}/deactivate", headers=headers
         )
@@ -62,13 +72,8 @@ async def test_a_secret_rotated_through_the_api_outlasts_a_restart(
 ) -> None:
     settings = gateway_settings(fresh_gateway_db, data_dir)
     async with running_gateway(settings) as (_app, client):
-        headers = await admin_headers(client)
-        admin_org = await _org_of(client, *ADMIN)
-        rotated = await client.post(
-            f"/v1/organisations/{admin_org}/clients/{ADMIN[0]}/rotate", headers=headers
-        )
-        assert rotated.status_code == 200, rotated.text
-        new_secret = rotated.json()["client_secret"]
+        _, rotated = await _as_admin_on_client(client, ADMIN, "rotate")
+        new_secret = rotated["client_secret"]
 
     # The configuration still holds the old (perhaps leaked) secret: it must stay dead.
     async with running_gateway(settings) as (_app, client):
@@ -81,12 +86,7 @@ async def test_a_revoked_admin_is_replaced_under_a_new_client_id(
 ) -> None:
     settings = gateway_settings(fresh_gateway_db, data_dir)
     async with running_gateway(settings) as (_app, client):
-        headers = await admin_headers(client)
-        admin_org = await _org_of(client, *ADMIN)
-        revoked = await client.post(
-            f"/v1/organisations/{admin_org}/clients/{ADMIN[0]}/revoke", headers=headers
-        )
-        assert revoked.status_code == 200, revoked.text
+        admin_org, _ = await _as_admin_on_client(client, ADMIN, "revoke")
 
     # The documented way back: a new admin client id and secret in the configuration.
     replaced = gateway_settings(

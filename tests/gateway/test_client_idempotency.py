@@ -38,7 +38,7 @@ async def _issue(
     )
 
 
-async def _client_ids(client: httpx.AsyncClient, headers: dict[str, str], org_id: str) -> list:  # type: ignore[type-arg]
+async def _client_ids(client: httpx.AsyncClient, headers: dict[str, str], org_id: str) -> list:
     listed = await client.get(f"/v1/organisations/{org_id}/clients", headers=headers)
     return [c["client_id"] for c in listed.json()]
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from services.gateway.settings import GatewaySettings
 from tests.gateway.support import ADMIN, admin_headers, gateway_settings, running_gateway, unique
 
 pytestmark = pytest.mark.anyio
@@ -18,7 +20,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 STORAGES = ["memory", "redis"]
 
 
-def _settings(gateway_db: str, data_dir: Path, storage: str, **overrides: str):  # type: ignore[no-untyped-def]
+def _settings(gateway_db: str, data_dir: Path, storage: str, **overrides: Any) -> GatewaySettings:
     return gateway_settings(
         gateway_db,
         data_dir,

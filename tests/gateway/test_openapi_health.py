@@ -11,8 +11,9 @@ from pydantic import BaseModel
 
 from services.registry.main import create_app as create_registry
 from services.registry.settings import RegistrySettings
-from tests.gateway.support import free_port, gateway_settings, running_gateway, verifier_for
+from tests.gateway.support import gateway_settings, running_gateway, verifier_for
 from tests.support.databases import DatabaseFactory
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.anyio
 

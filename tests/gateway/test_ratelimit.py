@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.support import ADMIN, free_port, gateway_settings, running_gateway, token
+from tests.gateway.support import ADMIN, gateway_settings, running_gateway, token
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.anyio
 REDIS_URL = "redis://127.0.0.1:6379/0"

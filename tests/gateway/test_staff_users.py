@@ -31,7 +31,7 @@ async def _organisation(client: httpx.AsyncClient, headers: dict[str, str]) -> s
     return org_id
 
 
-async def _user(client: httpx.AsyncClient, headers: dict[str, str], org_id: str) -> dict:  # type: ignore[type-arg]
+async def _user(client: httpx.AsyncClient, headers: dict[str, str], org_id: str) -> dict:
     username = f"op.{uuid.uuid4().hex[:10]}"
     response = await client.post(
         f"/v1/organisations/{org_id}/users",
@@ -39,7 +39,7 @@ async def _user(client: httpx.AsyncClient, headers: dict[str, str], org_id: str)
         headers=headers,
     )
     assert response.status_code == 201, response.text
-    user: dict = response.json()  # type: ignore[type-arg]
+    user: dict = response.json()
     return user
 
 

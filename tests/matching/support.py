@@ -12,57 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request, Response
-from sqlalchemy import MetaData, func, select
+from fastapi import APIRouter, Request, Response
 
 from services.matching.main import create_app
 from services.matching.settings import MatchingSettings
-from shared.kit.app import create_service_app
-from shared.kit.database import Database
-from shared.kit.feed import FeedTables, record_change
-from shared.kit.settings import ServiceSettings
-from tests.support.tokens import TestKeys
+from tests.support.feeds import FeedProducer
+from tests.support.places import KELUMPANG_HILIR, LANGADAI, MEGASARI, TARJUN
+from tests.support.tokens import TestKeys, token_endpoint
 
-PILOT_DISTRICT = "63.02.17"
-VILLAGE = "63.02.17.2002"
-OTHER_VILLAGE = "63.02.17.2003"
-OTHER_DISTRICT_VILLAGE = "63.02.06.2009"
-
-
-class Producer:
-    """A feed producer: an outbox in its own database, served by the shared feed router."""
-
-    def __init__(self, url: str, keys: TestKeys, extra: APIRouter | None = None) -> None:
-        metadata = MetaData()
-        self.tables = FeedTables(metadata, producer=True, consumer=False)
-        self.db = Database(url)
-        metadata.create_all(self.db.engine)
-        self.app = create_service_app(
-            ServiceSettings(database_url=url, jwks_url=""),
-            title="producer",
-            description="test producer",
-            service_dir=None,  # type: ignore[arg-type]
-            feed_tables=self.tables,
-            public_routers=[extra] if extra else [],
-            verifier=keys.verifier(),
-            configure_logs=False,
-        )
-        self.versions: dict[str, int] = {}
-
-    def publish(self, entity: str, entity_id: str, event: str, payload: dict[str, Any]) -> int:
-        version = self.versions.get(entity_id, 0) + 1
-        self.versions[entity_id] = version
-        with self.db.session() as session:
-            record_change(
-                session,
-                self.tables,
-                entity=entity,
-                entity_id=entity_id,
-                event=event,
-                version=version,
-                payload={**payload, "id": entity_id, "version": version},
-            )
-        return version
+PILOT_DISTRICT = KELUMPANG_HILIR
+VILLAGE = TARJUN
+OTHER_VILLAGE = LANGADAI
+OTHER_DISTRICT_VILLAGE = MEGASARI
 
 
 def resident_payload(**fields: Any) -> dict[str, Any]:
@@ -148,20 +109,10 @@ class World:
         # every engineer's tests share, the feed holds back changes while any transaction on
         # the server is open, which only slows these tests down. Matching's own database
         # (read model, cursors, placements) runs on the backend under test.
-        self.registry = Producer(
+        self.registry = FeedProducer(
             databases.new("sqlite", "regfeed", migrated=False), keys, disclosure_router
         )
-        self.catalogue = Producer(databases.new("sqlite", "oppfeed", migrated=False), keys)
-        gateway = FastAPI()
-
-        @gateway.post("/v1/auth/token")
-        async def token() -> dict[str, Any]:
-            return {
-                "access_token": keys.token("service", org_id="matching-service"),
-                "token_type": "bearer",
-                "expires_in": 900,
-            }
-
+        self.catalogue = FeedProducer(databases.new("sqlite", "oppfeed", migrated=False), keys)
         defaults: dict[str, Any] = {
             "consume_feeds": False,
             "worker_poll_seconds": 0.05,
@@ -175,7 +126,7 @@ class World:
         self.transports = {
             "registry": httpx.ASGITransport(app=self.registry.app),
             "opportunities": httpx.ASGITransport(app=self.catalogue.app),
-            "gateway": httpx.ASGITransport(app=gateway),
+            "gateway": httpx.ASGITransport(app=token_endpoint(keys, "matching-service")),
         }
         self.app = create_app(self.settings, verifier=keys.verifier(), transports=self.transports)
         self._stack = AsyncExitStack()
@@ -218,7 +169,7 @@ class World:
         any older transaction on the server is open, so poll until all have arrived."""
         consumers = self.app.state.consumers
         for name, producer in (("registry", self.registry), ("opportunities", self.catalogue)):
-            published = self.published(producer)
+            published = producer.published()
             for _ in range(400):
                 await consumers[name].catch_up()
                 if consumers[name].state().applied >= published:
@@ -226,13 +177,6 @@ class World:
                 await asyncio.sleep(0.05)
             else:
                 raise AssertionError(f"feed {name} did not catch up")
-
-    @staticmethod
-    def published(producer: Producer) -> int:
-        with producer.db.session(write=False) as session:
-            return int(
-                session.scalar(select(func.count()).select_from(producer.tables.outbox)) or 0
-            )
 
     # calls ----------------------------------------------------------------------------------
     def headers(self, org_type: str = "government_agency", **kwargs: Any) -> dict[str, str]:

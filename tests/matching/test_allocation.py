@@ -45,8 +45,8 @@ def _milp_optimum(
     n: int,
     capacity: np.ndarray,
     per_resident: int,
-    village=None,
-    quota=None,  # type: ignore[no-untyped-def]
+    village: np.ndarray,
+    quota: np.ndarray | None = None,
 ) -> int:
     k = len(candidates)
     rows = n + len(capacity) + (len(quota) if quota is not None else 0)
@@ -200,7 +200,7 @@ def test_no_proposal_breaks_a_hard_rule(fair: bool, per_resident: int) -> None:
     for pair in result.proposals:
         assert check(pair.resident, pair.opportunity, TODAY) == []
     by_opportunity = Counter(p.opportunity.id for p in result.proposals)
-    slots = {o.id: o.remaining_slots for o in opportunities}
+    slots = {o.id: o.remaining_slots for o in opportunities if o.remaining_slots is not None}
     assert all(count <= slots[opp] for opp, count in by_opportunity.items())
     by_resident = Counter(p.resident.id for p in result.proposals)
     assert max(by_resident.values()) <= per_resident

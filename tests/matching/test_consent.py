@@ -170,7 +170,7 @@ async def test_withdrawal_ends_unstarted_placements_and_keeps_started(  # type: 
         with world.app.state.db.session(write=False) as session:
             ended = session.scalars(
                 select(Placement.status).where(  # type: ignore[call-overload]
-                    Placement.resident_id == uuid.UUID(resident)  # type: ignore[arg-type]
+                    Placement.resident_id == uuid.UUID(resident)
                 )
             ).all()
         assert sorted(ended) == ["declined", "declined", "dropped", "started"]

@@ -8,13 +8,15 @@ import uuid
 import pytest
 
 from tests.matching.support import World
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_proof_answers_the_placement_to_the_disclosing_service_only(
-    backend, databases, keys
-) -> None:  # type: ignore[no-untyped-def]
+    backend: str, databases: DatabaseFactory, keys: TestKeys
+) -> None:
     async with World(backend, databases, keys) as world:
         resident = world.resident()
         opportunity = world.opportunity(provider_org_id="org-provider")

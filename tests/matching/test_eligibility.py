@@ -76,7 +76,7 @@ def test_an_eligible_pair_breaks_no_rule() -> None:
         ({}, {"remaining_slots": 0}, Reason.NO_SLOTS_LEFT),
     ],
 )
-def test_each_rule_has_its_reason(resident: dict, opportunity: dict, reason: Reason) -> None:  # type: ignore[type-arg]
+def test_each_rule_has_its_reason(resident: dict, opportunity: dict, reason: Reason) -> None:
     reasons = check(replace(RESIDENT, **resident), replace(OPPORTUNITY, **opportunity), TODAY)
     assert reasons == [reason]
 

@@ -152,7 +152,7 @@ def _snapshot(db: Database, postgres: bool) -> dict[str, Any]:
     with db.session(write=False) as session:
         placements = list(session.scalars(select(Placement)))
         pair = {p.id: (str(p.resident_id), str(p.opportunity_id)) for p in placements}
-        proposed_at = {p.id: p.proposed_at for p in placements}
+        proposed_at = {p.id: p.proposed_at for p in placements if p.proposed_at is not None}
         placement_rows = {}
         for p in placements:
             row = p.model_dump()

@@ -54,7 +54,7 @@ async def test_background_consumers_and_sync_state(backend, databases, keys) -> 
         opportunity = world.opportunity()
         world.resident(id=resident, event="erased")
         world.opportunity(id=opportunity, event="closed", status="closed")
-        state: dict = {}  # type: ignore[type-arg]
+        state: dict = {}
         for _ in range(200):
             response = await world.client.get("/v1/matching/sync", headers=world.headers())
             state = {f["feed"]: f for f in response.json()["feeds"]}

@@ -17,11 +17,9 @@ from services.opportunities.settings import OpportunitiesSettings
 from services.opportunities.tables import feed_tables
 from shared.kit.database import Database
 from tests.support.databases import DatabaseFactory
+from tests.support.places import KELUMPANG_HILIR, MEGASARI, TARJUN  # noqa: F401 - this area's names
+from tests.support.problems import error_fields  # noqa: F401 - this area's helper
 from tests.support.tokens import TestKeys
-
-TARJUN = "63.02.17.2002"  # Kelumpang Hilir, home of the cement plant
-MEGASARI = "63.02.06.2009"  # Pulaulaut Utara
-KELUMPANG_HILIR = "63.02.17"
 
 
 def in_days(days: int) -> str:
@@ -81,16 +79,6 @@ class Api:
         with self.db.session(write=False) as session:
             rows = session.execute(select(outbox).order_by(outbox.c.id)).mappings().all()
         return [dict(row) for row in rows]
-
-
-def error_fields(response: httpx.Response) -> set[str]:
-    """The fields a 422 names, as dotted paths without the leading ``body``."""
-    assert response.headers["content-type"].startswith("application/problem+json")
-    names = set()
-    for error in response.json()["errors"]:
-        loc = [str(part) for part in error["loc"]]
-        names.add(".".join(loc[1:] if loc[0] in ("body", "query", "header") else loc))
-    return names
 
 
 @pytest.fixture

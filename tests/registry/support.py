@@ -17,18 +17,14 @@ from services.matching.placements.models import Placement
 from services.matching.settings import MatchingSettings
 from services.registry.main import create_app
 from services.registry.settings import RegistrySettings
+from tests.support.people import nik_for
+from tests.support.places import KELUMPANG_HILIR, MEGASARI, PULAU_LAUT_UTARA, SERONGGA, TARJUN  # noqa: F401 - this area's names
+from tests.support.problems import field_errors  # noqa: F401 - this area's helper
 from tests.support.tokens import TestKeys
-
-TARJUN = "63.02.17.2002"  # Kelumpang Hilir district
-SERONGGA = "63.02.17.2001"  # Kelumpang Hilir district
-MEGASARI = "63.02.06.2009"  # Pulau Laut Utara district
-KELUMPANG_HILIR = "63.02.17"
-PULAU_LAUT_UTARA = "63.02.06"
 
 
 def make_nik(born: date, sex: str, *, district: str = "630206", serial: str = "0001") -> str:
-    day = born.day + (40 if sex == "F" else 0)
-    return f"{district}{day:02d}{born.month:02d}{born.year % 100:02d}{serial}"
+    return nik_for(district, born, sex, int(serial))
 
 
 def resident(
@@ -109,12 +105,6 @@ async def register(
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()
     return data
-
-
-def field_errors(response: httpx.Response) -> dict[str, str]:
-    """The problem response's errors as {field: message}."""
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    return {str(error["loc"][-1]): error["msg"] for error in response.json()["errors"]}
 
 
 async def feed(

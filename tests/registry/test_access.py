@@ -18,6 +18,8 @@ from tests.registry.support import (
     registry_client,
     resident,
 )
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 PROVIDER_ORG = "org-company-cement"
 
@@ -250,8 +252,8 @@ async def test_every_disclosure_is_audited(keys, backend: str, databases) -> Non
 
 @pytest.mark.anyio
 async def test_benchmark_reads_are_off_by_default_and_refused_in_production(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     from services.registry.settings import RegistrySettings
     from shared.kit.settings import ProductionSettingError
 

@@ -13,14 +13,16 @@ from tests.registry.support import (
     registry_client,
     resident,
 )
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 VISIT = {"employment_status": "employed", "monthly_income_idr": 1_200_000, "household_size": 4}
 
 
 @pytest.mark.anyio
 async def test_follow_ups_are_listed_newest_first_within_reach(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     other_agency = keys.headers("government_agency", org_id="org-other-agency")
     matching = Matching(databases.new(backend, "matching"), keys)

@@ -6,7 +6,9 @@ provider's without its placement) no longer make a resident independent."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +18,7 @@ import pytest
 
 from services.registry.follow_ups.models import FollowUp
 from tests.registry.support import Matching, register, registry_client, resident
+from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
 VISIT = {"employment_status": "employed", "monthly_income_idr": 1_200_000, "household_size": 4}
@@ -65,6 +68,18 @@ class Disclosures:
         assert response.status_code == 201, response.text
 
 
+@contextlib.asynccontextmanager
+async def registry_and_matching(
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> AsyncIterator[tuple[httpx.AsyncClient, Disclosures]]:
+    """The registry under test, calling a real matching app that knows the placements."""
+    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=d.matching
+    ) as client:
+        yield client, d
+
+
 async def visit(
     client: httpx.AsyncClient, headers: dict[str, str], rid: str, day: date, **fields: Any
 ) -> httpx.Response:
@@ -86,10 +101,7 @@ def error_loc(response: httpx.Response) -> list[Any]:
 async def test_a_visit_after_today_in_makassar_is_refused(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     company = keys.headers("company", org_id=COMPANY_A)
-    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=d.matching
-    ) as client:
+    async with registry_and_matching(keys, backend, databases) as (client, d):
         rid = (await register(client, agency, resident(1)))["id"]
         await d.disclose(client, keys, rid, COMPANY_A, "p-a")
         today = makassar_today()
@@ -107,16 +119,13 @@ async def test_a_visit_after_today_in_makassar_is_refused(keys, backend: str, da
 
 @pytest.mark.anyio
 async def test_a_provider_writes_only_about_its_own_placements_from_their_start(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     village = keys.headers("village_government", region=resident(1)["village_code"])
     company_a = keys.headers("company", org_id=COMPANY_A)
     company_c = keys.headers("company", org_id="org-company-none")
-    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=d.matching
-    ) as client:
+    async with registry_and_matching(keys, backend, databases) as (client, d):
         rid = (await register(client, agency, resident(1)))["id"]
         other = (await register(client, agency, resident(2)))["id"]
         await d.disclose(client, keys, rid, COMPANY_A, "p-a")
@@ -159,17 +168,14 @@ async def test_a_provider_writes_only_about_its_own_placements_from_their_start(
 
 @pytest.mark.anyio
 async def test_providers_read_only_their_placements_visits_and_every_read_is_audited(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency", org_id="org-dinsos")
     admin = keys.headers("admin")
     company_a = keys.headers("company", org_id=COMPANY_A)
     company_b = keys.headers("company", org_id=COMPANY_B)
     company_d = keys.headers("company", org_id="org-company-quiet")
-    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=d.matching
-    ) as client:
+    async with registry_and_matching(keys, backend, databases) as (client, d):
         rid = (await register(client, agency, resident(1)))["id"]
         for org, placement in (
             (COMPANY_A, "p-a"),
@@ -225,14 +231,11 @@ async def test_providers_read_only_their_placements_visits_and_every_read_is_aud
 
 @pytest.mark.anyio
 async def test_forged_visits_no_longer_make_a_resident_independent(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency", org_id="org-dinsos")
     company = keys.headers("company", org_id=COMPANY_A)
-    d = Disclosures(Matching(databases.new(backend, "matching"), keys))
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=d.matching
-    ) as client:
+    async with registry_and_matching(keys, backend, databases) as (client, d):
         rid = (await register(client, agency, resident(1)))["id"]
         honest = (await register(client, agency, resident(2)))["id"]
         await d.disclose(client, keys, rid, COMPANY_A, "p-a")

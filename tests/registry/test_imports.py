@@ -15,6 +15,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
 
 from services.registry.imports.service import run_job
 from services.registry.models import ImportJob, Resident
@@ -27,6 +28,8 @@ from tests.registry.support import (
     registry_client,
     resident,
 )
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 COLUMNS = [
     "nik",
@@ -81,8 +84,8 @@ async def upload(
 
 @pytest.mark.anyio
 async def test_report_names_bad_rows_and_the_same_file_twice_changes_nothing(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     village = keys.headers("village_government", region=TARJUN)
     rows = [row(i) for i in range(1, 9)]
     rows[2]["nik"] = rows[2]["nik"][:12] + "0000"  # row 4
@@ -216,8 +219,8 @@ async def test_dry_run_xlsx_and_refused_files(keys, backend: str, databases) -> 
 
 @pytest.mark.anyio
 async def test_a_worker_that_dies_half_way_loses_nothing_and_applies_nothing_twice(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     content = to_csv([row(i) for i in range(1, 11)])
     async with registry_client(
@@ -282,8 +285,8 @@ def _job(job_id: str, content: bytes) -> ImportJob:
 
 @pytest.mark.anyio
 async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     admin = keys.headers("admin")
     async with registry_client(
         databases.new(backend, "registry"), keys, import_lease_seconds=0, import_max_attempts=3
@@ -319,8 +322,8 @@ async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
 
 @pytest.mark.anyio
 async def test_consent_status_is_the_same_word_whichever_path_records_consent(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     async with registry_client(databases.new(backend, "registry"), keys) as client:
         given = row(1, consent_given="true", consent_purpose="programme")
@@ -342,7 +345,9 @@ async def test_consent_status_is_the_same_word_whichever_path_records_consent(
         )
         db = client.app.state.db  # type: ignore[attr-defined]
         with db.session(write=False) as session:
-            statuses = dict(session.execute(select(Resident.nik, Resident.consent_status)).all())
+            statuses = dict(
+                session.execute(select(col(Resident.nik), col(Resident.consent_status))).all()
+            )
         # A refusal after a consent is a withdrawal, in an import as through the API.
         assert statuses == {
             given["nik"]: "withdrawn",

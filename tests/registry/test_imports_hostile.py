@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from tests.registry.support import registry_client
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 HEADER = ["nik", "full_name", "sex", "birth_date", "village_code"]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -119,8 +121,8 @@ async def test_a_row_numbered_a_billion_fails_at_once(keys, backend: str, databa
 
 @pytest.mark.anyio
 async def test_two_million_blank_csv_lines_count_toward_the_limit(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     content = (",".join(HEADER) + "\n").encode() + b"\n" * 2_000_000
     async with registry_client(databases.new(backend, "registry"), keys) as client:
@@ -163,8 +165,8 @@ async def test_half_a_million_shared_strings_are_capped(keys, backend: str, data
 
 @pytest.mark.anyio
 async def test_entities_are_refused_and_the_reader_is_bounded(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     laughs = (
         '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'

@@ -11,6 +11,8 @@ import pytest
 
 from tests.registry.support import MEGASARI, TARJUN, feed, register, registry_client, resident
 from tests.registry.test_imports import row, to_csv, upload
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 # What differs between any two registrations, whatever their NIK.
 OWN_VALUES = {"id", "nik", "full_name", "registered_at", "updated_at"}
@@ -35,8 +37,8 @@ def _job_report(job: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.anyio
 async def test_a_nik_registered_out_of_sight_answers_as_an_unknown_one(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency", org_id="org-dinsos")
     service = keys.headers("service")
     village = keys.headers("village_government", org_id="org-desa-tarjun", region=TARJUN)
@@ -138,8 +140,8 @@ async def test_a_nik_registered_out_of_sight_answers_as_an_unknown_one(
 
 @pytest.mark.anyio
 async def test_within_the_callers_region_a_taken_nik_is_still_409_with_its_id(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     village = keys.headers("village_government", region=TARJUN)
     async with registry_client(databases.new(backend, "registry"), keys) as client:
@@ -169,8 +171,8 @@ def _edit_shape(response: httpx.Response) -> tuple[int, dict[str, Any], dict[str
 
 @pytest.mark.anyio
 async def test_an_edit_to_a_nik_held_out_of_sight_answers_as_an_edit_to_a_free_one(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency", org_id="org-dinsos")
     village = keys.headers("village_government", org_id="org-desa-tarjun", region=TARJUN)
     async with registry_client(databases.new(backend, "registry"), keys) as client:

@@ -6,12 +6,14 @@ import pytest
 
 from services.registry.residents import service
 from tests.registry.support import register, registry_client, resident
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 
 @pytest.mark.anyio
 async def test_racing_edit_to_a_taken_nik_is_409_from_the_constraint(
-    keys, backend: str, databases, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     agency = keys.headers("government_agency")
     async with registry_client(databases.new(backend, "registry"), keys) as client:
         a = await register(client, agency, resident(1))

@@ -14,6 +14,8 @@ import pytest
 from services.registry.models import Disclosure
 from shared.kit.database import Database
 from tests.registry.support import register, registry_client, resident
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 # ResidentProviderView, as issue 13 item 8 and DESIGN.md's access table list it.
 PROVIDER_FIELDS = {
@@ -81,8 +83,8 @@ def disclose(client: httpx.AsyncClient, resident_id: str, org_id: str, purpose: 
 @pytest.mark.anyio
 @pytest.mark.parametrize("org_type", PROVIDER_TYPES)
 async def test_a_provider_reads_only_its_own_view(
-    keys, backend: str, databases, org_type: str
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory, org_type: str
+) -> None:
     agency = keys.headers("government_agency")
     org_id = f"org-{org_type}-1"
     provider = keys.headers(org_type, org_id=org_id)
@@ -127,8 +129,8 @@ async def test_the_openapi_names_the_provider_view(keys, backend: str, databases
 
 @pytest.mark.anyio
 async def test_a_providers_read_is_audited_with_the_disclosures_purpose(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency", org_id="org-dinsos")
     admin = keys.headers("admin")
     provider = keys.headers("company", org_id="org-company-cement")

@@ -17,6 +17,8 @@ from tests.registry.support import (
     registry_client,
     resident,
 )
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
 
 
 @pytest.mark.anyio
@@ -129,7 +131,11 @@ async def test_list_filters_and_pages(keys, backend: str, databases) -> None:  #
         rich = await register(client, agency, resident(7, welfare_decile=9, village_code=SERONGGA))
         seen, cursor = [], None
         while True:
-            params = {"limit": 2, "district_code": "63.02.17", "in_target_group": "true"}
+            params: dict[str, str | int] = {
+                "limit": 2,
+                "district_code": "63.02.17",
+                "in_target_group": "true",
+            }
             if cursor:
                 params["cursor"] = cursor
             page = (await client.get("/v1/residents", params=params, headers=agency)).json()
@@ -213,8 +219,8 @@ async def test_household_follow_ups_independence_and_erasure(keys, backend: str,
 
 @pytest.mark.anyio
 async def test_possible_duplicates_are_listed_then_merged_or_dismissed(
-    keys, backend: str, databases
-) -> None:  # type: ignore[no-untyped-def]
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
     agency = keys.headers("government_agency")
     async with registry_client(databases.new(backend, "registry"), keys) as client:
         a = await register(client, agency, resident(1, full_name="Siti  Rahmah"))

@@ -27,23 +27,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from fastapi import FastAPI, Form, Request
-from fastapi.security import HTTPBasic
-from sqlalchemy import MetaData
+from fastapi import FastAPI
 
 from services.reporting.main import create_app
 from services.reporting.readmodel.tasks import catch_up_all
 from services.reporting.settings import ReportingSettings
-from shared.kit.database import Database
-from shared.kit.feed import FeedTables, changes_router, record_change
-from shared.kit.problems import Unauthorized, install_problem_handlers
-from tests.support.tokens import TestKeys
+from tests.support.feeds import FeedProducer
+from tests.support.places import KELUMPANG_HILIR, MEGASARI, PULAU_LAUT_UTARA, SERONGGA, TARJUN  # noqa: F401 - this area's names
+from tests.support.tokens import TestKeys, token_endpoint
 
-TARJUN, SERONGGA, MEGASARI = "63.02.17.2002", "63.02.17.2001", "63.02.06.2009"
-KELUMPANG_HILIR, PULAU_LAUT_UTARA = "63.02.17", "63.02.06"
 C1, B1, N1 = (str(uuid.UUID(int=n)) for n in (101, 102, 103))
 
 
@@ -57,71 +52,11 @@ def at(day: str) -> str:
     return f"2025-{day}T12:00:00Z"
 
 
-class Producer:
-    """A service's outbox and its ``GET /v1/changes``, as the real services serve it."""
-
-    def __init__(self, url: str, keys: TestKeys) -> None:
-        metadata = MetaData()
-        self.tables = FeedTables(metadata, producer=True, consumer=False)
-        self.db = Database(url)
-        metadata.create_all(self.db.engine)
-        self.app = FastAPI()
-        self.app.state.db = self.db
-        self.app.state.verifier = keys.verifier()
-        install_problem_handlers(self.app)
-        self.app.include_router(changes_router(self.tables))
-        self.versions: dict[str, int] = {}
-
-    def emit(self, entity: str, entity_id: str, event: str, payload: dict[str, Any]) -> int:
-        version = self.versions.get(entity_id, 0) + 1
-        self.versions[entity_id] = version
-        self.replay(entity, entity_id, event, version, payload)
-        return version
-
-    def replay(
-        self, entity: str, entity_id: str, event: str, version: int, payload: dict[str, Any]
-    ) -> None:
-        with self.db.session() as session:
-            record_change(
-                session,
-                self.tables,
-                entity=entity,
-                entity_id=entity_id,
-                event=event,
-                version=version,
-                payload={**payload, "id": entity_id, "version": version},
-            )
-
-
-def gateway_app(keys: TestKeys, client_id: str, client_secret: str) -> FastAPI:
-    """The gateway's token endpoint for the reporting service's client credentials."""
-    app = FastAPI()
-    install_problem_handlers(app)
-    basic = HTTPBasic(auto_error=False)
-
-    @app.post("/v1/auth/token")
-    async def token(request: Request, grant_type: Annotated[str, Form()]) -> dict[str, Any]:
-        credentials = await basic(request)
-        if (
-            grant_type != "client_credentials"
-            or credentials is None
-            or (credentials.username, credentials.password) != (client_id, client_secret)
-        ):
-            raise Unauthorized("bad client credentials")
-        return {
-            "access_token": keys.token("service", org_id="reporting-service"),
-            "token_type": "bearer",
-            "expires_in": 900,
-        }
-
-    return app
-
-
 @dataclass
 class Programme:
-    registry: Producer
-    opportunities: Producer
-    matching: Producer
+    registry: FeedProducer
+    opportunities: FeedProducer
+    matching: FeedProducer
     resident_state: dict[str, dict[str, Any]] = field(default_factory=dict)
     placement_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -149,7 +84,7 @@ class Programme:
         }
         if event != "follow_up":
             payload["follow_up"] = None
-        self.registry.emit("resident", uid(name), event, payload)
+        self.registry.publish("resident", uid(name), event, payload)
         state.pop("follow_up", None)
         state.pop("merged_into", None)
 
@@ -230,7 +165,7 @@ class Programme:
             "created_at": at(day),
             "updated_at": at(day),
         }
-        self.opportunities.emit("opportunity", uid(name), event, payload)
+        self.opportunities.publish("opportunity", uid(name), event, payload)
 
     # -- matching -------------------------------------------------------------------------------
     def placement(self, name: str, event: str, **changes: Any) -> None:
@@ -248,7 +183,7 @@ class Programme:
             **state,
             "status": event,
         }
-        self.matching.emit("placement", uid(name), event, payload)
+        self.matching.publish("placement", uid(name), event, payload)
 
     def propose(
         self,
@@ -373,9 +308,9 @@ def producers(workdir: Path, keys: TestKeys) -> Programme:
     # The producers stand in for the other services; only reporting's own database is under
     # test here, and it runs on both backends.
     return Programme(
-        registry=Producer(f"sqlite:///{workdir / 'registry.db'}", keys),
-        opportunities=Producer(f"sqlite:///{workdir / 'opportunities.db'}", keys),
-        matching=Producer(f"sqlite:///{workdir / 'matching.db'}", keys),
+        registry=FeedProducer(f"sqlite:///{workdir / 'registry.db'}", keys),
+        opportunities=FeedProducer(f"sqlite:///{workdir / 'opportunities.db'}", keys),
+        matching=FeedProducer(f"sqlite:///{workdir / 'matching.db'}", keys),
     )
 
 
@@ -387,7 +322,9 @@ def transports_for(
         "opportunities": httpx.ASGITransport(app=programme.opportunities.app),
         "matching": httpx.ASGITransport(app=programme.matching.app),
         "gateway": httpx.ASGITransport(
-            app=gateway_app(keys, settings.client_id, settings.client_secret)
+            app=token_endpoint(
+                keys, "reporting-service", (settings.client_id, settings.client_secret)
+            )
         ),
     }
 

@@ -31,10 +31,10 @@ ZERO_BLOCK = {
 }
 
 
-async def _summary(stack: Stack, headers: dict[str, str], **params: str) -> dict:  # type: ignore[type-arg]
+async def _summary(stack: Stack, headers: dict[str, str], **params: str) -> dict:
     response = await stack.client.get("/v1/reports/summary", params=params, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 async def test_regency_summary_matches_hand_count(stack: Stack, keys: TestKeys) -> None:

@@ -33,7 +33,7 @@ def _pseudonym(stack: Stack, name: str) -> str:
 
 async def test_feed_lists_status_events_with_pseudonyms(stack: Stack, keys: TestKeys) -> None:
     agency = keys.headers("government_agency")
-    items: list[dict] = []  # type: ignore[type-arg]
+    items: list[dict] = []
     cursor = None
     pages = 0
     while True:

@@ -126,7 +126,9 @@ class Attacker:
             districts = [d for d in self.villages if d in wheres]
             groups.append(((measure, None, split), [(measure, d, split) for d in districts]))
             for district in districts:
-                parts = [(measure, v, split) for v in self.villages[district] if v in wheres]
+                parts: list[Cell] = [
+                    (measure, v, split) for v in self.villages[district] if v in wheres
+                ]
                 groups.append(((measure, district, split), parts))
         for (measure, where, _), parts in splits.items():
             groups.append(((measure, where, ()), parts))
@@ -308,7 +310,9 @@ def test_no_group_of_a_random_table_has_one_hidden_cell(
     for j in range(n_cols):
         counts[("*", j)] = sum(row[j] for row in table)
     counts[("*", "*")] = sum(map(sum, table))
-    groups = [Group((i, "*"), [(i, j) for j in range(n_cols)]) for i in range(n_rows)]
+    groups: list[Group[tuple[Any, Any]]] = [
+        Group((i, "*"), [(i, j) for j in range(n_cols)]) for i in range(n_rows)
+    ]
     groups += [Group(("*", j), [(i, j) for i in range(n_rows)]) for j in range(n_cols)]
     groups += [
         Group(("*", "*"), [(i, "*") for i in range(n_rows)]),

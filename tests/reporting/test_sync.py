@@ -100,7 +100,7 @@ async def test_restart_and_repeated_changes_count_once(stack: Stack, keys: TestK
     assert feed_after == feed_before
 
     # A change that breaks the contract (no village) is skipped, not a feed stuck forever.
-    programme.registry.emit("resident", uid("broken"), "created", {"sex": "F", "age": 30})
+    programme.registry.publish("resident", uid("broken"), "created", {"sex": "F", "age": 30})
     programme.register("r9", TARJUN, "F", 19, "senior_secondary", 1, "07-09")
     assert await catch_up_all(restarted) == 2
     assert await _registered(stack.client, keys) == 8
@@ -108,7 +108,7 @@ async def test_restart_and_repeated_changes_count_once(stack: Stack, keys: TestK
     # Erasure keeps only the aggregate fields: the resident stays counted as registered and
     # verified on the days they were.
     erased = {"village_code": MEGASARI, "age": 28, "sex": "M", "welfare_decile": 6}
-    programme.registry.emit("resident", uid("r6"), "erased", {**erased, "status": "erased"})
+    programme.registry.publish("resident", uid("r6"), "erased", {**erased, "status": "erased"})
     assert await catch_up_all(restarted) == 1
     summary = (await stack.client.get("/v1/reports/summary", headers=keys.headers("admin"))).json()
     assert (summary["residents"]["registered"], summary["residents"]["verified"]) == (8, 6)

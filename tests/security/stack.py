@@ -33,8 +33,9 @@ from services.registry.main import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from services.reporting.main import create_app as create_reporting
 from services.reporting.settings import ReportingSettings
-from tests.faults.residents import TARJUN, nik_for, resident_body
+from tests.faults.residents import TARJUN, resident_body, serial_nik
 from tests.support.databases import DatabaseFactory
+from tests.support.places import MEGASARI, SAHAPI
 from tests.support.tokens import TestKeys
 
 # Roles the fuzzer and the crawler act as: the organisation type and the region it governs.
@@ -55,8 +56,8 @@ ROLES: dict[str, tuple[str, str | None]] = {
 PLACING_PROVIDERS = ("company", "university", "school", "bumdes", "ngo")
 # Villages of the seed. District 63.02.17 holds Tarjun (many residents) and Sahapi (one), so
 # Sahapi's cells are small while the district's total is not; 63.02.06.2009 holds two.
-SMALL_VILLAGE = "63.02.17.2009"
-OTHER_VILLAGE = "63.02.06.2009"
+SMALL_VILLAGE = SAHAPI
+OTHER_VILLAGE = MEGASARI
 SEEDED_VILLAGES = (TARJUN, SMALL_VILLAGE, OTHER_VILLAGE)
 # The notes of the agency's follow-up visit: a text that must reach no provider.
 FOLLOW_UP_NOTES = "Catatan kunjungan dinas: istri sakit, utang warung Rp 2 juta"
@@ -188,7 +189,7 @@ def _resident(n: int, village: str) -> dict[str, Any]:
     body = resident_body(n, village_code=village)
     if n >= 6:
         birth = date.fromisoformat(body["birth_date"])
-        body |= {"sex": "M", "nik": nik_for(n + 1, "M", birth)}
+        body |= {"sex": "M", "nik": serial_nik(n + 1, "M", birth)}
     return body
 
 

@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import logging.config
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +27,8 @@ from shared.kit.database import Database
 from shared.kit.logging import configure_logging, safe_path
 from shared.kit.migrations import migration_engine
 from shared.kit.settings import ServiceSettings
+from tests.support.databases import DatabaseFactory
+from tests.support.ports import free_port
 
 SERVICE_DIR = Path(__file__).parents[2] / "services" / "registry"
 # Built from parts, so that this file's own source lines (tracebacks quote them) hold no
@@ -128,13 +129,6 @@ def test_causes_and_contexts_of_an_exception_are_redacted_too(logs: Logs) -> Non
     assert "direct cause" in trace and "RuntimeError: (message redacted)" in trace
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_uvicorn_logs_a_failing_request_through_its_own_handler_redacted(
     tmp_path: Path,
 ) -> None:
@@ -199,8 +193,8 @@ def test_uvicorn_logs_a_failing_request_through_its_own_handler_redacted(
 
 
 def test_database_errors_hold_no_parameters_and_log_no_key(
-    backend: str, databases, logs: Logs
-) -> None:  # type: ignore[no-untyped-def]
+    backend: str, databases: DatabaseFactory, logs: Logs
+) -> None:
     url = databases.new(backend, "logtest", migrated=False)
     for engine in (Database(url).engine, migration_engine(url)):
         with engine.begin() as connection:

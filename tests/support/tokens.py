@@ -4,8 +4,12 @@ signs them (``shared.kit.tokens``), with the default scopes of each organisation
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import FastAPI, Form, Request
+from fastapi.security import HTTPBasic
+
+from shared.kit.problems import Unauthorized, install_problem_handlers
 from shared.kit.tokens import (
     TokenVerifier,
     generate_private_key_pem,
@@ -59,3 +63,42 @@ class TestKeys:
 
     def headers(self, org_type: str, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(org_type, **kwargs)}"}
+
+
+def token_endpoint(
+    keys: TestKeys, org_id: str, credentials: tuple[str, str] | None = None
+) -> FastAPI:
+    """The gateway's ``POST /v1/auth/token`` as a service sees it: a service token for
+    ``org_id``. Given ``credentials`` (client id, secret), it answers only that client's
+    client-credentials grant, as the gateway does; without, anyone who asks."""
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    def issued() -> dict[str, Any]:
+        return {
+            "access_token": keys.token("service", org_id=org_id),
+            "token_type": "bearer",
+            "expires_in": 900,
+        }
+
+    if credentials is None:
+
+        @app.post("/v1/auth/token")
+        async def any_token() -> dict[str, Any]:
+            return issued()
+
+        return app
+    basic = HTTPBasic(auto_error=False)
+
+    @app.post("/v1/auth/token")
+    async def token(request: Request, grant_type: Annotated[str, Form()]) -> dict[str, Any]:
+        given = await basic(request)
+        if (
+            grant_type != "client_credentials"
+            or given is None
+            or (given.username, given.password) != credentials
+        ):
+            raise Unauthorized("bad client credentials")
+        return issued()
+
+    return app
