@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 
 from services.registry.audit import service
 from services.registry.audit.models import AuditPublic
-from services.registry.residents.models import as_utc
 from shared.kit.auth import require_scopes
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
+from shared.kit.time import as_utc
 from shared.programme.scopes import AUDIT_READ
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request, Response, status
 from services.registry.disclosures import service
 from services.registry.disclosures.models import Disclosure, DisclosureCreate, DisclosurePublic
 from services.registry.disclosures.proof import fetch_proof
-from services.registry.residents.models import as_utc
 from shared.kit.auth import require_scopes
 from shared.kit.database import DatabaseDep
 from shared.kit.problems import problem_responses
+from shared.kit.time import as_utc
 from shared.programme.scopes import RESIDENTS_DISCLOSE
 
 router = APIRouter(prefix="/v1/residents", tags=["disclosures"])

@@ -25,10 +25,11 @@ from services.registry.audit.service import record_access
 from services.registry.disclosures.models import Disclosure
 from services.registry.follow_ups.models import FollowUp, FollowUpCreate, FollowUpVisit
 from services.registry.residents import service as residents
-from services.registry.residents.models import Resident, as_utc
+from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import Conflict, UnprocessableEntity
+from shared.kit.time import as_utc
 from shared.kit.tokens import Principal
 from shared.programme.scopes import PROVIDER_TYPES
 
