@@ -29,7 +29,8 @@ from bench.harness import (
     service_env,
     workdir,
 )
-from services.registry.residents.models import name_key, normalise_phone
+from services.registry.residents.models import normalise_phone
+from services.registry.residents.records import name_key
 
 SIZES = {"quick": {"rows": 2_000}, "full": {"rows": 100_000}}
 COPY_COLUMNS = (

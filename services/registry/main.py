@@ -15,9 +15,9 @@ from services.registry.disclosures.views import router as disclosures_router
 from services.registry.duplicates.views import router as duplicates_router
 from services.registry.follow_ups.views import router as follow_ups_router
 from services.registry.households.views import router as households_router
+from services.registry.imports.tasks import import_worker
 from services.registry.imports.views import IMPORT_PATH
 from services.registry.imports.views import router as imports_router
-from services.registry.imports.worker import import_worker
 from services.registry.regions.views import router as regions_router
 from services.registry.residents.views import router as residents_router
 from services.registry.settings import RegistrySettings, get_settings

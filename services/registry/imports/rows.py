@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from services.registry import access
 from services.registry.residents import nik as nik_rules
-from services.registry.residents.models import WRITABLE_FIELDS, ResidentCreate
+from services.registry.residents.models import WRITABLE_FIELDS, ConsentIn, ResidentCreate
 from shared.kit.tokens import Principal
 
 CONSENT_COLUMNS = {"consent_given": "given", "consent_purpose": "purpose", "consent_at": "at"}
@@ -27,7 +27,7 @@ LIST_SEPARATOR = ";"
 class RowOutcome:
     row: int
     values: dict[str, Any] = field(default_factory=dict)
-    consent: dict[str, Any] | None = None
+    consent: ConsentIn | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -92,6 +92,5 @@ def validate_row(
     if outcome.errors:
         return outcome
     outcome.values = model.model_dump(include=model.model_fields_set - {"consent"})
-    if model.consent is not None:
-        outcome.consent = model.consent.model_dump()
+    outcome.consent = model.consent
     return outcome

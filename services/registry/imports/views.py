@@ -6,14 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response, UploadFile, status
 
-from services.registry.deps import SettingsDep
+from services.registry.deps import Importer, SettingsDep
 from services.registry.imports import service
 from services.registry.imports.models import ImportJobPublic, RejectedRow
-from shared.kit.auth import require_scopes
 from shared.kit.database import DatabaseDep, SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
-from shared.programme.scopes import RESIDENTS_IMPORT
 
 router = APIRouter(prefix="/v1/residents", tags=["imports"])
 IMPORT_PATH = "/v1/residents/import"
@@ -28,7 +26,7 @@ IMPORT_PATH = "/v1/residents/import"
 def start_import(
     file: UploadFile,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_IMPORT),  # type: ignore[valid-type]
+    principal: Importer,
     settings: SettingsDep,
     db: DatabaseDep,
     background: BackgroundTasks,
@@ -52,7 +50,7 @@ def start_import(
 def get_import(
     job_id: str,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_IMPORT),  # type: ignore[valid-type]
+    principal: Importer,
 ) -> ImportJobPublic:
     return service.to_public(session, service.get_job(session, principal, job_id))
 
@@ -65,7 +63,7 @@ def get_import(
 def list_rejections(
     job_id: str,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_IMPORT),  # type: ignore[valid-type]
+    principal: Importer,
     page: PageParamsDep,
 ) -> Page[RejectedRow]:
     service.get_job(session, principal, job_id)

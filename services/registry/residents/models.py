@@ -7,7 +7,6 @@ no other service; everything else is what matching and reporting receive on the 
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
@@ -17,6 +16,8 @@ from sqlmodel import Field
 
 from services.registry.residents import nik as nik_rules
 from services.registry.tables import Base
+from shared.kit.time import UtcDateTime
+from shared.programme.codes import VillageCode
 from shared.programme.regions import is_known
 from shared.programme.skills import validate_skills
 
@@ -62,7 +63,6 @@ FamilyCard = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
 Income = Annotated[int, Field(ge=0, le=10_000_000_000)]
 HouseholdSize = Annotated[int, Field(ge=1, le=50)]
 Decile = Annotated[int, Field(ge=1, le=10)]
-VillageCode = Annotated[str, StringConstraints(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")]
 Skills = Annotated[list[str], Field(max_length=40)]
 Disability = Annotated[list[DisabilityKind], Field(max_length=6)]
 
@@ -83,13 +83,6 @@ def normalise_phone(value: str) -> str:
     if not rest.isdigit() or not 8 <= len(rest) <= 12 or rest.startswith("0"):
         raise ValueError("must be an Indonesian number of 9 to 13 digits after the leading 0")
     return "+62" + rest
-
-
-def name_key(full_name: str) -> str:
-    """Name as duplicates are compared: no accents, case, punctuation or repeated spaces."""
-    decomposed = unicodedata.normalize("NFKD", full_name)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^\w\s]", " ", plain).split())
 
 
 def check_birth_date(value: date) -> date:
@@ -191,16 +184,9 @@ class ConsentIn(BaseModel):
     given: bool
     purpose: Purpose | None = None
     # When the resident gave (or refused) consent; defaults to the time it is recorded.
-    at: datetime | None = None
-
-    @field_validator("at")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        # Stored in UTC: SQLite keeps no offset, so a +08:00 time would read back 8 h off
-        # and a re-import of the same file would look like a change. Naive times are UTC.
-        if value is None:
-            return None
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    # Stored in UTC: SQLite keeps no offset, so a +08:00 time would read back 8 h off and a
+    # re-import of the same file would look like a change. Naive times are UTC.
+    at: UtcDateTime | None = None
 
 
 class ConsentPublic(BaseModel):
@@ -358,10 +344,3 @@ class HistoryEntry(BaseModel):
     org_type: str
     subject: str
     changed_at: datetime
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)

@@ -7,9 +7,8 @@ on the feed (non-personal snapshot) in the caller's transaction. Routes never co
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -25,6 +24,7 @@ from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import NikReview
 from services.registry.follow_ups.models import FollowUp
 from services.registry.residents import nik as nik_rules
+from services.registry.residents import records
 from services.registry.residents.models import (
     PERSONAL_FIELDS,
     ConsentIn,
@@ -37,11 +37,16 @@ from services.registry.residents.models import (
     ResidentPublic,
     ResidentUpdate,
     ResidentView,
-    as_utc,
-    name_key,
 )
+
+# Re-exported: the registry's other domains reach these through the residents' service.
+from services.registry.residents.records import CONSENT_WITHHELD as CONSENT_WITHHELD
+from services.registry.residents.records import ENTITY as ENTITY
+from services.registry.residents.records import history_row, name_key, review_row
+from services.registry.residents.records import new_id as new_id
 from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
+from shared.kit.database import table_of
 from shared.kit.feed import record_change
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import (
@@ -52,38 +57,12 @@ from shared.kit.problems import (
     PreconditionRequired,
     UnprocessableEntity,
 )
+from shared.kit.time import as_utc as as_utc
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
-from shared.programme.regions import district_of, regency_of
 
-ENTITY = "resident"
 REQUIRED_FIELDS = ("nik", "full_name", "sex", "birth_date", "village_code")
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- derived fields -----------------------------------------------------------------------
-
-
-def age_on(birth_date: date, today: date) -> int:
-    return (
-        today.year
-        - birth_date.year
-        - ((today.month, today.day) < (birth_date.month, birth_date.day))
-    )
-
-
-def derived(resident: Resident, settings: RegistrySettings, today: date) -> dict[str, Any]:
-    age = age_on(resident.birth_date, today)
-    productive = settings.productive_age_min <= age <= settings.productive_age_max
-    decile = resident.welfare_decile
-    target = productive and decile is not None and decile <= settings.target_max_decile
-    return {"age": age, "productive_age": productive, "in_target_group": target}
+now_utc = utcnow  # the name the registry's other domains call
 
 
 def birth_date_bounds(settings: RegistrySettings, today: date) -> tuple[date, date]:
@@ -140,7 +119,7 @@ def to_public(resident: Resident, settings: RegistrySettings, today: date) -> Re
         verified_at=as_utc(resident.verified_at),
         independent_at=as_utc(resident.independent_at),
         erased_at=as_utc(resident.erased_at),
-        **derived(resident, settings, today),
+        **records.derived(resident.birth_date, resident.welfare_decile, settings, today),
     )
 
 
@@ -207,6 +186,33 @@ def present_one(
     return to_provider_view(resident)
 
 
+def read(
+    session: Session,
+    principal: Principal,
+    resident_id: str,
+    settings: RegistrySettings,
+    *,
+    purpose: str | None,
+) -> tuple[Resident, ResidentView]:
+    """One resident for GET /v1/residents/{id}: a provider reads only a resident disclosed to
+    it, and its read is audited with the disclosure's purpose, fetched with the resident."""
+    disclosed_for = None
+    if access.is_provider(principal):
+        resident, disclosed_for = access.get_disclosed(session, principal, resident_id)
+    else:
+        resident = access.get_visible(session, principal, resident_id)
+    view = present_one(
+        session,
+        principal,
+        resident,
+        settings,
+        action="resident.read",
+        purpose=purpose,
+        disclosed_for=disclosed_for,
+    )
+    return resident, view
+
+
 def to_provider_view(resident: Resident) -> ResidentProviderView:
     return ResidentProviderView(
         id=resident.id,
@@ -233,66 +239,9 @@ def etag(resident: Resident) -> str:
 # --- change feed and history --------------------------------------------------------------
 
 
-def snapshot(
-    resident: Resident, settings: RegistrySettings, today: date | None = None
-) -> dict[str, Any]:
-    """The non-personal payload of docs/contracts.md: no NIK, name, phone, address or exact
-    birth date (month only)."""
-    today = today or now_utc().date()
-    extra = derived(resident, settings, today)
-    registered = as_utc(resident.registered_at)
-    return {
-        "id": resident.id,
-        "version": resident.version,
-        "village_code": resident.village_code,
-        "district_code": resident.district_code,
-        "regency_code": resident.regency_code,
-        "birth_month": resident.birth_date.strftime("%Y-%m"),
-        "age": extra["age"],
-        "sex": resident.sex,
-        "education_level": resident.education_level,
-        "skills": list(resident.skills or []),
-        "employment_status": resident.employment_status,
-        "welfare_decile": resident.welfare_decile,
-        "household_size": resident.household_size,
-        "disability": list(resident.disability or []),
-        "productive_age": extra["productive_age"],
-        "in_target_group": extra["in_target_group"],
-        "status": resident.status,
-        "priority_rank": resident.priority_rank,
-        "registered_at": _iso(registered),
-        "verified_at": _iso(as_utc(resident.verified_at)),
-        "independent_at": _iso(as_utc(resident.independent_at)),
-        "follow_up": None,
-        "consent": consent_word(resident),
-    }
-
-
-CONSENT_WITHHELD = frozenset({"refused", "withdrawn"})
-
-
 def consent_word(resident: Resident) -> str | None:
-    """The feed's word for consent (docs/contracts.md): "given", "refused", "withdrawn" or
-    null when none was recorded. Derived from ``consent_given`` first, so a writer that set
-    only the flag (the bulk import) can never publish consent a resident took back."""
-    if resident.consent_given is None:
-        return None
-    if resident.consent_given:
-        return "given"
-    return "withdrawn" if getattr(resident, "consent_status", None) == "withdrawn" else "refused"
-
-
-def next_consent_status(previous: str | None, given: bool | None) -> str | None:
-    """Consent refused after it was given is a withdrawal (and stays one when refused again)."""
-    if given is None:
-        return None
-    if given:
-        return "given"
-    return "withdrawn" if previous in ("given", "withdrawn") else "refused"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    """The feed's word for this resident's consent (``records.consent_word``)."""
+    return records.consent_word(resident.consent_given, resident.consent_status)
 
 
 def publish(
@@ -306,7 +255,7 @@ def publish(
         # Held for NIK review: possibly a second record of a resident already on the feed,
         # so matching and reporting hear of it only once an agency resolved the review.
         return
-    payload = snapshot(resident, settings)
+    payload = records.snapshot(records.values_of(resident), settings)
     payload.update(extra)
     record_change(
         session,
@@ -319,26 +268,12 @@ def publish(
     )
 
 
-def history_row(
-    principal: Principal, resident: Resident, event: str, fields: Sequence[str], at: datetime
-) -> dict[str, Any]:
-    return {
-        "resident_id": resident.id,
-        "version": resident.version,
-        "event": event,
-        "fields": sorted(fields),
-        "org_id": principal.org_id,
-        "org_type": principal.org_type,
-        "subject": principal.subject,
-        "changed_at": at,
-    }
-
-
 def log_change(
     session: Session, principal: Principal, resident: Resident, event: str, fields: Sequence[str]
 ) -> None:
     session.execute(
-        insert(ResidentChange), [history_row(principal, resident, event, fields, now_utc())]
+        insert(ResidentChange),
+        [history_row(principal, resident.id, resident.version, event, fields, now_utc())],
     )
 
 
@@ -369,27 +304,16 @@ def check_nik_consistency(nik: str, sex: str, birth_date: date) -> None:
         raise UnprocessableEntity("nik", problem)
 
 
-def place(resident: Resident, village_code: str) -> None:
-    resident.village_code = village_code
-    resident.district_code = district_of(village_code) or ""
-    resident.regency_code = regency_of(village_code) or ""
+def _write(resident: Resident, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(resident, name, value)
 
 
 def apply_consent(
     resident: Resident, consent: ConsentIn | None, principal: Principal, at: datetime
 ) -> None:
-    if consent is None:
-        resident.consent_given = None
-        resident.consent_purpose = None
-        resident.consent_at = None
-        resident.consent_recorded_by = None
-        resident.consent_status = None
-        return
-    resident.consent_status = next_consent_status(consent_word(resident), consent.given)
-    resident.consent_given = consent.given
-    resident.consent_purpose = consent.purpose
-    resident.consent_at = consent.at or at
-    resident.consent_recorded_by = principal.org_id
+    current = records.values_of(resident)
+    _write(resident, records.consent_fields(current, consent, principal.org_id, at))
 
 
 def existing_id_by_nik(session: Session, nik: str) -> str | None:
@@ -455,15 +379,15 @@ def create(
     check_nik_consistency(data.nik, data.sex, data.birth_date)
     hidden_holder = nik_conflict_or_hold(session, principal, data.nik)
     at = now_utc()
+    values = data.model_dump(exclude={"consent"})
     resident = Resident(
         id=new_id(),
         source_org_id=principal.org_id,
         registered_at=at,
         updated_at=at,
-        name_key=name_key(data.full_name),
-        **data.model_dump(exclude={"consent", "village_code"}),
+        **values,
+        **records.follow(values, values),
     )
-    place(resident, data.village_code)
     if data.consent is not None:
         apply_consent(resident, data.consent, principal, at)
     if hidden_holder is None:
@@ -524,19 +448,6 @@ def withdraw_held_edit(session: Session, principal: Principal, resident: Residen
         .where(col(NikReview.resident_id) == resident.id, col(NikReview.status) == "pending")
         .values(status="withdrawn", resolved_by=principal.org_id, resolved_at=now_utc())
     )
-
-
-def review_row(
-    resident_id: str, holder_id: str, principal: Principal, at: datetime
-) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "resident_id": resident_id,
-        "existing_resident_id": holder_id,
-        "status": "pending",
-        "submitted_by": principal.org_id,
-        "submitted_at": at,
-    }
 
 
 def check_if_match(resident: Resident, if_match: str | None) -> None:
@@ -621,20 +532,14 @@ def _apply_update(
             if resident.pending_nik is not None:
                 withdraw_held_edit(session, principal, resident)
             resident.nik = nik
-    fields = [name for name, value in values.items() if getattr(resident, name) != value]
-    for name in fields:
-        if name == "village_code":
-            place(resident, values[name])
-        else:
-            setattr(resident, name, values[name])
+    fields = records.changed_fields(records.values_of(resident), values)
+    _write(resident, {name: values[name] for name in fields})
+    _write(resident, records.follow(fields, values))
     if nik_changed:
         fields.append("nik")
-    if "full_name" in fields:
-        resident.name_key = name_key(resident.full_name or "")
-    if "village_code" in fields:
-        # A rank belongs to a village; it does not travel with the resident.
-        resident.priority_rank = None
-    if "consent" in data.model_fields_set and _consent_differs(resident, data.consent):
+    if "consent" in data.model_fields_set and records.consent_differs(
+        records.values_of(resident), data.consent
+    ):
         apply_consent(resident, data.consent, principal, now_utc())
         fields.append("consent")
     if fields:
@@ -642,15 +547,6 @@ def _apply_update(
         # feed; consumers still act on the payload's ``consent``, whatever the event.
         event = "consent" if fields == ["consent"] else "updated"
         changed(session, principal, resident, event, fields, settings)
-
-
-def _consent_differs(resident: Resident, consent: ConsentIn | None) -> bool:
-    if consent is None:
-        return resident.consent_given is not None
-    return (resident.consent_given, resident.consent_purpose) != (
-        consent.given,
-        consent.purpose,
-    ) or (consent.at is not None and as_utc(resident.consent_at) != consent.at)
 
 
 def verify(
@@ -908,7 +804,7 @@ def list_residents(
         else:
             key = name_key(term)
             statement = statement.where(col(Resident.name_key).startswith(key, autoescape=True))
-    return paginate(session, statement, [col(Resident.id)], params)  # type: ignore[list-item]
+    return paginate(session, statement, [table_of(Resident).c.id], params)
 
 
 def history(
@@ -916,7 +812,7 @@ def history(
 ) -> tuple[list[HistoryEntry], str | None]:
     access.get_visible(session, principal, resident_id)
     statement = select(ResidentChange).where(col(ResidentChange.resident_id) == resident_id)
-    rows, cursor = paginate(session, statement, [col(ResidentChange.id)], params)  # type: ignore[list-item]
+    rows, cursor = paginate(session, statement, [table_of(ResidentChange).c.id], params)
     return [
         HistoryEntry(
             version=row.version,

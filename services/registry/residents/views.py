@@ -7,8 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from sqlalchemy.orm import Session
 
-from services.registry import access
-from services.registry.deps import PurposeDep, SettingsDep
+from services.registry.deps import (
+    Eraser,
+    PriorityEditor,
+    PurposeDep,
+    ResidentsReader,
+    ResidentsVerifier,
+    ResidentsWriter,
+    SettingsDep,
+)
 from services.registry.residents import service
 from services.registry.residents.models import (
     HistoryEntry,
@@ -20,43 +27,12 @@ from services.registry.residents.models import (
     Status,
 )
 from services.registry.settings import RegistrySettings
-from shared.kit.auth import require_scopes
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
 from shared.kit.tokens import Principal
-from shared.programme.scopes import (
-    RESIDENTS_ERASE,
-    RESIDENTS_PRIORITY,
-    RESIDENTS_READ,
-    RESIDENTS_VERIFY,
-    RESIDENTS_WRITE,
-)
 
 router = APIRouter(prefix="/v1/residents", tags=["residents"])
-
-
-def _one(
-    session: Session,
-    principal: Principal,
-    resident: service.Resident,
-    settings: RegistrySettings,
-    response: Response,
-    *,
-    action: str,
-    purpose: str | None,
-    disclosed_for: str | None = None,
-) -> ResidentView:
-    response.headers["ETag"] = service.etag(resident)
-    return service.present_one(
-        session,
-        principal,
-        resident,
-        settings,
-        action=action,
-        purpose=purpose,
-        disclosed_for=disclosed_for,
-    )
 
 
 def _public(
@@ -87,22 +63,9 @@ def read_resident(
 ) -> ResidentView:
     """GET /v1/residents/{id}; also the benchmark's unauthenticated twin, so both do the
     same work."""
-    disclosed_for = None
-    if access.is_provider(principal):
-        # The audit records the disclosure's purpose, fetched with the resident.
-        resident, disclosed_for = access.get_disclosed(session, principal, resident_id)
-    else:
-        resident = access.get_visible(session, principal, resident_id)
-    return _one(
-        session,
-        principal,
-        resident,
-        settings,
-        response,
-        action="resident.read",
-        purpose=purpose,
-        disclosed_for=disclosed_for,
-    )
+    resident, view = service.read(session, principal, resident_id, settings, purpose=purpose)
+    response.headers["ETag"] = service.etag(resident)
+    return view
 
 
 @router.post(
@@ -114,7 +77,7 @@ def read_resident(
 def create_resident(
     data: ResidentCreate,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    principal: ResidentsWriter,
     settings: SettingsDep,
     response: Response,
     purpose: PurposeDep,
@@ -129,7 +92,7 @@ def create_resident(
 @router.get("", responses=problem_responses(403, 422), summary="List residents")
 def list_residents(
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
+    principal: ResidentsReader,
     settings: SettingsDep,
     page: PageParamsDep,
     purpose: PurposeDep,
@@ -166,7 +129,7 @@ def list_residents(
 def get_resident(
     resident_id: str,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
+    principal: ResidentsReader,
     settings: SettingsDep,
     response: Response,
     purpose: PurposeDep,
@@ -183,7 +146,7 @@ def update_resident(
     resident_id: str,
     data: ResidentUpdate,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_WRITE),  # type: ignore[valid-type]
+    principal: ResidentsWriter,
     settings: SettingsDep,
     response: Response,
     purpose: PurposeDep,
@@ -199,7 +162,7 @@ def update_resident(
 def verify_resident(
     resident_id: str,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_VERIFY),  # type: ignore[valid-type]
+    principal: ResidentsVerifier,
     settings: SettingsDep,
     response: Response,
     purpose: PurposeDep,
@@ -219,7 +182,7 @@ def set_priority(
     resident_id: str,
     data: PriorityIn,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_PRIORITY),  # type: ignore[valid-type]
+    principal: PriorityEditor,
     settings: SettingsDep,
     response: Response,
     purpose: PurposeDep,
@@ -242,7 +205,7 @@ def set_priority(
 def resident_history(
     resident_id: str,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_READ),  # type: ignore[valid-type]
+    principal: ResidentsReader,
     page: PageParamsDep,
 ) -> Page[HistoryEntry]:
     items, cursor = service.history(session, principal, resident_id, page)
@@ -255,7 +218,7 @@ def resident_history(
 def erase_resident(
     resident_id: str,
     session: SessionDep,
-    principal: require_scopes(RESIDENTS_ERASE),  # type: ignore[valid-type]
+    principal: Eraser,
     settings: SettingsDep,
     response: Response,
 ) -> ResidentPublic:
