@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, CursorResult, DateTime, Result
+from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import SQLModel
 
 from shared.kit.database import new_registry
@@ -26,12 +26,3 @@ def ts_column(*, nullable: bool = True, index: bool = False) -> Any:
 
 def json_column(*, nullable: bool = False) -> Any:
     return Column(JSON, nullable=nullable)
-
-
-def rows_changed(result: Result[Any]) -> int:
-    """How many rows an UPDATE or DELETE matched: the conditional UPDATEs of this service are
-    its concurrency checks. Session.execute is typed to return a plain Result; for such a
-    statement it is a CursorResult, which counts them."""
-    if not isinstance(result, CursorResult):
-        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
-    return int(result.rowcount)

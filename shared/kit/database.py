@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, Table, event, text
+from sqlalchemy import CursorResult, MetaData, Result, Table, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import registry
 from sqlmodel import Session, SQLModel, create_engine
@@ -52,6 +52,15 @@ def table_of(model: type[SQLModel]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not a table model")
     return table
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched, for conditional UPDATEs that are concurrency
+    checks. Session.execute is typed to return a plain Result; for such a statement it is a
+    CursorResult, which counts them."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return int(result.rowcount)
 
 
 def is_sqlite(url: str) -> bool:

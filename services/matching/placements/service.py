@@ -38,8 +38,8 @@ from services.matching.placements.models import (
 )
 from services.matching.readmodel.models import OpportunityView, ResidentView
 from services.matching.settings import MatchingSettings
-from services.matching.tables import feed_tables, rows_changed
-from shared.kit.database import table_of
+from services.matching.tables import feed_tables
+from shared.kit.database import rows_changed, table_of
 from shared.kit.feed import record_change, record_changes
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import Conflict, Forbidden, NotFound, UnprocessableEntity

@@ -36,8 +36,7 @@ from services.matching.runs.models import Proposal, ProposalPublic, Run, RunCrea
 from services.matching.scoring.features import weight_vector
 from services.matching.scoring.service import Policy, contributions_dict
 from services.matching.settings import MatchingSettings
-from services.matching.tables import rows_changed
-from shared.kit.database import Database
+from shared.kit.database import Database, rows_changed
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import NotFound, UnprocessableEntity
 from shared.kit.time import as_utc, utcnow

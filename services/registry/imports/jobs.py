@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlmodel import col, or_, select
 
@@ -27,7 +27,7 @@ from services.registry.imports.parsing import FileRejected, check_at_upload, det
 from services.registry.imports.rows import COLUMNS
 from services.registry.residents.records import new_id
 from services.registry.settings import RegistrySettings
-from shared.kit.database import Database, table_of
+from shared.kit.database import Database, rows_changed, table_of
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import NotFound, PayloadTooLarge, UnprocessableEntity
 from shared.kit.time import as_utc, utcnow
@@ -182,11 +182,6 @@ def _claimable(at: datetime) -> Any:
     )
 
 
-def _rowcount(result: object) -> int:
-    # An UPDATE's result is a CursorResult; Session.execute is typed for any statement.
-    return result.rowcount if isinstance(result, CursorResult) else 0
-
-
 def claim(db: Database, job_id: str, settings: RegistrySettings) -> bool:
     """Take the job when it is queued or its worker's lease ran out (a crash), counting the
     attempt; a job whose attempts are used up is marked failed instead."""
@@ -205,7 +200,7 @@ def claim(db: Database, job_id: str, settings: RegistrySettings) -> bool:
                 attempts=col(ImportJob.attempts) + 1,
             )
         )
-        if _rowcount(result):
+        if rows_changed(result):
             return True
         # Every attempt's worker died without reporting (e.g. the file exhausts its memory).
         session.execute(
@@ -294,7 +289,7 @@ def advance(session: Session, job: Job, start: int, end: int, settings: Registry
             lease_until=utcnow() + timedelta(seconds=settings.import_lease_seconds),
         )
     )
-    return bool(_rowcount(result))
+    return bool(rows_changed(result))
 
 
 def count(session: Session, job: Job, result: ChunkResult) -> None:
