@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.opportunities.opportunities.models import OpportunityFields
-from services.opportunities.opportunities.service import InvalidOpportunity
+from services.opportunities.catalogue.models import OpportunityFields
+from services.opportunities.catalogue.service import InvalidOpportunity
 from shared.programme import regions
 from shared.programme.skills import skills
 

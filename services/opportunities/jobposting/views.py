@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel
 
 from services.opportunities.jobposting.service import map_posting
-from services.opportunities.opportunities import service
-from services.opportunities.opportunities.models import OpportunityPublic
-from services.opportunities.opportunities.views import CatalogueDep, Writer, etag_headers
+from services.opportunities.catalogue import service
+from services.opportunities.catalogue.models import OpportunityPublic
+from services.opportunities.catalogue.views import CatalogueDep, Writer, etag_headers
 from shared.kit.database import SessionDep
 from shared.kit.problems import problem_responses
 

@@ -5,7 +5,7 @@ Scopes say what an organisation may do at all; these functions decide it row by 
 
 from __future__ import annotations
 
-from services.opportunities.opportunities.models import Opportunity
+from services.opportunities.catalogue.models import Opportunity
 from shared.kit.problems import Forbidden
 from shared.kit.tokens import Principal
 from shared.programme import regions

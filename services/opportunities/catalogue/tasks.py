@@ -11,7 +11,7 @@ import anyio
 from fastapi import FastAPI
 
 from services.opportunities.idempotency.service import purge_expired
-from services.opportunities.opportunities.service import expire_due
+from services.opportunities.catalogue.service import expire_due
 from services.opportunities.settings import OpportunitiesSettings
 from shared.kit.database import Database
 

@@ -20,8 +20,8 @@ from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from services.opportunities.opportunities import access, rules
-from services.opportunities.opportunities.models import (
+from services.opportunities.catalogue import access, rules
+from services.opportunities.catalogue.models import (
     BatchItem,
     BatchItemResult,
     BatchResponse,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.opportunities.opportunities.models import (
+from services.opportunities.catalogue.models import (
     ANY_AGE_KINDS,
     PRODUCTIVE_AGE,
     OpportunityFields,

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator
 
 from services.opportunities.idempotency import service as idempotency
-from services.opportunities.opportunities import service
-from services.opportunities.opportunities.models import (
+from services.opportunities.catalogue import service
+from services.opportunities.catalogue.models import (
     BatchRequest,
     BatchResponse,
     CloseRequest,
