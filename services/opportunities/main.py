@@ -6,9 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.opportunities.jobposting import views as jobposting_views
 from services.opportunities.catalogue import views as catalogue_views
 from services.opportunities.catalogue.tasks import expiry_loop
+from services.opportunities.jobposting import views as jobposting_views
 from services.opportunities.settings import OpportunitiesSettings, get_settings
 from services.opportunities.skills import views as skill_views
 from services.opportunities.tables import feed_tables
