@@ -9,8 +9,8 @@ from services.opportunities.catalogue.models import (
     ANY_AGE_KINDS,
     PRODUCTIVE_AGE,
     OpportunityFields,
-    as_utc,
 )
+from shared.kit.time import as_utc
 from shared.programme import regions
 
 FieldError = tuple[str, str]
