@@ -1,12 +1,12 @@
 """What the routes of every domain ask FastAPI for: the settings, the caller with the scope
 it needs, the catalogue's context; and the headers every route that answers with one
-opportunity sends (the catalogue's and the JobPosting route alike)."""
+opportunity sends (the catalogue's routes and the JobPosting route alike)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Response
 
 from services.opportunities.catalogue.models import OpportunityPublic
 from services.opportunities.catalogue.service import Catalogue, etag
@@ -31,3 +31,9 @@ CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 
 def etag_headers(opportunity: OpportunityPublic) -> dict[str, str]:
     return {"ETag": etag(opportunity), "Location": f"/v1/opportunities/{opportunity.id}"}
+
+
+def answer_upsert(response: Response, opportunity: OpportunityPublic, *, created: bool) -> None:
+    """An upsert by the provider's reference answers 201 when it created, 200 when it replaced."""
+    response.status_code = 201 if created else 200
+    response.headers.update(etag_headers(opportunity))

@@ -21,7 +21,13 @@ from services.opportunities.catalogue.models import (
     OpportunityUpdate,
     Status,
 )
-from services.opportunities.deps import CatalogueDep, Reader, Writer, etag_headers
+from services.opportunities.deps import (
+    CatalogueDep,
+    Reader,
+    Writer,
+    answer_upsert,
+    etag_headers,
+)
 from shared.kit.database import DatabaseDep, SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import PreconditionFailed, PreconditionRequired, problem_responses
@@ -86,8 +92,7 @@ def put_external(
     body: OpportunityFields,
 ) -> OpportunityPublic:
     outcome = service.upsert_external(session, principal, external_id, body, catalogue)
-    response.status_code = 201 if outcome.created else 200
-    response.headers.update(etag_headers(outcome.opportunity))
+    answer_upsert(response, outcome.opportunity, created=outcome.created)
     return outcome.opportunity
 
 

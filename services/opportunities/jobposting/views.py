@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
-from services.opportunities.deps import CatalogueDep, Writer, etag_headers
+from services.opportunities.deps import CatalogueDep, Writer, answer_upsert
 from services.opportunities.jobposting import service
 from services.opportunities.jobposting.models import JobPostingResult
 from shared.kit.database import SessionDep
@@ -34,6 +34,5 @@ def upsert_jobposting(
     ],
 ) -> JobPostingResult:
     result = service.upsert_posting(session, principal, posting, catalogue)
-    response.status_code = 201 if result.created else 200
-    response.headers.update(etag_headers(result.opportunity))
+    answer_upsert(response, result.opportunity, created=result.created)
     return result
