@@ -6,9 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.opportunities.catalogue import views as catalogue_views
+from services.opportunities.catalogue.tasks import expiry_loop
 from services.opportunities.jobposting import views as jobposting_views
-from services.opportunities.opportunities import views as opportunity_views
-from services.opportunities.opportunities.expiry import expiry_loop
 from services.opportunities.settings import OpportunitiesSettings, get_settings
 from services.opportunities.skills import views as skill_views
 from services.opportunities.tables import feed_tables
@@ -29,7 +29,7 @@ def create_app(
         description="Every stakeholder's offers in one catalogue.",
         service_dir=SERVICE_DIR,
         # The JobPosting route comes first: "/jobposting" must not be read as an opportunity id.
-        routers=[jobposting_views.router, opportunity_views.router, skill_views.router],
+        routers=[jobposting_views.router, catalogue_views.router, skill_views.router],
         feed_tables=feed_tables,
         background=[expiry_loop],
         body_limits={"/v1/opportunities/batch": settings.batch_max_bytes},

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from deploy.pilot import data, demo, seed
-from services.opportunities.opportunities.models import OpportunityFields
-from services.opportunities.opportunities.rules import check
+from services.opportunities.catalogue.models import OpportunityFields
+from services.opportunities.catalogue.rules import check
 from services.registry.residents import nik as nik_rules
 from services.registry.residents.models import ResidentCreate
 from shared.programme.regions import is_known

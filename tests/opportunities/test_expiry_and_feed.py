@@ -9,8 +9,8 @@ import anyio
 import pytest
 from sqlalchemy import update
 
-from services.opportunities.opportunities.expiry import sweep
-from services.opportunities.opportunities.models import Opportunity
+from services.opportunities.catalogue.models import Opportunity
+from services.opportunities.catalogue.tasks import sweep
 from tests.opportunities.conftest import Api, in_days, internship
 
 pytestmark = pytest.mark.anyio

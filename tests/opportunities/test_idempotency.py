@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from services.opportunities.opportunities.models import Opportunity
+from services.opportunities.catalogue.models import Opportunity
 from tests.opportunities.conftest import Api, error_fields, internship
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from services.opportunities.opportunities.models import Opportunity
+from services.opportunities.catalogue.models import Opportunity
 from tests.opportunities.conftest import Api, in_days, internship
 
 pytestmark = pytest.mark.anyio

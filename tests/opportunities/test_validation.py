@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from services.opportunities.opportunities.models import Opportunity
+from services.opportunities.catalogue.models import Opportunity
 from tests.opportunities.conftest import MEGASARI, Api, error_fields, in_days, internship
 
 pytestmark = pytest.mark.anyio

@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlmodel import Session
 
-from services.opportunities.opportunities.models import OpportunityFields
-from services.opportunities.opportunities.service import InvalidOpportunity
+from services.opportunities.catalogue.models import OpportunityFields
+from services.opportunities.catalogue.service import (
+    Catalogue,
+    InvalidOpportunity,
+    upsert_external,
+)
+from services.opportunities.jobposting.models import JobPostingResult
+from shared.kit.tokens import Principal
 from shared.programme import regions
 from shared.programme.skills import skills
 
@@ -99,14 +106,15 @@ def _monthly_pay(salary: Any, errors: list[tuple[str, str]]) -> int | None:
     if currency != "IDR":
         errors.append(("baseSalary.currency", f"only IDR is accepted, not {currency}"))
         return None
-    value = salary.get("value")
+    # Anything a job board sent; what float() cannot read is reported below.
+    value: Any = salary.get("value")
     unit = "MONTH"
     if isinstance(value, dict):
         unit = str(value.get("unitText") or "MONTH").upper()
         # The guaranteed part of a range is its minimum.
         value = value.get("value", value.get("minValue"))
     try:
-        amount = float(value)  # type: ignore[arg-type]
+        amount = float(value)
     except (TypeError, ValueError):
         errors.append(("baseSalary.value", "expected a number"))
         return None
@@ -210,3 +218,17 @@ def map_posting(posting: dict[str, Any], regency_code: str) -> Mapped:
             [(names.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"]) for e in exc.errors()]
         ) from exc
     return Mapped(external_id=external_id, fields=fields, warnings=warnings)
+
+
+def upsert_posting(
+    session: Session, principal: Principal, posting: dict[str, Any], catalogue: Catalogue
+) -> JobPostingResult:
+    """Map the posting and create or replace the opportunity of its ``identifier``."""
+    mapped = map_posting(posting, catalogue.regency_code)
+    outcome = upsert_external(session, principal, mapped.external_id, mapped.fields, catalogue)
+    return JobPostingResult(
+        opportunity=outcome.opportunity,
+        created=outcome.created,
+        changed=outcome.changed,
+        warnings=mapped.warnings,
+    )

@@ -6,23 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
-from pydantic import BaseModel
 
-from services.opportunities.jobposting.service import map_posting
-from services.opportunities.opportunities import service
-from services.opportunities.opportunities.models import OpportunityPublic
-from services.opportunities.opportunities.views import CatalogueDep, Writer, etag_headers
+from services.opportunities.deps import CatalogueDep, Writer, answer_upsert
+from services.opportunities.jobposting import service
+from services.opportunities.jobposting.models import JobPostingResult
 from shared.kit.database import SessionDep
 from shared.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
-
-
-class JobPostingResult(BaseModel):
-    opportunity: OpportunityPublic
-    created: bool
-    changed: bool
-    warnings: list[str]
 
 
 @router.post(
@@ -42,15 +33,6 @@ def upsert_jobposting(
         Body(description="A JobPosting document (application/ld+json or application/json)"),
     ],
 ) -> JobPostingResult:
-    mapped = map_posting(posting, catalogue.regency_code)
-    outcome = service.upsert_external(
-        session, principal, mapped.external_id, mapped.fields, catalogue
-    )
-    response.status_code = 201 if outcome.created else 200
-    response.headers.update(etag_headers(outcome.opportunity))
-    return JobPostingResult(
-        opportunity=outcome.opportunity,
-        created=outcome.created,
-        changed=outcome.changed,
-        warnings=mapped.warnings,
-    )
+    result = service.upsert_posting(session, principal, posting, catalogue)
+    answer_upsert(response, result.opportunity, created=result.created)
+    return result

@@ -7,8 +7,8 @@ field table maps each to schema.org JobPosting and Open Referral HSDS.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -24,6 +24,8 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, 
 from sqlmodel import Field, SQLModel
 
 from services.opportunities.tables import Base
+from shared.kit.time import UtcDateTime
+from shared.programme.codes import RegionCode
 from shared.programme.skills import validate_skills
 
 Kind = Literal["job", "internship", "training", "business_capital", "mentoring"]
@@ -42,24 +44,17 @@ Education = Literal[
     "bachelor",
     "postgraduate",
 ]
-EDUCATION_ORDER: tuple[str, ...] = (
-    "none",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "diploma",
-    "bachelor",
-    "postgraduate",
-)
+EDUCATION_ORDER: tuple[str, ...] = get_args(Education)
 # Kinds open to any age: a training or mentoring may serve a school leaver of 14 or a
 # retired craftsman who teaches; work and capital follow the productive age, 15-64 (BPS).
 ANY_AGE_KINDS = frozenset({"training", "mentoring"})
 PRODUCTIVE_AGE = (15, 64)
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{2}(\.\d{2}){1,2}(\.\d{4})?$")]
+# A provider's own reference: printable, no spaces; it may contain "/".
+EXTERNAL_ID_PATTERN = r"^[^\s\x00-\x1f]+$"
 ExternalId = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s\x00-\x1f]+$")
+    str, StringConstraints(min_length=1, max_length=200, pattern=EXTERNAL_ID_PATTERN)
 ]
 
 
@@ -75,15 +70,6 @@ def _end_of_day(value: Any) -> Any:
 # A time without a zone is the regency's local time (the service converts it to UTC).
 ValidThrough = Annotated[datetime, BeforeValidator(_end_of_day)]
 SkillList = Annotated[list[str], AfterValidator(validate_skills), Field(max_length=50)]
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 class Opportunity(Base, table=True):
@@ -138,7 +124,7 @@ class OpportunityFields(SQLModel):
 
     # The owner, status history, version and timestamps are the catalogue's: naming one is an
     # error, not silently dropped; and `false` is not a number of slots.
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
 
     kind: Kind
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
@@ -193,7 +179,7 @@ class BatchItem(OpportunityFields):
 class OpportunityUpdate(SQLModel):
     """``PATCH``: only the fields sent change; ``null`` clears an optional field."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
 
     kind: Kind | None = None
     title: (
@@ -247,11 +233,12 @@ class OpportunityPublic(SQLModel):
     grant_amount_idr: int | None
     start_date: date | None
     end_date: date | None
-    valid_through: datetime | None
+    # SQLite reads them back naive; the API and the feed always say UTC.
+    valid_through: UtcDateTime | None
     status: Status
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class CloseRequest(BaseModel):

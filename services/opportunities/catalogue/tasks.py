@@ -3,17 +3,18 @@ so the change feed (matching, reporting) learns of it without anyone reading the
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import anyio
 from fastapi import FastAPI
 
+from services.opportunities.catalogue.service import EXPIRE_BATCH, expire_due
 from services.opportunities.idempotency.service import purge_expired
-from services.opportunities.opportunities.service import expire_due
 from services.opportunities.settings import OpportunitiesSettings
+from shared.kit.background import poll_loop
 from shared.kit.database import Database
+from shared.kit.time import utcnow
 
 logger = logging.getLogger("sinergi.opportunities.expiry")
 
@@ -23,9 +24,9 @@ def sweep(db: Database, settings: OpportunitiesSettings) -> int:
     closed = 0
     while True:
         with db.session() as session:
-            count = expire_due(session, datetime.now(UTC))
+            count = expire_due(session, utcnow())
         closed += count
-        if count < 500:
+        if count < EXPIRE_BATCH:
             break
     with db.session() as session:
         purge_expired(session, timedelta(hours=settings.idempotency_retention_hours))
@@ -34,13 +35,12 @@ def sweep(db: Database, settings: OpportunitiesSettings) -> int:
 
 async def expiry_loop(app: FastAPI) -> None:
     settings: OpportunitiesSettings = app.state.settings
-    while True:
-        try:
-            closed = await anyio.to_thread.run_sync(sweep, app.state.db, settings)
-            if closed:
-                logger.info("expired opportunities", extra={"count": closed})
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database blip is retried at the next pass
-            logger.exception("expiry sweep failed")
-        await asyncio.sleep(settings.expiry_interval_seconds)
+
+    async def step() -> bool:
+        closed = await anyio.to_thread.run_sync(sweep, app.state.db, settings)
+        if closed:
+            logger.info("expired opportunities", extra={"count": closed})
+        # A pass closes every lapsed offer (in batches); the next one waits for the interval.
+        return False
+
+    await poll_loop("expiry sweep", step, settings.expiry_interval_seconds, logger=logger)

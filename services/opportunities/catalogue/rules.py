@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.opportunities.opportunities.models import (
+from services.opportunities.catalogue.models import (
     ANY_AGE_KINDS,
     PRODUCTIVE_AGE,
     OpportunityFields,
-    as_utc,
 )
+from shared.kit.time import as_utc
 from shared.programme import regions
 
 FieldError = tuple[str, str]

@@ -20,8 +20,8 @@ from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from services.opportunities.opportunities import access, rules
-from services.opportunities.opportunities.models import (
+from services.opportunities.catalogue import access, rules
+from services.opportunities.catalogue.models import (
     BatchItem,
     BatchItemResult,
     BatchResponse,
@@ -32,16 +32,21 @@ from services.opportunities.opportunities.models import (
     OpportunityPublic,
     OpportunityUpdate,
     UpsertResult,
-    as_utc,
 )
+from services.opportunities.idempotency import service as idempotency
+from services.opportunities.idempotency.service import StoredResponse
 from services.opportunities.tables import feed_tables
+from shared.kit.database import Database
 from shared.kit.feed import record_change
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import Conflict, DomainProblem, Forbidden, NotFound, UnprocessableEntity
+from shared.kit.time import as_utc, utcnow
 from shared.kit.tokens import Principal
 from shared.programme.skills import unknown_skills
 
 ENTITY = "opportunity"
+# How many lapsed offers one sweep transaction closes; the sweep goes on while batches are full.
+EXPIRE_BATCH = 500
 # Every field a provider states about its offer, compared to tell a real change from a retry.
 CONTENT_FIELDS: tuple[str, ...] = tuple(
     name for name in OpportunityFields.model_fields if name != "status"
@@ -74,7 +79,7 @@ class Catalogue:
 
     regency_code: str = "63.02"
     timezone: str = "Asia/Makassar"
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=utcnow)
 
     @property
     def zone(self) -> tzinfo:
@@ -103,13 +108,10 @@ def effective_status(row: Opportunity, now: datetime) -> str:
 
 
 def to_public(row: Opportunity, now: datetime | None = None) -> OpportunityPublic:
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     data = {name: getattr(row, name) for name in OpportunityPublic.model_fields}
     data.update(
         status=effective_status(row, now),
-        valid_through=as_utc(row.valid_through),
-        created_at=as_utc(row.created_at),
-        updated_at=as_utc(row.updated_at),
         skills_required=list(row.skills_required),
         skills_taught=list(row.skills_taught),
         eligible_area_codes=list(row.eligible_area_codes),
@@ -117,8 +119,20 @@ def to_public(row: Opportunity, now: datetime | None = None) -> OpportunityPubli
     return OpportunityPublic.model_validate(data)
 
 
-def etag(row: Opportunity) -> str:
-    return f'"{row.id}.v{row.version}"'
+def read(db: Database, row: Opportunity, now: datetime) -> OpportunityPublic:
+    """The opportunity as it is now. Touched after its valid_through, its closing is stored at
+    once, in a transaction of its own (the request's session only reads), so the feed sees it."""
+    if is_expired(row, now):
+        with db.session() as session:
+            fresh = session.get(Opportunity, row.id)
+            if fresh is not None:
+                expire_if_due(session, fresh, now)
+                row = fresh
+    return to_public(row, now)
+
+
+def etag(opportunity: Opportunity | OpportunityPublic) -> str:
+    return f'"{opportunity.id}.v{opportunity.version}"'
 
 
 def lock(session: Session, row: Opportunity) -> Opportunity:
@@ -292,7 +306,7 @@ def expire_if_due(session: Session, row: Opportunity, now: datetime) -> bool:
     return True
 
 
-def expire_due(session: Session, now: datetime, limit: int = 500) -> int:
+def expire_due(session: Session, now: datetime, limit: int = EXPIRE_BATCH) -> int:
     """The background sweep: close every open offer past its valid_through, feed included."""
     rows = session.scalars(
         select(Opportunity)
@@ -320,6 +334,37 @@ def _new_row(
         created_at=now,
         updated_at=now,
         **_content(fields),
+    )
+
+
+# The status of a publication's answer, stored with its Idempotency-Key and replayed to retries.
+PUBLISHED = 201
+
+
+def publish(
+    session: Session,
+    principal: Principal,
+    data: OpportunityCreate,
+    catalogue: Catalogue,
+    idempotency_key: str | None,
+) -> StoredResponse:
+    """Create an opportunity; with an Idempotency-Key only once, so a retry with the same key
+    and body replays the first answer and creates nothing."""
+
+    def perform() -> tuple[int, dict[str, Any]]:
+        row = create(session, principal, data, catalogue)
+        return PUBLISHED, to_public(row, catalogue.now).model_dump(mode="json")
+
+    if idempotency_key is None:
+        status_code, payload = perform()
+        return StoredResponse(status_code, payload, replayed=False)
+    return idempotency.run_once(
+        session,
+        org_id=principal.org_id,
+        key=idempotency.check_key(idempotency_key),
+        endpoint="POST /v1/opportunities",
+        body=data.model_dump(mode="json"),
+        perform=perform,
     )
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator
 
-from services.opportunities.idempotency import service as idempotency
-from services.opportunities.opportunities import service
-from services.opportunities.opportunities.models import (
+from services.opportunities.catalogue import service
+from services.opportunities.catalogue.models import (
+    EXTERNAL_ID_PATTERN,
     BatchRequest,
     BatchResponse,
     CloseRequest,
@@ -24,52 +21,22 @@ from services.opportunities.opportunities.models import (
     OpportunityUpdate,
     Status,
 )
-from services.opportunities.settings import OpportunitiesSettings
-from shared.kit.auth import require_scopes
+from services.opportunities.deps import (
+    CatalogueDep,
+    Reader,
+    Writer,
+    answer_upsert,
+    etag_headers,
+)
 from shared.kit.database import DatabaseDep, SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import PreconditionFailed, PreconditionRequired, problem_responses
-from shared.kit.tokens import Principal
-from shared.programme.scopes import OPPORTUNITIES_READ, OPPORTUNITIES_WRITE
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_date(value: object) -> object:
-    # pydantic would read a bare number as a Unix time; a date here is written YYYY-MM-DD.
-    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
-        raise ValueError("must be a date written YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+from shared.programme.codes import REGION_CODE_PATTERN
+from shared.programme.dates import IsoDate
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
 
-
-def _scoped(scope: str) -> Any:
-    """The ``Depends`` inside ``require_scopes``, so the alias below stays a type for mypy."""
-    return get_args(require_scopes(scope))[1]
-
-
-Reader = Annotated[Principal, _scoped(OPPORTUNITIES_READ)]
-Writer = Annotated[Principal, _scoped(OPPORTUNITIES_WRITE)]
-RegionQuery = Query(max_length=13, pattern=r"^\d{2}(\.\d{2}){1,2}(\.\d{4})?$")
-
-
-def get_catalogue(request: Request) -> service.Catalogue:
-    settings: OpportunitiesSettings = request.app.state.settings
-    return service.Catalogue(regency_code=settings.regency_code, timezone=settings.timezone)
-
-
-CatalogueDep = Annotated[service.Catalogue, Depends(get_catalogue)]
-
-
-def etag_headers(opportunity: OpportunityPublic) -> dict[str, str]:
-    return {
-        "ETag": f'"{opportunity.id}.v{opportunity.version}"',
-        "Location": f"/v1/opportunities/{opportunity.id}",
-    }
+RegionQuery = Query(max_length=13, pattern=REGION_CODE_PATTERN)
 
 
 def visible_opportunity(
@@ -103,27 +70,11 @@ def create_opportunity(
         ),
     ] = None,
 ) -> Any:
-    def perform() -> tuple[int, dict[str, Any]]:
-        row = service.create(session, principal, body, catalogue)
-        return 201, service.to_public(row, catalogue.now).model_dump(mode="json")
-
-    if idempotency_key is None:
-        status_code, payload = perform()
-        replayed = False
-    else:
-        stored = idempotency.run_once(
-            session,
-            org_id=principal.org_id,
-            key=idempotency.check_key(idempotency_key),
-            endpoint="POST /v1/opportunities",
-            body=body.model_dump(mode="json"),
-            perform=perform,
-        )
-        status_code, payload, replayed = stored.status_code, stored.body, stored.replayed
-    headers = etag_headers(OpportunityPublic.model_validate(payload))
-    if replayed:
+    stored = service.publish(session, principal, body, catalogue, idempotency_key)
+    headers = etag_headers(OpportunityPublic.model_validate(stored.body))
+    if stored.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(payload, status_code=status_code, headers=headers)
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
 
 @router.put(
@@ -137,12 +88,11 @@ def put_external(
     principal: Writer,
     catalogue: CatalogueDep,
     response: Response,
-    external_id: Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\s\x00-\x1f]+$")],
+    external_id: Annotated[str, Path(min_length=1, max_length=200, pattern=EXTERNAL_ID_PATTERN)],
     body: OpportunityFields,
 ) -> OpportunityPublic:
     outcome = service.upsert_external(session, principal, external_id, body, catalogue)
-    response.status_code = 201 if outcome.created else 200
-    response.headers.update(etag_headers(outcome.opportunity))
+    answer_upsert(response, outcome.opportunity, created=outcome.created)
     return outcome.opportunity
 
 
@@ -202,14 +152,7 @@ def get_opportunity(
     catalogue: CatalogueDep,
     response: Response,
 ) -> OpportunityPublic:
-    if service.is_expired(row, catalogue.now):
-        # Touched after its valid_through: store the closing now, so the feed sees it too.
-        with db.session() as session:
-            fresh = session.get(Opportunity, row.id)
-            if fresh is not None:
-                service.expire_if_due(session, fresh, catalogue.now)
-                row = fresh
-    public = service.to_public(row, catalogue.now)
+    public = service.read(db, row, catalogue.now)
     response.headers.update(etag_headers(public))
     return public
 

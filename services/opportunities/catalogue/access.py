@@ -5,15 +5,17 @@ Scopes say what an organisation may do at all; these functions decide it row by 
 
 from __future__ import annotations
 
-from services.opportunities.opportunities.models import Opportunity
+from services.opportunities.catalogue.models import Opportunity
 from shared.kit.problems import Forbidden
 from shared.kit.tokens import Principal
 from shared.programme import regions
-from shared.programme.scopes import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
-
-PUBLISHER_TYPES = (
-    frozenset({"admin", "government_agency"}) | LOCAL_GOVERNMENT_TYPES | PROVIDER_TYPES
+from shared.programme.organisations import (
+    LOCAL_GOVERNMENT_TYPES,
+    PROGRAMME_TYPES,
+    PROVIDER_TYPES,
 )
+
+PUBLISHER_TYPES = PROGRAMME_TYPES | LOCAL_GOVERNMENT_TYPES | PROVIDER_TYPES
 
 
 def is_admin(principal: Principal) -> bool:

@@ -1,0 +1,1 @@
+"""The catalogue: the opportunities, their rules and their endpoints."""

@@ -1,0 +1,39 @@
+"""What the routes of every domain ask FastAPI for: the settings, the caller with the scope
+it needs, the catalogue's context; and the headers every route that answers with one
+opportunity sends (the catalogue's routes and the JobPosting route alike)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Response
+
+from services.opportunities.catalogue.models import OpportunityPublic
+from services.opportunities.catalogue.service import Catalogue, etag
+from services.opportunities.settings import OpportunitiesSettings
+from shared.kit.auth import scoped
+from shared.kit.settings import settings_dependency
+from shared.kit.tokens import Principal
+from shared.programme.scopes import OPPORTUNITIES_READ, OPPORTUNITIES_WRITE
+
+SettingsDep = Annotated[OpportunitiesSettings, Depends(settings_dependency(OpportunitiesSettings))]
+
+Reader = Annotated[Principal, Depends(scoped(OPPORTUNITIES_READ))]
+Writer = Annotated[Principal, Depends(scoped(OPPORTUNITIES_WRITE))]
+
+
+async def get_catalogue(settings: SettingsDep) -> Catalogue:
+    return Catalogue(regency_code=settings.regency_code, timezone=settings.timezone)
+
+
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+
+
+def etag_headers(opportunity: OpportunityPublic) -> dict[str, str]:
+    return {"ETag": etag(opportunity), "Location": f"/v1/opportunities/{opportunity.id}"}
+
+
+def answer_upsert(response: Response, opportunity: OpportunityPublic, *, created: bool) -> None:
+    """An upsert by the provider's reference answers 201 when it created, 200 when it replaced."""
+    response.status_code = 201 if created else 200
+    response.headers.update(etag_headers(opportunity))

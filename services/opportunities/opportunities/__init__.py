@@ -1,1 +1,0 @@
-"""Opportunities: the catalogue entries, their rules and their endpoints."""
