@@ -10,19 +10,14 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
+from shared.programme.education import EDUCATION_LEVELS as LADDER
 from shared.programme.regions import regions
 from shared.programme.skills import skills
 from tests.support.people import UniqueNiks
 from tests.support.places import REGENCY
 
-EDUCATION_LEVELS = (
-    "none",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "diploma",
-    "bachelor",
-)
+# The ladder below postgraduate: the bench's population has none.
+EDUCATION_LEVELS = LADDER[:-1]
 EDUCATION_WEIGHTS = (5, 25, 25, 35, 5, 5)
 EMPLOYMENT = ("unemployed", "informal", "employed", "self_employed", "student")
 EMPLOYMENT_WEIGHTS = (40, 35, 10, 10, 5)

@@ -55,8 +55,3 @@ def scoped(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return dependency
-
-
-def require_scopes(*scopes: str) -> type[Principal]:
-    """Transitional: the old inline form; every service moves to static aliases of scoped()."""
-    return Annotated[Principal, Depends(scoped(*scopes))]  # type: ignore[return-value]

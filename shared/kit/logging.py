@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -201,6 +202,9 @@ def redact_record(record: logging.LogRecord) -> None:
         record.stack_info = redact_text(record.stack_info)
 
 
+_REDACTING_FACTORIES: set[Callable[..., logging.LogRecord]] = set()
+
+
 def install_redaction() -> None:
     """Redact every record as it is created.
 
@@ -213,7 +217,7 @@ def install_redaction() -> None:
     one installed before it (pytest's, say), once.
     """
     current = logging.getLogRecordFactory()
-    if getattr(current, "redacts", False):
+    if current in _REDACTING_FACTORIES:
         return
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
@@ -221,7 +225,8 @@ def install_redaction() -> None:
         redact_record(record)
         return record
 
-    factory.redacts = True  # type: ignore[attr-defined]
+    # Remembered so a second install (another app in the same process) wraps it only once.
+    _REDACTING_FACTORIES.add(factory)
     logging.setLogRecordFactory(factory)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 from fastapi import Request
 from pydantic import Field
@@ -24,9 +24,11 @@ DEFAULT_DATA_DIR = Path(os.environ.get("SINERGI_DATA_DIR", "var"))
 
 def sinergi_env() -> Environment:
     value = os.environ.get("SINERGI_ENV", "development")
-    if value not in ("development", "test", "production"):
-        raise ValueError(f"SINERGI_ENV must be development, test or production, not {value!r}")
-    return value  # type: ignore[return-value]
+    for environment in get_args(Environment):
+        if value == environment:
+            known: Environment = environment
+            return known
+    raise ValueError(f"SINERGI_ENV must be development, test or production, not {value!r}")
 
 
 class ProductionSettingError(RuntimeError):

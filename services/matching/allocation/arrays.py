@@ -15,13 +15,13 @@ from services.matching.eligibility.rules import (
     TRAINING_KIND,
     OpportunityFacts,
     ResidentFacts,
-    education_rank,
 )
 from services.matching.scoring.features import (
     resident_decile_feature,
     resident_priority_feature,
     resident_waiting_feature,
 )
+from shared.programme.education import education_rank
 from shared.programme.regions import district_of, regency_of
 
 SEX_CODE = {"M": 1, "F": 2}

@@ -9,20 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from shared.programme.education import education_rank
 from shared.programme.regions import within
 
-# Ordinal education levels; vocational and general senior secondary rank the same.
-EDUCATION_RANK: dict[str, int] = {
-    "none": 0,
-    "primary": 1,
-    "junior_secondary": 2,
-    "senior_secondary": 3,
-    "vocational_secondary": 3,
-    "diploma": 4,
-    "bachelor": 5,
-    "master": 6,
-    "doctorate": 7,
-}
 KINDS: tuple[str, ...] = ("job", "internship", "training", "business_capital", "mentoring")
 CAPITAL_KIND = "business_capital"
 TRAINING_KIND = "training"
@@ -35,10 +24,6 @@ def consent_withheld(consent: str | None) -> bool:
     resident out of rounds and placements; so does any word but "given" we do not know. No
     consent recorded (null) keeps no one out."""
     return consent is not None and consent != "given"
-
-
-def education_rank(level: str | None) -> int:
-    return EDUCATION_RANK.get(level or "none", 0)
 
 
 class Reason(StrEnum):

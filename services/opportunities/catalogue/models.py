@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,7 @@ from sqlmodel import Field, SQLModel
 from services.opportunities.tables import Base
 from shared.kit.time import UtcDateTime
 from shared.programme.codes import RegionCode
+from shared.programme.education import EDUCATION_LEVELS, EducationLevel
 from shared.programme.skills import validate_skills
 
 Kind = Literal["job", "internship", "training", "business_capital", "mentoring"]
@@ -34,17 +35,9 @@ Status = Literal["draft", "open", "closed", "cancelled"]
 RequestedStatus = Literal["draft", "open"]
 PatchStatus = Literal["draft", "open", "cancelled"]
 Sex = Literal["any", "F", "M"]
-# Completed schooling, lowest first (the registry's education_level uses the same words).
-Education = Literal[
-    "none",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "diploma",
-    "bachelor",
-    "postgraduate",
-]
-EDUCATION_ORDER: tuple[str, ...] = get_args(Education)
+# Completed schooling, lowest first: the ladder every service shares.
+Education = EducationLevel
+EDUCATION_ORDER = EDUCATION_LEVELS
 # Kinds open to any age: a training or mentoring may serve a school leaver of 14 or a
 # retired craftsman who teaches; work and capital follow the productive age, 15-64 (BPS).
 ANY_AGE_KINDS = frozenset({"training", "mentoring"})

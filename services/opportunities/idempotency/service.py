@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from services.opportunities.idempotency.models import IdempotencyRecord
+from shared.kit.database import rows_changed
 from shared.kit.problems import UnprocessableEntity
 
 HEADER = "Idempotency-Key"
@@ -113,4 +114,4 @@ def purge_expired(session: Session, retention: timedelta) -> int:
     result = session.execute(
         delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_changed(result)

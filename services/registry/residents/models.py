@@ -18,19 +18,11 @@ from services.registry.residents import nik as nik_rules
 from services.registry.tables import Base
 from shared.kit.time import UtcDateTime
 from shared.programme.codes import VillageCode
+from shared.programme.education import EducationLevel
 from shared.programme.regions import is_known
 from shared.programme.skills import validate_skills
 
 Sex = Literal["M", "F"]
-EducationLevel = Literal[
-    "none",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "diploma",
-    "bachelor",
-    "postgraduate",
-]
 EmploymentStatus = Literal["unemployed", "informal", "employed", "self_employed", "student"]
 Status = Literal["registered", "verified", "independent", "archived"]
 # Kinds of UU 8/2016 on persons with disabilities (physical, intellectual, mental, sensory).
