@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from services.registry.imports.rows import COLUMNS as IMPORT_COLUMNS
 from shared.programme import regions, skills
 from tests.support.people import nik_for
 
@@ -163,27 +164,9 @@ VILLAGE_WEIGHT: dict[str, float] = _POPULATION["village_weights"]
 _EDUCATION: list[dict[str, Any]] = _POPULATION["education"]
 _EMPLOYMENT_WEIGHTS: dict[str, float] = _POPULATION["employment_weights"]
 CONSENT_PURPOSE: str = _PILOT["consent"]["purpose"]
-# The registry's import format, not pilot data: it follows ResidentRecord.as_json.
-CSV_COLUMNS = (
-    "nik",
-    "family_card_number",
-    "full_name",
-    "sex",
-    "birth_date",
-    "village_code",
-    "address",
-    "phone",
-    "education_level",
-    "skills",
-    "employment_status",
-    "monthly_income_idr",
-    "household_size",
-    "welfare_decile",
-    "disability",
-    "consent_given",
-    "consent_purpose",
-    "consent_at",
-)
+# The registry's import format, not pilot data: its columns, in its order (ResidentRecord.as_json
+# gives the values).
+CSV_COLUMNS = IMPORT_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,11 +406,15 @@ def generate_residents(
 
 def residents_csv(records: Iterable[ResidentRecord]) -> bytes:
     """The import file of the national register, UTF-8 with a header row."""
+    return import_file(record.csv_row() for record in records)
+
+
+def import_file(rows: Iterable[Mapping[str, str]]) -> bytes:
+    """Rows of the registry's import format as its file: UTF-8, a header row, one line a row."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for record in records:
-        writer.writerow(record.csv_row())
+    writer.writerows(rows)
     return buffer.getvalue().encode()
 
 

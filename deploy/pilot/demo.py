@@ -15,8 +15,6 @@ the same stack. The end-to-end tests run the same :class:`Story` and assert on w
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +32,7 @@ from deploy.pilot.seed import (
     default_credentials_path,
     load_credentials,
     refuse_production,
+    upload_import,
 )
 from shared.programme.regions import get_region
 from tests.support.people import nik_for
@@ -278,23 +277,11 @@ class Story:
             f"Dinas Sosial uploads an extract of the national register: {len(rows)} rows, "
             "three of them damaged."
         )
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=data.CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        job = self.social.post(
-            "/v1/residents/import",
-            files={"file": ("dtsen-update.csv", buffer.getvalue().encode(), "text/csv")},
-            expect=202,
-        )
-        report: dict[str, Any] = poll(
-            "the import",
-            lambda: (
-                j
-                if (j := self.social.get(f"/v1/residents/imports/{job['id']}"))["status"]
-                in ("done", "failed")
-                else None
-            ),
+        report = upload_import(
+            self.social,
+            "dtsen-update.csv",
+            data.import_file(rows),
+            what="the import",
             timeout=self.feed_timeout,
         )
         self.import_report = report
@@ -350,30 +337,23 @@ class Story:
         good = rows[0]
         # Damaged rows, as real extracts have them: a birth date that contradicts the NIK, a
         # village code that does not exist, a decile outside 1-10.
-        rows.append(
-            dict(
-                good,
-                nik=demo_nik(self.run, 8, "M", date(1985, 5, 5), 8000),
-                birth_date="1985-05-06",
-            )
-        )
-        rows.append(
-            dict(
-                good,
-                nik=demo_nik(self.run, 9, "M", date(1986, 6, 6), 8000),
-                birth_date="1986-06-06",
-                village_code="63.02.17.2099",
-            )
-        )
-        rows.append(
-            dict(
-                good,
-                nik=demo_nik(self.run, 9, "F", date(1987, 7, 7), 8000),
-                birth_date="1987-07-07",
-                sex="F",
-                welfare_decile="12",
-            )
-        )
+        damaged: list[tuple[int, str, date, dict[str, str]]] = [
+            (8, "M", date(1985, 5, 5), {"birth_date": "1985-05-06"}),
+            (
+                9,
+                "M",
+                date(1986, 6, 6),
+                {"birth_date": "1986-06-06", "village_code": "63.02.17.2099"},
+            ),
+            (
+                9,
+                "F",
+                date(1987, 7, 7),
+                {"birth_date": "1987-07-07", "sex": "F", "welfare_decile": "12"},
+            ),
+        ]
+        for index, sex, born, changes in damaged:
+            rows.append(dict(good, nik=demo_nik(self.run, index, sex, born, 8000), **changes))
         return rows
 
     # 3 ------------------------------------------------------------------------------------

@@ -300,14 +300,11 @@ def import_register(
     social: OrgClient, records: list[data.ResidentRecord], log: Log
 ) -> dict[str, Any]:
     """The social agency uploads the register extract and waits for the row report."""
-    job = social.post(
-        "/v1/residents/import",
-        files={"file": ("dtsen-kotabaru-pilot.csv", data.residents_csv(records), "text/csv")},
-        expect=202,
-    )
-    report: dict[str, Any] = poll(
-        "the register import",
-        lambda: _finished(social.get(f"/v1/residents/imports/{job['id']}")),
+    report = upload_import(
+        social,
+        "dtsen-kotabaru-pilot.csv",
+        data.residents_csv(records),
+        what="the register import",
         timeout=IMPORT_TIMEOUT_SECONDS,
     )
     if report["status"] != "done" or report["rejected"]:
@@ -318,6 +315,21 @@ def import_register(
     log(
         f"  register imported by the social agency: {report['created']} created, "
         f"{report['updated']} updated, {report['unchanged']} unchanged"
+    )
+    return report
+
+
+def upload_import(
+    client: OrgClient, filename: str, content: bytes, *, what: str, timeout: float
+) -> dict[str, Any]:
+    """Upload an import file and wait for its job to end, done or failed: its row report."""
+    job = client.post(
+        "/v1/residents/import", files={"file": (filename, content, "text/csv")}, expect=202
+    )
+    report: dict[str, Any] = poll(
+        what,
+        lambda: _finished(client.get(f"/v1/residents/imports/{job['id']}")),
+        timeout=timeout,
     )
     return report
 

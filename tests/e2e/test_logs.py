@@ -9,15 +9,14 @@ is scanned.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 from typing import Any
 
 from deploy.pilot import data
-from deploy.pilot.api import OrgClient, poll
+from deploy.pilot.api import OrgClient
 from deploy.pilot.demo import Story
+from deploy.pilot.seed import upload_import
 from tests.e2e.conftest import Pilot
 from tests.e2e.stack import SERVICES
 from tests.support.people import nik_for
@@ -89,26 +88,10 @@ def import_rows(social: OrgClient) -> dict[str, Any]:
     rows[2]["phone"] = "0812"  # no phone
     rows[3]["nik"] = nik(0)  # registered already
     rows[3]["welfare_decile"] = "12"  # and out of range
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=data.CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    job = social.post(
-        "/v1/residents/import",
-        files={"file": ("logtest.csv", buffer.getvalue().encode(), "text/csv")},
-        expect=202,
+    report = upload_import(
+        social, "logtest.csv", data.import_file(rows), what="the import", timeout=60
     )
-    report: dict[str, Any] = poll(
-        "the import",
-        lambda: (
-            j
-            if (j := social.get(f"/v1/residents/imports/{job['id']}"))["status"]
-            in ("done", "failed")
-            else None
-        ),
-        timeout=60,
-    )
-    social.get(f"/v1/residents/imports/{job['id']}/rejections")
+    social.get(f"/v1/residents/imports/{report['id']}/rejections")
     return report
 
 
