@@ -176,19 +176,25 @@ def _value_not_storable(_handler: ExceptionHandler, _request: Request, _exc: Exc
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    mapped: dict[type[Exception], Any] = {
+        OperationalError: _database_unavailable,
+        DataError: _value_not_storable,
+        PoolTimeoutError: _database_unavailable,
+    }
     handler = new_exception_handler(
         logger=logger,
         unhandled_wrappers={"default": InternalError},
         request_validation_handler=_validation_problem,
-        handlers={
-            OperationalError: _database_unavailable,
-            DataError: _value_not_storable,
-            PoolTimeoutError: _database_unavailable,
-        },
+        handlers=mapped,
         documentation_uri_template=PROBLEM_TYPE_URI,
         strict_rfc9457=False,
     )
     add_exception_handler(app, handler)
+    # Registered by class too: Starlette hands a handler of plain Exception to its outermost
+    # middleware, which answers and then re-raises to the server as a crash. These are answers
+    # (a 422 or a 503), not crashes: the fuzzer found a NUL byte in a body escaping that way.
+    for kind in mapped:
+        app.add_exception_handler(kind, handler)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

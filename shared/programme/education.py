@@ -19,6 +19,9 @@ EducationLevel = Literal[
 ]
 EDUCATION_LEVELS: tuple[str, ...] = get_args(EducationLevel)
 _RANK = {level: rank for rank, level in enumerate(EDUCATION_LEVELS)}
+# Vocational senior secondary school (SMK) ranks with general senior secondary (SMA): an offer
+# asking for senior secondary takes either.
+_RANK["vocational_secondary"] = _RANK["senior_secondary"]
 
 
 def education_rank(level: str | None) -> int:

@@ -92,3 +92,19 @@ async def test_patch_is_checked_against_the_merged_opportunity(api: Api) -> None
     )
     assert response.status_code == 422
     assert error_fields(response) == {"end_date"}
+
+
+@pytest.mark.parametrize("field", ["title", "description"])
+async def test_a_nul_byte_in_a_text_field_is_an_answer_not_a_crash(
+    api: Api, backend: str, field: str
+) -> None:
+    # The fuzzer found this one: PostgreSQL text cannot hold NUL, and the DataError reached the
+    # server as a crash after the 422 was sent. The test client raises what reaches the server.
+    response = await api.client.post(
+        "/v1/opportunities", json=internship(**{field: "a\x00b"}), headers=api.as_("company")
+    )
+    if backend == "postgresql":
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body"]
+    else:  # SQLite stores it
+        assert response.status_code == 201
