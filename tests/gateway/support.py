@@ -92,6 +92,42 @@ async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {await token(client, *ADMIN)}"}
 
 
+@contextlib.asynccontextmanager
+async def admin_on_gateway(
+    database_url: str, data_dir: Path, **overrides: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """Most gateway tests start the same way: a running gateway and the admin's headers."""
+    async with running_gateway(gateway_settings(database_url, data_dir, **overrides)) as (
+        _app,
+        client,
+    ):
+        yield client, await admin_headers(client)
+
+
+async def new_organisation(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    name: str,
+    org_type: str = "company",
+    **extra: Any,
+) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/organisations", json={"name": unique(name), "type": org_type, **extra}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def new_client(
+    client: httpx.AsyncClient, headers: dict[str, str], org_id: str
+) -> dict[str, Any]:
+    response = await client.post(f"/v1/organisations/{org_id}/clients", headers=headers)
+    assert response.status_code == 201, response.text
+    issued: dict[str, Any] = response.json()
+    return issued
+
+
 def verifier_for(app: FastAPI) -> TokenVerifier:
     """A service's own verifier holding the gateway's public keys (as its JWKS would)."""
     keys = app.state.keys

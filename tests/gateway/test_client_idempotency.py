@@ -15,18 +15,15 @@ from sqlmodel import col, select
 
 from services.gateway.organisations.models import ClientCredential
 from shared.kit.time import utcnow
-from tests.gateway.support import admin_headers, gateway_settings, running_gateway, unique
+from tests.gateway.support import (
+    admin_headers,
+    admin_on_gateway,
+    gateway_settings,
+    new_organisation,
+    running_gateway,
+)
 
 pytestmark = pytest.mark.anyio
-
-
-async def _organisation(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    response = await client.post(
-        "/v1/organisations", json={"name": unique("PT Kunci"), "type": "company"}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    org_id: str = response.json()["id"]
-    return org_id
 
 
 async def _issue(
@@ -46,9 +43,8 @@ async def _client_ids(client: httpx.AsyncClient, headers: dict[str, str], org_id
 async def test_retry_answers_first_credential_without_secret(
     gateway_db: str, data_dir: Path
 ) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org_id = await _organisation(client, headers)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
+        org_id = (await new_organisation(client, headers, "PT Kunci"))["id"]
         key = str(uuid.uuid4())
         first = await _issue(client, headers, org_id, key, label="SIAK bridge")
         assert first.status_code == 201, first.text
@@ -75,10 +71,9 @@ async def test_retry_answers_first_credential_without_secret(
 async def test_other_body_under_the_key_is_422_and_no_key_always_issues(
     gateway_db: str, data_dir: Path
 ) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org_id = await _organisation(client, headers)
-        other_org = await _organisation(client, headers)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
+        org_id = (await new_organisation(client, headers, "PT Kunci"))["id"]
+        other_org = (await new_organisation(client, headers, "PT Kunci"))["id"]
         key = str(uuid.uuid4())
         first = await _issue(client, headers, org_id, key, label="one")
         assert first.status_code == 201
@@ -104,9 +99,8 @@ async def test_other_body_under_the_key_is_422_and_no_key_always_issues(
 async def test_lost_answer_is_recovered_by_revoking_and_issuing_anew(
     gateway_db: str, data_dir: Path
 ) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org_id = await _organisation(client, headers)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
+        org_id = (await new_organisation(client, headers, "PT Kunci"))["id"]
         key = str(uuid.uuid4())
         await _issue(client, headers, org_id, key)  # its answer is "lost"
         replay = (await _issue(client, headers, org_id, key)).json()
@@ -127,7 +121,7 @@ async def test_lost_answer_is_recovered_by_revoking_and_issuing_anew(
 async def test_key_older_than_a_day_issues_anew(gateway_db: str, data_dir: Path) -> None:
     async with running_gateway(gateway_settings(gateway_db, data_dir)) as (app, client):
         headers = await admin_headers(client)
-        org_id = await _organisation(client, headers)
+        org_id = (await new_organisation(client, headers, "PT Kunci"))["id"]
         key = str(uuid.uuid4())
         first = await _issue(client, headers, org_id, key)
         assert first.status_code == 201
@@ -151,9 +145,8 @@ async def test_key_older_than_a_day_issues_anew(gateway_db: str, data_dir: Path)
 
 
 async def test_concurrent_retries_issue_one_credential(gateway_db: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org_id = await _organisation(client, headers)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
+        org_id = (await new_organisation(client, headers, "PT Kunci"))["id"]
         key = str(uuid.uuid4())
         responses: list[httpx.Response] = []
 

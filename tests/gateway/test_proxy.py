@@ -106,18 +106,24 @@ async def test_routes_over_a_real_socket_with_aiohttp(
             await _check_forwarding(client)
 
 
+async def _admin_get(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    bearer = await token(client, *ADMIN)
+    return await client.get(path, headers={"Authorization": f"Bearer {bearer}"})
+
+
+def _assert_problem(response: httpx.Response, status: int, problem: str) -> None:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == f"urn:sinergi:problem:{problem}"
+
+
 async def test_unreachable_service_is_503(gateway_db: str, data_dir: Path) -> None:
     settings = gateway_settings(
         gateway_db, data_dir, opportunities_url=f"http://127.0.0.1:{free_port()}"
     )
     async with running_gateway(settings) as (_app, client):
-        bearer = await token(client, *ADMIN)
-        response = await client.get(
-            "/v1/opportunities", headers={"Authorization": f"Bearer {bearer}"}
-        )
-        assert response.status_code == 503
-        assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["type"] == "urn:sinergi:problem:service-unavailable"
+        response = await _admin_get(client, "/v1/opportunities")
+        _assert_problem(response, 503, "service-unavailable")
         assert "opportunities" in response.json()["detail"]
 
 
@@ -132,13 +138,8 @@ async def test_slow_service_is_504_over_a_socket(
             gateway_db, data_dir, registry_url=url, upstream_timeout_seconds=0.2
         )
         async with running_gateway(settings) as (_app, client):
-            bearer = await token(client, *ADMIN)
-            response = await client.get(
-                "/v1/residents/slow?seconds=1", headers={"Authorization": f"Bearer {bearer}"}
-            )
-            assert response.status_code == 504
-            assert response.headers["content-type"] == "application/problem+json"
-            assert response.json()["type"] == "urn:sinergi:problem:gateway-timeout"
+            response = await _admin_get(client, "/v1/residents/slow?seconds=1")
+            _assert_problem(response, 504, "gateway-timeout")
 
 
 async def test_changes_feed_is_not_exposed(gateway_db: str, data_dir: Path) -> None:

@@ -9,7 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.gateway.support import admin_headers, gateway_settings, running_gateway, token, unique
+from tests.gateway.support import (
+    admin_on_gateway,
+    new_organisation,
+    token,
+)
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "a long passphrase"
@@ -20,15 +24,6 @@ async def _login(client: httpx.AsyncClient, username: str) -> httpx.Response:
         "/v1/auth/token",
         data={"grant_type": "password", "username": username, "password": PASSWORD},
     )
-
-
-async def _organisation(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    response = await client.post(
-        "/v1/organisations", json={"name": unique("PT Staff"), "type": "company"}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    org_id: str = response.json()["id"]
-    return org_id
 
 
 async def _user(client: httpx.AsyncClient, headers: dict[str, str], org_id: str) -> dict:
@@ -44,9 +39,8 @@ async def _user(client: httpx.AsyncClient, headers: dict[str, str], org_id: str)
 
 
 async def test_deactivated_user_gets_no_tokens(gateway_db: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org_id = await _organisation(client, headers)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
+        org_id = (await new_organisation(client, headers, "PT Staff"))["id"]
         user, colleague = await _user(client, headers, org_id), await _user(client, headers, org_id)
         assert (await _login(client, user["username"])).status_code == 200
 
@@ -73,10 +67,9 @@ async def test_deactivated_user_gets_no_tokens(gateway_db: str, data_dir: Path) 
 async def test_deactivate_user_of_another_organisation_or_unknown_is_404(
     gateway_db: str, data_dir: Path
 ) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org_id = await _organisation(client, headers)
-        other_org = await _organisation(client, headers)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
+        org_id = (await new_organisation(client, headers, "PT Staff"))["id"]
+        other_org = (await new_organisation(client, headers, "PT Staff"))["id"]
         user = await _user(client, headers, org_id)
         wrong_org = await client.post(
             f"/v1/organisations/{other_org}/users/{user['id']}/deactivate", headers=headers
@@ -92,9 +85,8 @@ async def test_deactivate_user_of_another_organisation_or_unknown_is_404(
 
 
 async def test_deactivate_user_needs_admin(gateway_db: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org_id = await _organisation(client, headers)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
+        org_id = (await new_organisation(client, headers, "PT Staff"))["id"]
         user = await _user(client, headers, org_id)
         path = f"/v1/organisations/{org_id}/users/{user['id']}/deactivate"
         assert (await client.post(path)).status_code == 401
