@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,17 @@ async def new_organisation(
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+@dataclass
+class Company:
+    """A company made by the admin on a running gateway: where most tests of an
+    organisation's clients and users start."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    org_id: str
 
 
 async def new_client(

@@ -14,6 +14,7 @@ from shared.kit.tokens import generate_private_key_pem, public_key_pem
 from shared.programme.scopes import default_scopes
 from tests.gateway.support import (
     ADMIN,
+    Company,
     admin_headers,
     admin_on_gateway,
     gateway_settings,
@@ -132,53 +133,51 @@ async def test_scope_is_narrowed_and_never_widened(gateway_db: str, data_dir: Pa
         assert service_token.json()["error"] == "invalid_scope"
 
 
-async def test_revoked_client_gets_no_token(gateway_db: str, data_dir: Path) -> None:
-    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
-        org = await new_organisation(client, headers, "PT Semen Tarjun")
-        issued = await new_client(client, headers, org["id"])
-        await token(client, issued["client_id"], issued["client_secret"])
-        revoked = await client.post(
-            f"/v1/organisations/{org['id']}/clients/{issued['client_id']}/revoke",
-            headers=headers,
-        )
-        assert revoked.status_code == 200
-        assert revoked.json()["revoked_at"] is not None
-        again = await client.post(
-            f"/v1/organisations/{org['id']}/clients/{issued['client_id']}/revoke",
-            headers=headers,
-        )
-        assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
-        refused = await client.post(
-            "/v1/auth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(issued["client_id"], issued["client_secret"]),
-        )
-        assert refused.status_code == 401
-        assert refused.json()["error"] == "invalid_client"
+async def test_revoked_client_gets_no_token(company: Company) -> None:
+    client, headers, org_id = company.client, company.headers, company.org_id
+    issued = await new_client(client, headers, org_id)
+    await token(client, issued["client_id"], issued["client_secret"])
+    revoked = await client.post(
+        f"/v1/organisations/{org_id}/clients/{issued['client_id']}/revoke",
+        headers=headers,
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    again = await client.post(
+        f"/v1/organisations/{org_id}/clients/{issued['client_id']}/revoke",
+        headers=headers,
+    )
+    assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
+    refused = await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(issued["client_id"], issued["client_secret"]),
+    )
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
 
 
-async def test_several_clients_and_rotation(gateway_db: str, data_dir: Path) -> None:
-    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
-        org = await new_organisation(client, headers, "PT Semen Tarjun")
-        first = await new_client(client, headers, org["id"])
-        second = await new_client(client, headers, org["id"])
-        listed = await client.get(f"/v1/organisations/{org['id']}/clients", headers=headers)
-        assert {c["client_id"] for c in listed.json()} == {first["client_id"], second["client_id"]}
-        assert all("client_secret" not in c and "secret_hash" not in c for c in listed.json())
-        rotated = await client.post(
-            f"/v1/organisations/{org['id']}/clients/{first['client_id']}/rotate", headers=headers
-        )
-        assert rotated.status_code == 200
-        new_secret = rotated.json()["client_secret"]
-        assert new_secret != first["client_secret"]
-        old = await client.post(
-            "/v1/auth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(first["client_id"], first["client_secret"]),
-        )
-        assert old.status_code == 401
-        await token(client, first["client_id"], new_secret)
-        await token(client, second["client_id"], second["client_secret"])
+async def test_several_clients_and_rotation(company: Company) -> None:
+    client, headers, org_id = company.client, company.headers, company.org_id
+    first = await new_client(client, headers, org_id)
+    second = await new_client(client, headers, org_id)
+    listed = await client.get(f"/v1/organisations/{org_id}/clients", headers=headers)
+    assert {c["client_id"] for c in listed.json()} == {first["client_id"], second["client_id"]}
+    assert all("client_secret" not in c and "secret_hash" not in c for c in listed.json())
+    rotated = await client.post(
+        f"/v1/organisations/{org_id}/clients/{first['client_id']}/rotate", headers=headers
+    )
+    assert rotated.status_code == 200
+    new_secret = rotated.json()["client_secret"]
+    assert new_secret != first["client_secret"]
+    old = await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(first["client_id"], first["client_secret"]),
+    )
+    assert old.status_code == 401
+    await token(client, first["client_id"], new_secret)
+    await token(client, second["client_id"], second["client_secret"])
 
 
 async def test_staff_user_password_grant(gateway_db: str, data_dir: Path) -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from jose import jwt
 
+from shared.kit.tokens import TokenVerifier
 from tests.gateway.support import (
     ADMIN,
     echo_service,
@@ -33,9 +34,19 @@ async def _chunks() -> AsyncIterator[bytes]:
     yield b"a" * (BIG % 65536)
 
 
-async def _upstream_verifier(gateway_db: str, data_dir: Path):  # type: ignore[no-untyped-def]
+async def _upstream_verifier(gateway_db: str, data_dir: Path) -> TokenVerifier:
     async with running_gateway(gateway_settings(gateway_db, data_dir)) as (probe, _client):
         return verifier_for(probe)
+
+
+@pytest.fixture
+async def echo_url(gateway_db: str, data_dir: Path, tmp_path: Path) -> AsyncIterator[str]:
+    """The echo service over a real socket, trusting the gateway's keys."""
+    upstream = echo_service(
+        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
+    )
+    with uvicorn_server(upstream) as url:
+        yield url
 
 
 async def _check_forwarding(client: httpx.AsyncClient) -> None:
@@ -95,15 +106,11 @@ async def _check_forwarding(client: httpx.AsyncClient) -> None:
 
 
 async def test_routes_over_a_real_socket_with_aiohttp(
-    gateway_db: str, data_dir: Path, tmp_path: Path
+    gateway_db: str, data_dir: Path, echo_url: str
 ) -> None:
-    upstream = echo_service(
-        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
-    )
-    with uvicorn_server(upstream) as url:
-        settings = gateway_settings(gateway_db, data_dir, registry_url=url)
-        async with running_gateway(settings) as (_app, client):
-            await _check_forwarding(client)
+    settings = gateway_settings(gateway_db, data_dir, registry_url=echo_url)
+    async with running_gateway(settings) as (_app, client):
+        await _check_forwarding(client)
 
 
 async def _admin_get(client: httpx.AsyncClient, path: str) -> httpx.Response:
@@ -128,18 +135,14 @@ async def test_unreachable_service_is_503(gateway_db: str, data_dir: Path) -> No
 
 
 async def test_slow_service_is_504_over_a_socket(
-    gateway_db: str, data_dir: Path, tmp_path: Path
+    gateway_db: str, data_dir: Path, echo_url: str
 ) -> None:
-    upstream = echo_service(
-        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
+    settings = gateway_settings(
+        gateway_db, data_dir, registry_url=echo_url, upstream_timeout_seconds=0.2
     )
-    with uvicorn_server(upstream) as url:
-        settings = gateway_settings(
-            gateway_db, data_dir, registry_url=url, upstream_timeout_seconds=0.2
-        )
-        async with running_gateway(settings) as (_app, client):
-            response = await _admin_get(client, "/v1/residents/slow?seconds=1")
-            _assert_problem(response, 504, "gateway-timeout")
+    async with running_gateway(settings) as (_app, client):
+        response = await _admin_get(client, "/v1/residents/slow?seconds=1")
+        _assert_problem(response, 504, "gateway-timeout")
 
 
 async def test_changes_feed_is_not_exposed(gateway_db: str, data_dir: Path) -> None:
