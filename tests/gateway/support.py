@@ -106,15 +106,11 @@ async def admin_on_gateway(
 
 
 async def new_organisation(
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
-    name: str,
-    org_type: str = "company",
-    **extra: Any,
+    client: httpx.AsyncClient, headers: dict[str, str], name: str, **fields: Any
 ) -> dict[str, Any]:
-    response = await client.post(
-        "/v1/organisations", json={"name": unique(name), "type": org_type, **extra}, headers=headers
-    )
+    """``fields``: the organisation's other fields; a company unless ``type`` says otherwise."""
+    body = {"name": unique(name), "type": "company", **fields}
+    response = await client.post("/v1/organisations", json=body, headers=headers)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created

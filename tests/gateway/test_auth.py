@@ -32,7 +32,7 @@ async def test_client_credentials_in_body_and_claims(gateway_db: str, data_dir: 
     async with running_gateway(gateway_settings(gateway_db, data_dir)) as (app, client):
         headers = await admin_headers(client)
         org = await new_organisation(
-            client, headers, "Desa Tarjun", "village_government", region_code="63.02.17.2002"
+            client, headers, "Desa Tarjun", type="village_government", region_code="63.02.17.2002"
         )
         issued = await new_client(client, headers, org["id"])
         response = await client.post(
@@ -184,7 +184,7 @@ async def test_staff_user_password_grant(gateway_db: str, data_dir: Path) -> Non
     async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
         username = unique("siti.operator").replace(" ", "-")
         org = await new_organisation(
-            client, headers, "Kecamatan Kelumpang Hilir", "district_government",
+            client, headers, "Kecamatan Kelumpang Hilir", type="district_government",
             region_code="63.02.17",
         )  # fmt: skip
         added = await client.post(
