@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import re
 import shlex
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from fastapi import FastAPI
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
+
+from shared.kit.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -30,17 +34,34 @@ IMAGE = "sinergi"
 # Settings ---------------------------------------------------------------------------------
 
 
-def settings_class(service: str) -> type[BaseSettings]:
+def settings_class(service: str) -> type[ServiceSettings]:
+    """The service's own settings class: every service's extends the kit's."""
     module = importlib.import_module(f"services.{service}.settings")
     classes = [
         value
         for value in vars(module).values()
         if isinstance(value, type)
-        and issubclass(value, BaseSettings)
+        and issubclass(value, ServiceSettings)
         and value.__module__ == module.__name__
     ]
     assert len(classes) == 1, f"services/{service}/settings.py should define one settings class"
     return classes[0]
+
+
+def production_settings(
+    cls: type[ServiceSettings], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> ServiceSettings:
+    """The settings a container reads from ``env`` alone, as the image runs them
+    (``SINERGI_ENV=production``), once they pass the production checks."""
+    for name in list(os.environ):
+        if name.startswith((env_prefix(cls), "SINERGI_")):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SINERGI_ENV", "production")  # the image's own ENV
+    settings = cls()
+    settings.check_production()
+    return settings
 
 
 def env_prefix(cls: type[BaseSettings]) -> str:

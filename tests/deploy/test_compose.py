@@ -4,7 +4,6 @@ own production checks accept."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from typing import Any
@@ -23,6 +22,7 @@ from tests.deploy.support import (
     load_compose,
     option,
     procfile_commands,
+    production_settings,
     programme_env_names,
     setting_env_names,
     settings_class,
@@ -163,15 +163,8 @@ def test_the_configuration_passes_the_services_production_checks(
     cls = settings_class(service)
     variables = sample_variables()
     env = {name: interpolate(value, variables) for name, value in environment(service).items()}
-    for name in list(os.environ):
-        if name.startswith((env_prefix(cls), "SINERGI_")):
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SINERGI_ENV", "production")  # the image's own ENV
-    settings = cls()
-    settings.check_production()  # type: ignore[attr-defined]
-    assert settings.environment == "production"  # type: ignore[attr-defined]
+    settings = production_settings(cls, env, monkeypatch)
+    assert settings.environment == "production"
     if service == "gateway":
         clients = settings.effective_service_clients()  # type: ignore[attr-defined]
         assert clients == {

@@ -5,7 +5,6 @@ migration, resources and autoscalers where the issue asks for them, Secrets that
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import shutil
 import subprocess
@@ -30,6 +29,7 @@ from tests.deploy.support import (
     load_compose,
     object_key,
     option,
+    production_settings,
     programme_env_names,
     render,
     setting_env_names,
@@ -199,15 +199,8 @@ def test_every_variable_is_a_setting_and_passes_the_production_checks(
             assert unknown == [], f"{service}: variables no setting reads: {unknown}"
 
     env = sample_env(main_container(PRODUCTION, service), PRODUCTION)
-    for name in list(os.environ):
-        if name.startswith((env_prefix(cls), "SINERGI_")):
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SINERGI_ENV", "production")  # the image's own ENV
-    settings = cls()
-    settings.check_production()  # type: ignore[attr-defined]
-    assert settings.effective_database_url().startswith("postgresql://")  # type: ignore[attr-defined]
+    settings = production_settings(cls, env, monkeypatch)
+    assert settings.effective_database_url().startswith("postgresql://")
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from shared.kit.settings import ProductionSettingError, ServiceSettings
+from tests.deploy.support import settings_class
 from tests.faults.support import REPO
 from tests.support.databases import DatabaseFactory
 from tests.support.ports import free_port
@@ -74,19 +75,6 @@ CASES = [
 ]
 
 
-def _settings_class(service: str) -> type[ServiceSettings]:
-    module = importlib.import_module(f"services.{service}.settings")
-    classes = [
-        value
-        for value in vars(module).values()
-        if isinstance(value, type)
-        and issubclass(value, ServiceSettings)
-        and value.__module__ == module.__name__
-    ]
-    assert len(classes) == 1, classes
-    return classes[0]
-
-
 def _production_grade(service: str, signing_key: Path) -> dict[str, Any]:
     values: dict[str, Any] = {"database_url": POSTGRES.format(service=service), "jwks_url": ""}
     if service in CONSUMERS:
@@ -128,7 +116,7 @@ def test_development_default_is_refused_by_name(
     service: str, overrides: dict[str, Any], setting: str, production: Path
 ) -> None:
     values = _production_grade(service, production) | overrides
-    settings = _settings_class(service)(**values)
+    settings = settings_class(service)(**values)
     assert settings.environment == "production"
     with pytest.raises(ProductionSettingError) as refused:
         _create(service, settings)
@@ -144,7 +132,7 @@ def test_production_grade_settings_start(
     """The check refuses defaults, not production as such."""
     values = _production_grade(service, production)
     values["database_url"] = databases.new("postgresql", service)
-    settings = _settings_class(service)(**values)
+    settings = settings_class(service)(**values)
     assert _create(service, settings) is not None
 
 
@@ -156,7 +144,7 @@ def test_sqlite_only_when_explicitly_allowed(
         "database_url": databases.new("sqlite", service),
         "allow_sqlite_in_production": True,
     }
-    assert _create(service, _settings_class(service)(**values)) is not None
+    assert _create(service, settings_class(service)(**values)) is not None
 
 
 def test_every_service_refuses_to_start_unconfigured() -> None:

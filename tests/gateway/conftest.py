@@ -8,10 +8,18 @@ share one database per backend; each test names its organisations and users uniq
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests.gateway.support import (
+    Company,
+    admin_headers,
+    gateway_settings,
+    new_organisation,
+    running_gateway,
+)
 from tests.support.databases import DatabaseFactory
 
 
@@ -35,3 +43,11 @@ def fresh_gateway_db(backend: str, databases: DatabaseFactory) -> str:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "var"
+
+
+@pytest.fixture
+async def company(gateway_db: str, data_dir: Path) -> AsyncIterator[Company]:
+    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (app, client):
+        headers = await admin_headers(client)
+        org_id = (await new_organisation(client, headers, "PT Uji"))["id"]
+        yield Company(app, client, headers, org_id)

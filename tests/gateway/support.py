@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,49 @@ async def token(client: httpx.AsyncClient, client_id: str, secret: str, **form: 
 
 async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {await token(client, *ADMIN)}"}
+
+
+@contextlib.asynccontextmanager
+async def admin_on_gateway(
+    database_url: str, data_dir: Path, **overrides: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """Most gateway tests start the same way: a running gateway and the admin's headers."""
+    async with running_gateway(gateway_settings(database_url, data_dir, **overrides)) as (
+        _app,
+        client,
+    ):
+        yield client, await admin_headers(client)
+
+
+async def new_organisation(
+    client: httpx.AsyncClient, headers: dict[str, str], name: str, **fields: Any
+) -> dict[str, Any]:
+    """``fields``: the organisation's other fields; a company unless ``type`` says otherwise."""
+    body = {"name": unique(name), "type": "company", **fields}
+    response = await client.post("/v1/organisations", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+@dataclass
+class Company:
+    """A company made by the admin on a running gateway: where most tests of an
+    organisation's clients and users start."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    org_id: str
+
+
+async def new_client(
+    client: httpx.AsyncClient, headers: dict[str, str], org_id: str
+) -> dict[str, Any]:
+    response = await client.post(f"/v1/organisations/{org_id}/clients", headers=headers)
+    assert response.status_code == 201, response.text
+    issued: dict[str, Any] = response.json()
+    return issued
 
 
 def verifier_for(app: FastAPI) -> TokenVerifier:

@@ -14,8 +14,12 @@ from shared.kit.tokens import generate_private_key_pem, public_key_pem
 from shared.programme.scopes import default_scopes
 from tests.gateway.support import (
     ADMIN,
+    Company,
     admin_headers,
+    admin_on_gateway,
     gateway_settings,
+    new_client,
+    new_organisation,
     running_gateway,
     token,
     unique,
@@ -24,27 +28,13 @@ from tests.gateway.support import (
 pytestmark = pytest.mark.anyio
 
 
-async def _organisation(client, headers, name="PT Semen Tarjun", org_type="company", **extra):  # type: ignore[no-untyped-def]
-    response = await client.post(
-        "/v1/organisations", json={"name": unique(name), "type": org_type, **extra}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def _issue(client, headers, org_id):  # type: ignore[no-untyped-def]
-    response = await client.post(f"/v1/organisations/{org_id}/clients", headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 async def test_client_credentials_in_body_and_claims(gateway_db: str, data_dir: Path) -> None:
     async with running_gateway(gateway_settings(gateway_db, data_dir)) as (app, client):
         headers = await admin_headers(client)
-        org = await _organisation(
-            client, headers, "Desa Tarjun", "village_government", region_code="63.02.17.2002"
+        org = await new_organisation(
+            client, headers, "Desa Tarjun", type="village_government", region_code="63.02.17.2002"
         )
-        issued = await _issue(client, headers, org["id"])
+        issued = await new_client(client, headers, org["id"])
         response = await client.post(
             "/v1/auth/token",
             data={
@@ -143,63 +133,58 @@ async def test_scope_is_narrowed_and_never_widened(gateway_db: str, data_dir: Pa
         assert service_token.json()["error"] == "invalid_scope"
 
 
-async def test_revoked_client_gets_no_token(gateway_db: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org = await _organisation(client, headers)
-        issued = await _issue(client, headers, org["id"])
-        await token(client, issued["client_id"], issued["client_secret"])
-        revoked = await client.post(
-            f"/v1/organisations/{org['id']}/clients/{issued['client_id']}/revoke",
-            headers=headers,
-        )
-        assert revoked.status_code == 200
-        assert revoked.json()["revoked_at"] is not None
-        again = await client.post(
-            f"/v1/organisations/{org['id']}/clients/{issued['client_id']}/revoke",
-            headers=headers,
-        )
-        assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
-        refused = await client.post(
-            "/v1/auth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(issued["client_id"], issued["client_secret"]),
-        )
-        assert refused.status_code == 401
-        assert refused.json()["error"] == "invalid_client"
+async def test_revoked_client_gets_no_token(company: Company) -> None:
+    client, headers, org_id = company.client, company.headers, company.org_id
+    issued = await new_client(client, headers, org_id)
+    await token(client, issued["client_id"], issued["client_secret"])
+    revoked = await client.post(
+        f"/v1/organisations/{org_id}/clients/{issued['client_id']}/revoke",
+        headers=headers,
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    again = await client.post(
+        f"/v1/organisations/{org_id}/clients/{issued['client_id']}/revoke",
+        headers=headers,
+    )
+    assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
+    refused = await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(issued["client_id"], issued["client_secret"]),
+    )
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
 
 
-async def test_several_clients_and_rotation(gateway_db: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        org = await _organisation(client, headers)
-        first = await _issue(client, headers, org["id"])
-        second = await _issue(client, headers, org["id"])
-        listed = await client.get(f"/v1/organisations/{org['id']}/clients", headers=headers)
-        assert {c["client_id"] for c in listed.json()} == {first["client_id"], second["client_id"]}
-        assert all("client_secret" not in c and "secret_hash" not in c for c in listed.json())
-        rotated = await client.post(
-            f"/v1/organisations/{org['id']}/clients/{first['client_id']}/rotate", headers=headers
-        )
-        assert rotated.status_code == 200
-        new_secret = rotated.json()["client_secret"]
-        assert new_secret != first["client_secret"]
-        old = await client.post(
-            "/v1/auth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(first["client_id"], first["client_secret"]),
-        )
-        assert old.status_code == 401
-        await token(client, first["client_id"], new_secret)
-        await token(client, second["client_id"], second["client_secret"])
+async def test_several_clients_and_rotation(company: Company) -> None:
+    client, headers, org_id = company.client, company.headers, company.org_id
+    first = await new_client(client, headers, org_id)
+    second = await new_client(client, headers, org_id)
+    listed = await client.get(f"/v1/organisations/{org_id}/clients", headers=headers)
+    assert {c["client_id"] for c in listed.json()} == {first["client_id"], second["client_id"]}
+    assert all("client_secret" not in c and "secret_hash" not in c for c in listed.json())
+    rotated = await client.post(
+        f"/v1/organisations/{org_id}/clients/{first['client_id']}/rotate", headers=headers
+    )
+    assert rotated.status_code == 200
+    new_secret = rotated.json()["client_secret"]
+    assert new_secret != first["client_secret"]
+    old = await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(first["client_id"], first["client_secret"]),
+    )
+    assert old.status_code == 401
+    await token(client, first["client_id"], new_secret)
+    await token(client, second["client_id"], second["client_secret"])
 
 
 async def test_staff_user_password_grant(gateway_db: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
         username = unique("siti.operator").replace(" ", "-")
-        org = await _organisation(
-            client, headers, "Kecamatan Kelumpang Hilir", "district_government",
+        org = await new_organisation(
+            client, headers, "Kecamatan Kelumpang Hilir", type="district_government",
             region_code="63.02.17",
         )  # fmt: skip
         added = await client.post(

@@ -10,11 +10,18 @@ import httpx
 import pytest
 from jose import jwt
 
+from services.gateway.settings import GatewaySettings
 from tests.gateway.support import ADMIN, admin_headers, gateway_settings, running_gateway, token
 
 pytestmark = pytest.mark.anyio
 MATCHING = ("matching-service", "dev-matching-secret")
 REPORTING = ("reporting-service", "dev-reporting-secret")
+
+
+@pytest.fixture
+def settings(fresh_gateway_db: str, data_dir: Path) -> GatewaySettings:
+    """Every test here starts the gateway more than once with this very configuration."""
+    return gateway_settings(fresh_gateway_db, data_dir)
 
 
 async def _client_login(client: httpx.AsyncClient, client_id: str, secret: str) -> int:
@@ -44,9 +51,8 @@ async def _as_admin_on_client(
 
 
 async def test_revoked_and_deactivated_bootstrap_clients_stay_so_after_a_restart(
-    fresh_gateway_db: str, data_dir: Path
+    settings: GatewaySettings,
 ) -> None:
-    settings = gateway_settings(fresh_gateway_db, data_dir)
     async with running_gateway(settings) as (_app, client):
         matching_org, _ = await _as_admin_on_client(client, MATCHING, "revoke")
         headers = await admin_headers(client)
@@ -68,9 +74,8 @@ async def test_revoked_and_deactivated_bootstrap_clients_stay_so_after_a_restart
 
 
 async def test_a_secret_rotated_through_the_api_outlasts_a_restart(
-    fresh_gateway_db: str, data_dir: Path
+    settings: GatewaySettings,
 ) -> None:
-    settings = gateway_settings(fresh_gateway_db, data_dir)
     async with running_gateway(settings) as (_app, client):
         _, rotated = await _as_admin_on_client(client, ADMIN, "rotate")
         new_secret = rotated["client_secret"]
@@ -82,9 +87,8 @@ async def test_a_secret_rotated_through_the_api_outlasts_a_restart(
 
 
 async def test_a_revoked_admin_is_replaced_under_a_new_client_id(
-    fresh_gateway_db: str, data_dir: Path
+    fresh_gateway_db: str, data_dir: Path, settings: GatewaySettings
 ) -> None:
-    settings = gateway_settings(fresh_gateway_db, data_dir)
     async with running_gateway(settings) as (_app, client):
         admin_org, _ = await _as_admin_on_client(client, ADMIN, "revoke")
 

@@ -6,6 +6,7 @@ correct credentials (issue 13, item 4); successes never count; in memory and Red
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,23 @@ def _settings(gateway_db: str, data_dir: Path, storage: str, **overrides: Any) -
     )
 
 
+@dataclass
+class Brake:
+    """The brake under test on one of its storages: ``settings`` sets its limits."""
+
+    gateway_db: str
+    data_dir: Path
+    storage: str
+
+    def settings(self, **limits: Any) -> GatewaySettings:
+        return _settings(self.gateway_db, self.data_dir, self.storage, **limits)
+
+
+@pytest.fixture(params=STORAGES)
+def brake(request: pytest.FixtureRequest, gateway_db: str, data_dir: Path) -> Brake:
+    return Brake(gateway_db, data_dir, request.param)
+
+
 async def _client_login(client: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
     return await client.post(
         "/v1/auth/token",
@@ -52,13 +70,10 @@ def _assert_braked(response: httpx.Response) -> None:
     assert int(response.headers["retry-after"]) >= 1
 
 
-@pytest.mark.parametrize("storage", STORAGES)
-async def test_client_braked_after_failures_even_with_right_secret(
-    gateway_db: str, data_dir: Path, storage: str
-) -> None:
-    settings = _settings(gateway_db, data_dir, storage, login_failure_limit="3/minute")
+async def test_client_braked_after_failures_even_with_right_secret(brake: Brake) -> None:
+    settings = brake.settings(login_failure_limit="3/minute")
     async with running_gateway(settings) as (app, client):
-        if storage == "redis":
+        if brake.storage == "redis":
             assert await app.state.login_brake.storage.check()
         # Successes are never counted: more of them than the limit change nothing.
         for _ in range(4):
@@ -73,11 +88,8 @@ async def test_client_braked_after_failures_even_with_right_secret(
         assert other.status_code == 200
 
 
-@pytest.mark.parametrize("storage", STORAGES)
-async def test_username_braked_case_insensitively(
-    gateway_db: str, data_dir: Path, storage: str
-) -> None:
-    settings = _settings(gateway_db, data_dir, storage, login_failure_limit="2/minute")
+async def test_username_braked_case_insensitively(brake: Brake) -> None:
+    settings = brake.settings(login_failure_limit="2/minute")
     async with running_gateway(settings) as (_app, client):
         headers = await admin_headers(client)
         org = await client.post(
@@ -119,14 +131,8 @@ async def _login_from(
 BEHIND_INGRESS = {"trusted_proxies": ["127.0.0.1"]}
 
 
-@pytest.mark.parametrize("storage", STORAGES)
-async def test_guessed_names_brake_the_address_for_unknown_names_only(
-    gateway_db: str, data_dir: Path, storage: str
-) -> None:
-    settings = _settings(
-        gateway_db,
-        data_dir,
-        storage,
+async def test_guessed_names_brake_the_address_for_unknown_names_only(brake: Brake) -> None:
+    settings = brake.settings(
         login_failure_limit="100/minute",
         login_failure_limit_per_address="3/minute",
         **BEHIND_INGRESS,
@@ -151,14 +157,8 @@ async def test_guessed_names_brake_the_address_for_unknown_names_only(
         assert other.status_code == 401
 
 
-@pytest.mark.parametrize("storage", STORAGES)
-async def test_one_address_failing_never_refuses_the_owner_elsewhere(
-    gateway_db: str, data_dir: Path, storage: str
-) -> None:
-    settings = _settings(
-        gateway_db,
-        data_dir,
-        storage,
+async def test_one_address_failing_never_refuses_the_owner_elsewhere(brake: Brake) -> None:
+    settings = brake.settings(
         login_failure_limit="3/minute",
         login_failure_limit_per_address_identity="2/minute",
         **BEHIND_INGRESS,

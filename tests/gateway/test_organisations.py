@@ -12,6 +12,7 @@ import pytest
 from services.gateway.main import create_app
 from tests.gateway.support import (
     admin_headers,
+    admin_on_gateway,
     gateway_client,
     gateway_settings,
     running_gateway,
@@ -22,9 +23,17 @@ from tests.gateway.support import (
 pytestmark = pytest.mark.anyio
 
 
+async def _organisation_and_client(
+    admin: httpx.AsyncClient, headers: dict[str, str], name: str, org_type: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    body = {"name": unique(name), "type": org_type}
+    org = (await admin.post("/v1/organisations", json=body, headers=headers)).json()
+    issued = (await admin.post(f"/v1/organisations/{org['id']}/clients", headers=headers)).json()
+    return org, issued
+
+
 async def test_create_get_and_retry(gateway_db: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
         name = unique("Desa Tarjun")
         body = {
             "name": name.replace(" ", "  ", 1),  # whitespace is normalised
@@ -122,13 +131,10 @@ async def test_only_the_admin_manages_organisations(gateway_db: str, data_dir: P
 
 
 async def test_deactivated_organisation_is_locked_out(gateway_db: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
-        agency_body = {"name": unique("Dinas Sosial"), "type": "government_agency"}
-        org = (await client.post("/v1/organisations", json=agency_body, headers=headers)).json()
-        issued = (
-            await client.post(f"/v1/organisations/{org['id']}/clients", headers=headers)
-        ).json()
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
+        org, issued = await _organisation_and_client(
+            client, headers, "Dinas Sosial", "government_agency"
+        )
         agency_token = await token(client, issued["client_id"], issued["client_secret"])
         agency = {"Authorization": f"Bearer {agency_token}"}
         # Accepted (403: a valid token without the admin scope) before deactivation...
@@ -160,11 +166,7 @@ async def test_deactivation_reaches_another_gateway_process_within_the_ttl(
     request, without waiting."""
     async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_first, admin):
         headers = await admin_headers(admin)
-        bumdes_body = {"name": unique("BUMDes Tarjun"), "type": "bumdes"}
-        org = (await admin.post("/v1/organisations", json=bumdes_body, headers=headers)).json()
-        issued = (
-            await admin.post(f"/v1/organisations/{org['id']}/clients", headers=headers)
-        ).json()
+        org, issued = await _organisation_and_client(admin, headers, "BUMDes Tarjun", "bumdes")
         other_app = create_app(
             gateway_settings(gateway_db, data_dir, org_status_ttl_seconds=0),
             configure_logs=False,
@@ -193,8 +195,7 @@ def test_status_ttl_over_30_seconds_is_refused(tmp_path: Path) -> None:
 async def test_service_and_admin_organisations_come_from_configuration_only(
     gateway_db: str, data_dir: Path, org_type: str
 ) -> None:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (_app, client):
-        headers = await admin_headers(client)
+    async with admin_on_gateway(gateway_db, data_dir) as (client, headers):
         name = unique("Shadow")
         response = await client.post(
             "/v1/organisations", json={"name": name, "type": org_type}, headers=headers

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from jose import jwt
 
+from shared.kit.tokens import TokenVerifier
 from tests.gateway.support import (
     ADMIN,
     echo_service,
@@ -33,9 +34,19 @@ async def _chunks() -> AsyncIterator[bytes]:
     yield b"a" * (BIG % 65536)
 
 
-async def _upstream_verifier(gateway_db: str, data_dir: Path):  # type: ignore[no-untyped-def]
+async def _upstream_verifier(gateway_db: str, data_dir: Path) -> TokenVerifier:
     async with running_gateway(gateway_settings(gateway_db, data_dir)) as (probe, _client):
         return verifier_for(probe)
+
+
+@pytest.fixture
+async def echo_url(gateway_db: str, data_dir: Path, tmp_path: Path) -> AsyncIterator[str]:
+    """The echo service over a real socket, trusting the gateway's keys."""
+    upstream = echo_service(
+        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
+    )
+    with uvicorn_server(upstream) as url:
+        yield url
 
 
 async def _check_forwarding(client: httpx.AsyncClient) -> None:
@@ -95,15 +106,22 @@ async def _check_forwarding(client: httpx.AsyncClient) -> None:
 
 
 async def test_routes_over_a_real_socket_with_aiohttp(
-    gateway_db: str, data_dir: Path, tmp_path: Path
+    gateway_db: str, data_dir: Path, echo_url: str
 ) -> None:
-    upstream = echo_service(
-        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
-    )
-    with uvicorn_server(upstream) as url:
-        settings = gateway_settings(gateway_db, data_dir, registry_url=url)
-        async with running_gateway(settings) as (_app, client):
-            await _check_forwarding(client)
+    settings = gateway_settings(gateway_db, data_dir, registry_url=echo_url)
+    async with running_gateway(settings) as (_app, client):
+        await _check_forwarding(client)
+
+
+async def _admin_get(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    bearer = await token(client, *ADMIN)
+    return await client.get(path, headers={"Authorization": f"Bearer {bearer}"})
+
+
+def _assert_problem(response: httpx.Response, status: int, problem: str) -> None:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == f"urn:sinergi:problem:{problem}"
 
 
 async def test_unreachable_service_is_503(gateway_db: str, data_dir: Path) -> None:
@@ -111,34 +129,20 @@ async def test_unreachable_service_is_503(gateway_db: str, data_dir: Path) -> No
         gateway_db, data_dir, opportunities_url=f"http://127.0.0.1:{free_port()}"
     )
     async with running_gateway(settings) as (_app, client):
-        bearer = await token(client, *ADMIN)
-        response = await client.get(
-            "/v1/opportunities", headers={"Authorization": f"Bearer {bearer}"}
-        )
-        assert response.status_code == 503
-        assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["type"] == "urn:sinergi:problem:service-unavailable"
+        response = await _admin_get(client, "/v1/opportunities")
+        _assert_problem(response, 503, "service-unavailable")
         assert "opportunities" in response.json()["detail"]
 
 
 async def test_slow_service_is_504_over_a_socket(
-    gateway_db: str, data_dir: Path, tmp_path: Path
+    gateway_db: str, data_dir: Path, echo_url: str
 ) -> None:
-    upstream = echo_service(
-        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
+    settings = gateway_settings(
+        gateway_db, data_dir, registry_url=echo_url, upstream_timeout_seconds=0.2
     )
-    with uvicorn_server(upstream) as url:
-        settings = gateway_settings(
-            gateway_db, data_dir, registry_url=url, upstream_timeout_seconds=0.2
-        )
-        async with running_gateway(settings) as (_app, client):
-            bearer = await token(client, *ADMIN)
-            response = await client.get(
-                "/v1/residents/slow?seconds=1", headers={"Authorization": f"Bearer {bearer}"}
-            )
-            assert response.status_code == 504
-            assert response.headers["content-type"] == "application/problem+json"
-            assert response.json()["type"] == "urn:sinergi:problem:gateway-timeout"
+    async with running_gateway(settings) as (_app, client):
+        response = await _admin_get(client, "/v1/residents/slow?seconds=1")
+        _assert_problem(response, 504, "gateway-timeout")
 
 
 async def test_changes_feed_is_not_exposed(gateway_db: str, data_dir: Path) -> None:

@@ -17,6 +17,7 @@ from services.matching.placements.models import Placement
 from services.matching.settings import MatchingSettings
 from services.registry.main import create_app
 from services.registry.settings import RegistrySettings
+from tests.support.databases import DatabaseFactory
 from tests.support.people import nik_for
 from tests.support.places import KELUMPANG_HILIR, MEGASARI, PULAU_LAUT_UTARA, SERONGGA, TARJUN  # noqa: F401 - this area's names
 from tests.support.problems import field_errors  # noqa: F401 - this area's helper
@@ -96,6 +97,18 @@ async def registry_client(
     app.state.db.dispose()
     if matching is not None:
         matching.dispose()
+
+
+@contextlib.asynccontextmanager
+async def registry_with_matching(
+    keys: TestKeys, backend: str, databases: DatabaseFactory, **settings: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, Matching]]:
+    """The registry asking the real matching app, each over a fresh database of ``backend``."""
+    matching = Matching(databases.new(backend, "matching"), keys)
+    async with registry_client(
+        databases.new(backend, "registry"), keys, matching=matching, **settings
+    ) as client:
+        yield client, matching
 
 
 async def register(

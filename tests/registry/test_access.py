@@ -13,9 +13,9 @@ from tests.registry.support import (
     MEGASARI,
     PULAU_LAUT_UTARA,
     TARJUN,
-    Matching,
     register,
     registry_client,
+    registry_with_matching,
     resident,
 )
 from tests.support.databases import DatabaseFactory
@@ -133,10 +133,7 @@ CELLS: list[tuple[str, dict[str, Any], str, dict[str, int]]] = [
 async def test_access_matrix(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     service = keys.headers("service")
-    matching = Matching(databases.new(backend, "matching"), keys)
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=matching
-    ) as client:
+    async with registry_with_matching(keys, backend, databases) as (client, matching):
         target = await register(client, agency, resident(1, family_card_number="6302061204910099"))
         rid = target["id"]
         disclosure = {
@@ -188,10 +185,7 @@ async def test_every_disclosure_is_audited(keys, backend: str, databases) -> Non
     admin = keys.headers("admin")
     provider = keys.headers("company", org_id=PROVIDER_ORG)
     service = keys.headers("service", org_id="org-matching")
-    matching = Matching(databases.new(backend, "matching"), keys)
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=matching
-    ) as client:
+    async with registry_with_matching(keys, backend, databases) as (client, matching):
         a = await register(client, agency, resident(1))
         b = await register(client, agency, resident(2))
 

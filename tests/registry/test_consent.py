@@ -12,7 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.support import Matching, feed, register, registry_client, resident
+from tests.registry.support import (
+    feed,
+    register,
+    registry_client,
+    registry_with_matching,
+    resident,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -109,10 +115,7 @@ async def test_no_disclosure_without_consent(keys, backend: str, databases) -> N
     provider = keys.headers("company", org_id="org-provider")
     # Each resident accepted a placement of the provider in the real matching app: consent,
     # not the placement, is what refuses the disclosure.
-    matching = Matching(databases.new(backend, "matching"), keys)
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=matching
-    ) as client:
+    async with registry_with_matching(keys, backend, databases) as (client, matching):
         refuser = await register(client, agency, resident(1, consent=REFUSED))
         giver = await register(client, agency, resident(2, consent=GIVEN))
         unknown = await register(client, agency, resident(3))
@@ -164,10 +167,7 @@ async def test_a_withdrawal_closes_the_providers_view(keys, backend: str, databa
     agency = keys.headers("government_agency")
     service = keys.headers("service")
     provider = keys.headers("company", org_id="org-provider")
-    matching = Matching(databases.new(backend, "matching"), keys)
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=matching
-    ) as client:
+    async with registry_with_matching(keys, backend, databases) as (client, matching):
         giver = await register(client, agency, resident(1, consent=GIVEN))
         disclosed = await client.post(
             f"/v1/residents/{giver['id']}/disclosures",

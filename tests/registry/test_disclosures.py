@@ -13,7 +13,13 @@ import pytest
 
 from services.gateway.main import create_app as create_gateway
 from tests.gateway.support import gateway_settings
-from tests.registry.support import Matching, register, registry_client, resident
+from tests.registry.support import (
+    Matching,
+    register,
+    registry_client,
+    registry_with_matching,
+    resident,
+)
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
@@ -87,12 +93,9 @@ async def test_only_matchings_client_may_disclose(
 async def test_a_disclosure_needs_a_placement_the_resident_accepted_with_that_organisation(
     backend: str, databases: DatabaseFactory, keys: TestKeys
 ) -> None:
-    matching = Matching(databases.new(backend, "matching"), keys)
     service = keys.headers("service")
     provider = keys.headers("company", org_id=PROVIDER)
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=matching
-    ) as client:
+    async with registry_with_matching(keys, backend, databases) as (client, matching):
         agency = keys.headers("government_agency")
         rid = (await register(client, agency, resident(1)))["id"]
         other = (await register(client, agency, resident(2)))["id"]

@@ -8,12 +8,12 @@ from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.kit.database import Database
-from shared.kit.feed import Change, FeedConsumer, FeedTables, HttpFeedSource
+from shared.kit.feed import Change, FeedConsumer, HttpFeedSource
 from tests.registry.support import MEGASARI, feed, make_nik, register, registry_client, resident
+from tests.support.feeds import applying_consumer
 
 CONTRACT_KEYS = {
     "id",
@@ -136,19 +136,9 @@ async def test_consumer_sees_every_change_exactly_once(keys, backend: str, datab
         )
 
         # The consumer: applies in batches of 3, crashes in its third batch, restarts.
-        metadata = MetaData()
-        tables = FeedTables(metadata, producer=False, consumer=True)
-        applied = Table(
-            "applied",
-            metadata,
-            Column("n", Integer, primary_key=True),
-            Column("entity_id", String(36)),
-            Column("version", Integer),
-            Column("event", String(20)),
-            UniqueConstraint("entity_id", "version"),
+        consumer_db, tables, applied = applying_consumer(
+            databases.new(backend, "registryfeed", migrated=False)
         )
-        consumer_db = Database(databases.new(backend, "registryfeed", migrated=False))
-        metadata.create_all(consumer_db.engine)
         batches = {"left": 2}
 
         def apply(session: Session, batch: list[Change]) -> None:

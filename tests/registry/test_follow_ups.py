@@ -8,9 +8,8 @@ import pytest
 from tests.registry.support import (
     MEGASARI,
     TARJUN,
-    Matching,
     register,
-    registry_client,
+    registry_with_matching,
     resident,
 )
 from tests.support.databases import DatabaseFactory
@@ -25,10 +24,7 @@ async def test_follow_ups_are_listed_newest_first_within_reach(
 ) -> None:
     agency = keys.headers("government_agency")
     other_agency = keys.headers("government_agency", org_id="org-other-agency")
-    matching = Matching(databases.new(backend, "matching"), keys)
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=matching
-    ) as client:
+    async with registry_with_matching(keys, backend, databases) as (client, matching):
         rid = (await register(client, agency, resident(1)))["id"]
         neighbour = (await register(client, agency, resident(2)))["id"]
         url = f"/v1/residents/{rid}/follow-ups"

@@ -322,35 +322,34 @@ async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
 
 @pytest.mark.anyio
 async def test_consent_status_is_the_same_word_whichever_path_records_consent(
-    keys: TestKeys, backend: str, databases: DatabaseFactory
+    registry: httpx.AsyncClient, keys: TestKeys
 ) -> None:
     agency = keys.headers("government_agency")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
-        given = row(1, consent_given="true", consent_purpose="programme")
-        await register(
-            client,
-            agency,
-            {
-                **{k: given[k] for k in ("nik", "full_name", "sex", "birth_date", "village_code")},
-                "consent": {"given": True, "purpose": "programme"},
-            },
+    given = row(1, consent_given="true", consent_purpose="programme")
+    await register(
+        registry,
+        agency,
+        {
+            **{k: given[k] for k in ("nik", "full_name", "sex", "birth_date", "village_code")},
+            "consent": {"given": True, "purpose": "programme"},
+        },
+    )
+    columns = [*COLUMNS, "consent_given", "consent_purpose"]
+    withdrawn = {**given, "consent_given": "false"}
+    refused = row(2, consent_given="false", consent_purpose="programme")
+    job = await upload(registry, agency, to_csv([withdrawn, refused], columns))
+    assert (job["created"], job["updated"]) == (1, 1), job
+    api = await register(
+        registry, agency, {**resident(3), "consent": {"given": False, "purpose": "programme"}}
+    )
+    db = registry.app.state.db  # type: ignore[attr-defined]
+    with db.session(write=False) as session:
+        statuses = dict(
+            session.execute(select(col(Resident.nik), col(Resident.consent_status))).all()
         )
-        columns = [*COLUMNS, "consent_given", "consent_purpose"]
-        withdrawn = {**given, "consent_given": "false"}
-        refused = row(2, consent_given="false", consent_purpose="programme")
-        job = await upload(client, agency, to_csv([withdrawn, refused], columns))
-        assert (job["created"], job["updated"]) == (1, 1), job
-        api = await register(
-            client, agency, {**resident(3), "consent": {"given": False, "purpose": "programme"}}
-        )
-        db = client.app.state.db  # type: ignore[attr-defined]
-        with db.session(write=False) as session:
-            statuses = dict(
-                session.execute(select(col(Resident.nik), col(Resident.consent_status))).all()
-            )
-        # A refusal after a consent is a withdrawal, in an import as through the API.
-        assert statuses == {
-            given["nik"]: "withdrawn",
-            refused["nik"]: "refused",
-            api["nik"]: "refused",
-        }
+    # A refusal after a consent is a withdrawal, in an import as through the API.
+    assert statuses == {
+        given["nik"]: "withdrawn",
+        refused["nik"]: "refused",
+        api["nik"]: "refused",
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import anyio
+import httpx
 import pytest
 
 from tests.registry.support import (
@@ -17,7 +18,6 @@ from tests.registry.support import (
     registry_client,
     resident,
 )
-from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
 
@@ -219,43 +219,42 @@ async def test_household_follow_ups_independence_and_erasure(keys, backend: str,
 
 @pytest.mark.anyio
 async def test_possible_duplicates_are_listed_then_merged_or_dismissed(
-    keys: TestKeys, backend: str, databases: DatabaseFactory
+    registry: httpx.AsyncClient, keys: TestKeys
 ) -> None:
     agency = keys.headers("government_agency")
-    async with registry_client(databases.new(backend, "registry"), keys) as client:
-        a = await register(client, agency, resident(1, full_name="Siti  Rahmah"))
-        b = await register(
-            client, agency, resident(2, full_name="siti rahmah", village_code=MEGASARI)
-        )
-        c = await register(client, agency, resident(3, full_name="Ahmad Fauzi", sex="M"))
-        d = await register(client, agency, resident(4, full_name="Ahmad Fauzi", sex="M"))
-        await register(client, agency, resident(5, full_name="Someone Else"))
-        groups = (await client.get("/v1/residents/duplicates", headers=agency)).json()["items"]
-        assert sorted(sorted(r["id"] for r in g["residents"]) for g in groups) == sorted(
-            [sorted([a["id"], b["id"]]), sorted([c["id"], d["id"]])]
-        )
-        dismissed = await client.post(
-            "/v1/residents/duplicates/resolve",
-            json={"action": "dismiss", "resident_ids": [a["id"], b["id"]]},
-            headers=agency,
-        )
-        assert dismissed.status_code == 200
-        merged = await client.post(
-            "/v1/residents/duplicates/resolve",
-            json={"action": "merge", "resident_ids": [c["id"], d["id"]], "keep": c["id"]},
-            headers=agency,
-        )
-        assert {r["id"]: r["merged_into"] for r in merged.json()} == {
-            c["id"]: None,
-            d["id"]: c["id"],
-        }
-        assert (await client.get("/v1/residents/duplicates", headers=agency)).json()["items"] == []
-        bad = await client.post(
-            "/v1/residents/duplicates/resolve",
-            json={"action": "merge", "resident_ids": [a["id"], b["id"]]},
-            headers=agency,
-        )
-        assert bad.status_code == 422
+    a = await register(registry, agency, resident(1, full_name="Siti  Rahmah"))
+    b = await register(
+        registry, agency, resident(2, full_name="siti rahmah", village_code=MEGASARI)
+    )
+    c = await register(registry, agency, resident(3, full_name="Ahmad Fauzi", sex="M"))
+    d = await register(registry, agency, resident(4, full_name="Ahmad Fauzi", sex="M"))
+    await register(registry, agency, resident(5, full_name="Someone Else"))
+    groups = (await registry.get("/v1/residents/duplicates", headers=agency)).json()["items"]
+    assert sorted(sorted(r["id"] for r in g["residents"]) for g in groups) == sorted(
+        [sorted([a["id"], b["id"]]), sorted([c["id"], d["id"]])]
+    )
+    dismissed = await registry.post(
+        "/v1/residents/duplicates/resolve",
+        json={"action": "dismiss", "resident_ids": [a["id"], b["id"]]},
+        headers=agency,
+    )
+    assert dismissed.status_code == 200
+    merged = await registry.post(
+        "/v1/residents/duplicates/resolve",
+        json={"action": "merge", "resident_ids": [c["id"], d["id"]], "keep": c["id"]},
+        headers=agency,
+    )
+    assert {r["id"]: r["merged_into"] for r in merged.json()} == {
+        c["id"]: None,
+        d["id"]: c["id"],
+    }
+    assert (await registry.get("/v1/residents/duplicates", headers=agency)).json()["items"] == []
+    bad = await registry.post(
+        "/v1/residents/duplicates/resolve",
+        json={"action": "merge", "resident_ids": [a["id"], b["id"]]},
+        headers=agency,
+    )
+    assert bad.status_code == 422
 
 
 @pytest.mark.anyio

@@ -24,7 +24,9 @@ Follow-ups: r1 on 10-15 by C1, r7 on 10-20 by B1.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -333,3 +335,20 @@ def reporting_app(
     settings: ReportingSettings, keys: TestKeys, transports: dict[str, httpx.AsyncBaseTransport]
 ) -> FastAPI:
     return create_app(settings, verifier=keys.verifier(), transports=transports)
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    url: str, keys: TestKeys, workdir: Path, **overrides: Any
+) -> AsyncIterator[Stack]:
+    """The reporting service over ``url`` with the programme's producers, not yet filled."""
+    settings = build_settings(url, **overrides)
+    programme = producers(workdir, keys)
+    transports = transports_for(programme, keys, settings)
+    app = reporting_app(settings, keys, transports)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as client:
+        yield Stack(app, client, programme, settings, transports)
+    app.state.db.dispose()
+    for producer in (programme.registry, programme.opportunities, programme.matching):
+        producer.db.dispose()

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,16 +20,9 @@ from openpyxl import load_workbook
 from services.reporting.indicators.rules import Group, suppress
 from services.reporting.settings import ReportingSettings
 from shared.kit.settings import ProductionSettingError
-from tests.reporting.programme import (
-    Stack,
-    build_settings,
-    fill,
-    producers,
-    reporting_app,
-    transports_for,
-    uid,
-)
+from tests.reporting.programme import Stack, fill, running_stack, uid
 from tests.support.databases import DatabaseFactory
+from tests.support.reports import PLACEMENT_CELLS, RESIDENT_COUNTS
 from tests.support.tokens import TestKeys
 
 THRESHOLD = 3  # the fixture programme is small: at 3, totals show and some parts hide
@@ -41,19 +33,12 @@ Cell = tuple[str, str | None, tuple[str, ...]]
 async def small_stack(
     backend: str, databases: DatabaseFactory, keys: TestKeys, tmp_path: Path
 ) -> AsyncIterator[Stack]:
-    settings_ = build_settings(databases.new(backend, "reporting"), small_cell_threshold=THRESHOLD)
-    programme = producers(tmp_path, keys)
-    transports = transports_for(programme, keys, settings_)
-    app = reporting_app(settings_, keys, transports)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as client:
-        stack = Stack(app, client, programme, settings_, transports)
-        fill(programme)
+    async with running_stack(
+        databases.new(backend, "reporting"), keys, tmp_path, small_cell_threshold=THRESHOLD
+    ) as stack:
+        fill(stack.programme)
         await stack.sync()
         yield stack
-    app.state.db.dispose()
-    for producer in (programme.registry, programme.opportunities, programme.matching):
-        producer.db.dispose()
 
 
 class Attacker:
@@ -93,18 +78,9 @@ class Attacker:
     def village_row(self, row: dict[str, Any]) -> None:
         code = row["village_code"]
         self.villages[row["district_code"]].add(code)
-        for name in ("registered", "verified", "in_target_group", "prioritised", "independent"):
+        for name in RESIDENT_COUNTS:
             self.note((f"residents.{name}", code, ()), row[name])
-        for name in (
-            "proposed",
-            "offered",
-            "accepted",
-            "started",
-            "completed",
-            "dropped",
-            "slots_filled",
-            "capital_disbursed_idr",
-        ):
+        for name in PLACEMENT_CELLS:
             self.note((f"placements.{name}", code, ()), row[name])
         self.note(("follow_ups", code, ()), row["follow_ups"])
 

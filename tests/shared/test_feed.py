@@ -3,11 +3,13 @@ exactly once, across restarts and batches, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import MetaData, insert, select
 
 from shared.kit.database import Database
 from shared.kit.feed import (
@@ -18,6 +20,7 @@ from shared.kit.feed import (
     read_changes,
     record_change,
 )
+from tests.support.feeds import applying_consumer
 
 
 def _producer(url: str) -> tuple[Database, FeedTables]:
@@ -41,39 +44,46 @@ def _write(db: Database, tables: FeedTables, entity_id: str) -> None:
         )
 
 
-def test_late_commit_is_not_skipped_on_postgresql(databases) -> None:  # type: ignore[no-untyped-def]
-    db, tables = _producer(databases.new("postgresql", "feedtest", migrated=False))
-    _write(db, tables, "a")
-    late_started = threading.Event()
-    release = threading.Event()
+@contextlib.contextmanager
+def _held_open(db: Database, tables: FeedTables, entity: str, entity_id: str) -> Iterator[None]:
+    """A change recorded in a transaction another thread holds open until the block ends."""
+    started, release = threading.Event(), threading.Event()
 
-    def late_writer() -> None:
+    def hold() -> None:
         with db.session() as session:
             record_change(
                 session,
                 tables,
-                entity="thing",
-                entity_id="late",
+                entity=entity,
+                entity_id=entity_id,
                 event="created",
                 version=1,
                 payload={},
             )
-            late_started.set()
+            started.set()
             release.wait(10)
 
-    thread = threading.Thread(target=late_writer)
+    thread = threading.Thread(target=hold)
     thread.start()
-    assert late_started.wait(10)
-    _write(db, tables, "b")  # commits while "late" is still open
+    assert started.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
 
-    with db.session(write=False) as session:
-        first = read_changes(session, tables, None, 100)
-    # "b" committed, but it must wait behind the open transaction, or a reader that moved past
-    # it would never see "late".
-    assert [c.entity_id for c in first.items] == ["a"]
 
-    release.set()
-    thread.join()
+def test_late_commit_is_not_skipped_on_postgresql(databases) -> None:  # type: ignore[no-untyped-def]
+    db, tables = _producer(databases.new("postgresql", "feedtest", migrated=False))
+    _write(db, tables, "a")
+    with _held_open(db, tables, "thing", "late"):
+        _write(db, tables, "b")  # commits while "late" is still open
+        with db.session(write=False) as session:
+            first = read_changes(session, tables, None, 100)
+        # "b" committed, but it must wait behind the open transaction, or a reader that moved
+        # past it would never see "late".
+        assert [c.entity_id for c in first.items] == ["a"]
+
     with db.session(write=False) as session:
         rest = read_changes(session, tables, first.next_cursor, 100)
     assert [c.entity_id for c in rest.items] == ["late", "b"]
@@ -103,16 +113,9 @@ async def test_consumer_applies_each_change_once_across_restart(backend: str, da
     for i in range(25):
         _write(producer, tables, f"r{i}")
 
-    consumer_meta = MetaData()
-    consumer_tables = FeedTables(consumer_meta, producer=False, consumer=True)
-    applied = Table(
-        "applied",
-        consumer_meta,
-        Column("n", Integer, primary_key=True),
-        Column("entity_id", String),
+    consumer_db, consumer_tables, applied = applying_consumer(
+        databases.new(backend, "feeddst", migrated=False)
     )
-    consumer_db = Database(databases.new(backend, "feeddst", migrated=False))
-    consumer_meta.create_all(consumer_db.engine)
 
     async def fetch(after: str, limit: int) -> ChangePage:
         with producer.session(write=False) as session:
@@ -170,33 +173,10 @@ async def test_changes_endpoint_requires_service_scope(keys, backend: str, datab
 def test_open_transactions_of_other_databases_do_not_hold_the_feed(databases) -> None:  # type: ignore[no-untyped-def]
     db, tables = _producer(databases.new("postgresql", "feedtest", migrated=False))
     other, other_tables = _producer(databases.new("postgresql", "feedother", migrated=False))
-    released = threading.Event()
-    started = threading.Event()
-
-    def open_elsewhere() -> None:
-        with other.session() as session:
-            record_change(
-                session,
-                other_tables,
-                entity="x",
-                entity_id="x",
-                event="created",
-                version=1,
-                payload={},
-            )
-            started.set()
-            released.wait(10)
-
-    thread = threading.Thread(target=open_elsewhere)
-    thread.start()
-    assert started.wait(10)
-    try:
+    with _held_open(other, other_tables, "x", "x"):
         _write(db, tables, "mine")
         with db.session(write=False) as session:
             page = read_changes(session, tables, None, 10)
         assert [c.entity_id for c in page.items] == ["mine"]
-    finally:
-        released.set()
-        thread.join()
     db.dispose()
     other.dispose()

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -129,6 +130,18 @@ def test_causes_and_contexts_of_an_exception_are_redacted_too(logs: Logs) -> Non
     assert "direct cause" in trace and "RuntimeError: (message redacted)" in trace
 
 
+def _service(tmp_path: Path, public: APIRouter, **options: Any) -> FastAPI:
+    """A bare service app serving ``public``, as the kit builds every service."""
+    return create_service_app(
+        ServiceSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", jwks_url=""),
+        title="test",
+        description="test",
+        service_dir=SERVICE_DIR,
+        public_routers=[public],
+        **options,
+    )
+
+
 def test_uvicorn_logs_a_failing_request_through_its_own_handler_redacted(
     tmp_path: Path,
 ) -> None:
@@ -148,13 +161,7 @@ def test_uvicorn_logs_a_failing_request_through_its_own_handler_redacted(
         def fail(family_card_number: str) -> None:
             raise RuntimeError(f"resident {NIK} of card {family_card_number}, phone {PHONE}")
 
-        app = create_service_app(
-            ServiceSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", jwks_url=""),
-            title="test",
-            description="test",
-            service_dir=SERVICE_DIR,
-            public_routers=[public],
-        )
+        app = _service(tmp_path, public)
         root.handlers[0].setStream(root_out)  # type: ignore[attr-defined]
         for handler in logging.getLogger("uvicorn").handlers:
             handler.setStream(uvicorn_out)  # type: ignore[attr-defined]
@@ -246,14 +253,7 @@ async def test_the_access_log_names_the_route_and_the_query_names_only(
     def follow_ups(resident_id: str) -> dict[str, str]:
         return {}
 
-    app = create_service_app(
-        ServiceSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", jwks_url=""),
-        title="test",
-        description="test",
-        service_dir=SERVICE_DIR,
-        public_routers=[public],
-        configure_logs=False,
-    )
+    app = _service(tmp_path, public, configure_logs=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         await client.get(f"/v1/households/{CARD}", params={"q": "Budi", "phone": PHONE})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint, func, select
 
 from shared.kit.app import create_service_app
 from shared.kit.database import Database
@@ -61,3 +61,22 @@ class FeedProducer:
     def published(self) -> int:
         with self.db.session(write=False) as session:
             return int(session.scalar(select(func.count()).select_from(self.tables.outbox)) or 0)
+
+
+def applying_consumer(url: str) -> tuple[Database, FeedTables, Table]:
+    """A consumer's database: the kit's consumer tables and ``applied``, a row per change in
+    the order applied (``n``), to tell whether each change was applied exactly once."""
+    metadata = MetaData()
+    tables = FeedTables(metadata, producer=False, consumer=True)
+    applied = Table(
+        "applied",
+        metadata,
+        Column("n", Integer, primary_key=True),
+        Column("entity_id", String(36)),
+        Column("version", Integer),
+        Column("event", String(20)),
+        UniqueConstraint("entity_id", "version"),
+    )
+    db = Database(url)
+    metadata.create_all(db.engine)
+    return db, tables, applied

@@ -1,0 +1,21 @@
+"""Registry fixtures: ``registry``, the registry app over a fresh database of the backend
+under test, which is where most registry tests start."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.registry.support import registry_client
+from tests.support.databases import DatabaseFactory
+from tests.support.tokens import TestKeys
+
+
+@pytest.fixture
+async def registry(
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with registry_client(databases.new(backend, "registry"), keys) as client:
+        yield client
