@@ -53,12 +53,10 @@ CONTENT_FIELDS: tuple[str, ...] = tuple(
 )
 
 
-class InvalidOpportunity(DomainProblem):
+class InvalidOpportunity(
+    DomainProblem, status=422, title="Request validation error.", type_="request-validation-failed"
+):
     """422 naming every broken rule's field, in the shape of FastAPI's validation errors."""
-
-    status = 422
-    title = "Request validation error."
-    type_ = "request-validation-failed"
 
     def __init__(self, errors: list[tuple[str, str]], *, prefix: str = "body") -> None:
         items = [
