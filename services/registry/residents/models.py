@@ -7,9 +7,11 @@ no other service; everything else is what matching and reporting receive on the 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field
@@ -336,3 +338,18 @@ class HistoryEntry(BaseModel):
     org_type: str
     subject: str
     changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentFilters:
+    """What a page of residents may be narrowed to; its fields are the route's query parameters."""
+
+    village_code: Annotated[str | None, Query(max_length=13)] = None
+    district_code: Annotated[str | None, Query(max_length=8)] = None
+    status: Status | None = None
+    max_decile: Annotated[int | None, Query(ge=1, le=10)] = None
+    in_target_group: bool | None = None
+    has_priority: bool | None = None
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=120, description="Name or NIK prefix")
+    ] = None
