@@ -561,14 +561,7 @@ def list_placements(
 
 def to_public(placement: Placement) -> PlacementPublic:
     public = PlacementPublic.model_validate(placement, from_attributes=True)
-    for name in (
-        "proposed_at",
-        "offered_at",
-        "accepted_at",
-        "started_at",
-        "completed_at",
-        "ended_at",
-    ):
+    for name in PLACEMENT_TIMES:
         setattr(public, name, as_utc(getattr(public, name)))
     return public
 
