@@ -13,7 +13,12 @@ from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from shared.kit.settings import DEFAULT_DATA_DIR, DEV_SERVICE_SECRET_PREFIX, ServiceSettings
+from shared.kit.settings import (
+    DEFAULT_DATA_DIR,
+    DEV_SERVICE_SECRET_PREFIX,
+    ServiceSettings,
+    ServiceUrls,
+)
 
 DEV_ADMIN_CLIENT_ID = "sinergi-admin"
 DEV_ADMIN_CLIENT_SECRET = "dev-admin-secret"
@@ -25,7 +30,7 @@ DEV_SERVICE_CLIENTS = {
 MAX_ORG_STATUS_TTL_SECONDS = 30.0
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(ServiceUrls, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "gateway"
@@ -39,9 +44,6 @@ class GatewaySettings(ServiceSettings):
     # Comma-separated public PEM files of earlier signing keys, kept in the JWKS after rotation.
     verification_key_files: str = ""
 
-    registry_url: str = "http://127.0.0.1:8001"
-    opportunities_url: str = "http://127.0.0.1:8002"
-    matching_url: str = "http://127.0.0.1:8003"
     reporting_url: str = "http://127.0.0.1:8004"
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     upstream_max_connections: int = Field(default=200, ge=1)

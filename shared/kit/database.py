@@ -7,14 +7,16 @@ call ``session.commit()`` themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import CursorResult, MetaData, Result, Table, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import registry
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -61,6 +63,31 @@ def rows_changed(result: Result[Any]) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
     return int(result.rowcount)
+
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+def insert_once(
+    session: OrmSession, row: RowT, find_winner: Callable[[], RowT | None]
+) -> RowT | None:
+    """Insert ``row`` unless a concurrent writer committed the same unique key first.
+
+    The insert runs in a savepoint, so losing the race leaves the session usable. Returns None
+    when ``row`` was inserted, else the winner's row as ``find_winner`` reads it (visible under
+    read committed once PostgreSQL has made us wait for it). A winner that cannot be found
+    rolled back; the IntegrityError is raised again so the client retries.
+    """
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        winner = find_winner()
+        if winner is None:
+            raise
+        return winner
+    return None
 
 
 def is_sqlite(url: str) -> bool:

@@ -35,6 +35,11 @@ class DomainProblem(Problem):
     title = "Bad request"
     type_: str = "bad-request"
 
+    # A subclass states its status, title and type in its class line, as data.
+    def __init_subclass__(cls, *, status: int, title: str, type_: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.status, cls.title, cls.type_ = status, title, type_
+
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extras: Any):
         super().__init__(
             title=self.title,
@@ -46,57 +51,45 @@ class DomainProblem(Problem):
         )
 
 
-class Unauthorized(DomainProblem):
-    status = 401
-    title = "Not authenticated"
-    type_ = "unauthorized"
-
+class Unauthorized(DomainProblem, status=401, title="Not authenticated", type_="unauthorized"):
     def __init__(self, detail: str, **extras: Any):
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extras)
 
 
-class Forbidden(DomainProblem):
-    status = 403
-    title = "Forbidden"
-    type_ = "forbidden"
+class Forbidden(DomainProblem, status=403, title="Forbidden", type_="forbidden"):
+    pass
 
 
-class NotFound(DomainProblem):
-    status = 404
-    title = "Not found"
-    type_ = "not-found"
+class NotFound(DomainProblem, status=404, title="Not found", type_="not-found"):
+    pass
 
 
-class Conflict(DomainProblem):
-    status = 409
-    title = "Conflict"
-    type_ = "conflict"
+class Conflict(DomainProblem, status=409, title="Conflict", type_="conflict"):
+    pass
 
 
-class PreconditionFailed(DomainProblem):
-    status = 412
-    title = "Precondition failed"
-    type_ = "precondition-failed"
+class PreconditionFailed(
+    DomainProblem, status=412, title="Precondition failed", type_="precondition-failed"
+):
+    pass
 
 
-class PreconditionRequired(DomainProblem):
-    status = 428
-    title = "Precondition required"
-    type_ = "precondition-required"
+class PreconditionRequired(
+    DomainProblem, status=428, title="Precondition required", type_="precondition-required"
+):
+    pass
 
 
-class PayloadTooLarge(DomainProblem):
-    status = 413
-    title = "Payload too large"
-    type_ = "payload-too-large"
+class PayloadTooLarge(
+    DomainProblem, status=413, title="Payload too large", type_="payload-too-large"
+):
+    pass
 
 
-class UnprocessableEntity(DomainProblem):
+class UnprocessableEntity(
+    DomainProblem, status=422, title="Request validation error.", type_="request-validation-failed"
+):
     """A domain rule broken by one field: ``errors`` names it as validation errors do."""
-
-    status = 422
-    title = "Request validation error."
-    type_ = "request-validation-failed"
 
     def __init__(self, field: str | list[str | int], message: str, **extras: Any):
         loc = field if isinstance(field, list) else ["body", field]
@@ -104,22 +97,18 @@ class UnprocessableEntity(DomainProblem):
         super().__init__(f"{'.'.join(map(str, loc))}: {message}", errors=errors, **extras)
 
 
-class TooManyRequests(DomainProblem):
-    status = 429
-    title = "Too many requests"
-    type_ = "rate-limited"
+class TooManyRequests(DomainProblem, status=429, title="Too many requests", type_="rate-limited"):
+    pass
 
 
-class ServiceUnavailable(DomainProblem):
-    status = 503
-    title = "Service unavailable"
-    type_ = "service-unavailable"
+class ServiceUnavailable(
+    DomainProblem, status=503, title="Service unavailable", type_="service-unavailable"
+):
+    pass
 
 
-class GatewayTimeout(DomainProblem):
-    status = 504
-    title = "Gateway timeout"
-    type_ = "gateway-timeout"
+class GatewayTimeout(DomainProblem, status=504, title="Gateway timeout", type_="gateway-timeout"):
+    pass
 
 
 class InternalError(StatusProblem):

@@ -83,16 +83,23 @@ class ServiceSettings(BaseSettings):
 DEV_SERVICE_SECRET_PREFIX = "dev-"
 
 
-class ConsumerSettings(ServiceSettings):
+class ServiceUrls(BaseSettings):
+    """Where the services that others call listen, for those that call them (the gateway, the
+    feed consumers); mixed into their settings, so the development ports are stated once.
+    Name it before ServiceSettings among the bases: the last base's ``model_config`` wins."""
+
+    registry_url: str = "http://127.0.0.1:8001"
+    opportunities_url: str = "http://127.0.0.1:8002"
+    matching_url: str = "http://127.0.0.1:8003"
+
+
+class ConsumerSettings(ServiceUrls, ServiceSettings):
     """Settings of a service that reads other services' change feeds (matching, reporting):
     its own client credentials at the gateway, and where the producers live."""
 
     gateway_url: str = "http://127.0.0.1:8000"
     client_id: str = ""
     client_secret: str = ""
-    registry_url: str = "http://127.0.0.1:8001"
-    opportunities_url: str = "http://127.0.0.1:8002"
-    matching_url: str = "http://127.0.0.1:8003"
     feed_poll_seconds: float = 0.5
     feed_batch_size: int = 500
 

@@ -65,39 +65,26 @@ _PROVIDER = {
     REPORTS_READ,
 }
 
+# What the agency running the programme does beyond the registry; the admin holds it too.
+_PROGRAMME_RUN = {
+    OPPORTUNITIES_READ,
+    OPPORTUNITIES_WRITE,
+    MATCHING_RUN,
+    MATCHING_READ,
+    PLACEMENTS_READ,
+    PLACEMENTS_WRITE,
+    PLACEMENTS_RESPOND,
+    PLACEMENTS_PROGRESS,
+    REPORTS_READ,
+}
+
 DEFAULT_SCOPES: dict[str, frozenset[str]] = {
     "admin": frozenset(
         _REGISTRY_EDIT
-        | {
-            RESIDENTS_ERASE,
-            AUDIT_READ,
-            OPPORTUNITIES_READ,
-            OPPORTUNITIES_WRITE,
-            MATCHING_RUN,
-            MATCHING_READ,
-            PLACEMENTS_READ,
-            PLACEMENTS_WRITE,
-            PLACEMENTS_RESPOND,
-            PLACEMENTS_PROGRESS,
-            REPORTS_READ,
-            PROGRAM_WRITE,
-            ORGANISATIONS_ADMIN,
-        }
+        | _PROGRAMME_RUN
+        | {RESIDENTS_ERASE, AUDIT_READ, PROGRAM_WRITE, ORGANISATIONS_ADMIN}
     ),
-    "government_agency": frozenset(
-        _REGISTRY_EDIT
-        | {
-            OPPORTUNITIES_READ,
-            OPPORTUNITIES_WRITE,
-            MATCHING_RUN,
-            MATCHING_READ,
-            PLACEMENTS_READ,
-            PLACEMENTS_WRITE,
-            PLACEMENTS_RESPOND,
-            PLACEMENTS_PROGRESS,
-            REPORTS_READ,
-        }
-    ),
+    "government_agency": frozenset(_REGISTRY_EDIT | _PROGRAMME_RUN),
     "village_government": frozenset(
         _REGISTRY_EDIT
         | {

@@ -40,12 +40,8 @@ def ambiguity(raw_path: bytes) -> str | None:
     return None
 
 
-class AmbiguousPath(DomainProblem):
+class AmbiguousPath(DomainProblem, status=400, title="Ambiguous path", type_="ambiguous-path"):
     """400, not 422: no value is wrong, the request line itself has more than one reading."""
-
-    status = 400
-    title = "Ambiguous path"
-    type_ = "ambiguous-path"
 
     def __init__(self, reason: str) -> None:
         errors = [{"loc": ["path"], "msg": reason, "type": "value_error"}]

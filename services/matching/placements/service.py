@@ -46,6 +46,7 @@ from shared.kit.problems import Conflict, Forbidden, NotFound, UnprocessableEnti
 from shared.kit.time import as_utc, utcnow
 from shared.kit.tokens import Principal
 from shared.programme.organisations import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPES
+from shared.programme.placements import PLACEMENT_TIMES
 from shared.programme.scopes import (
     PLACEMENTS_PROGRESS,
     PLACEMENTS_RESPOND,
@@ -107,12 +108,7 @@ _PAYLOAD_FIELDS = (
     "village_code",
     "district_code",
     "grant_amount_idr",
-    "proposed_at",
-    "offered_at",
-    "accepted_at",
-    "started_at",
-    "completed_at",
-    "ended_at",
+    *PLACEMENT_TIMES,
 )
 
 
@@ -132,12 +128,7 @@ def _payload(values: Mapping[str, Any]) -> dict[str, Any]:
         "village_code": values["village_code"],
         "district_code": values["district_code"],
         "grant_amount_idr": values["grant_amount_idr"],
-        "proposed_at": _iso(values["proposed_at"]),
-        "offered_at": _iso(values["offered_at"]),
-        "accepted_at": _iso(values["accepted_at"]),
-        "started_at": _iso(values["started_at"]),
-        "completed_at": _iso(values["completed_at"]),
-        "ended_at": _iso(values["ended_at"]),
+        **{name: _iso(values[name]) for name in PLACEMENT_TIMES},
     }
 
 
@@ -570,14 +561,7 @@ def list_placements(
 
 def to_public(placement: Placement) -> PlacementPublic:
     public = PlacementPublic.model_validate(placement, from_attributes=True)
-    for name in (
-        "proposed_at",
-        "offered_at",
-        "accepted_at",
-        "started_at",
-        "completed_at",
-        "ended_at",
-    ):
+    for name in PLACEMENT_TIMES:
         setattr(public, name, as_utc(getattr(public, name)))
     return public
 

@@ -24,11 +24,6 @@ from shared.kit.database import DatabaseDep, SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import Forbidden, problem_responses
 from shared.programme.organisations import PROGRAMME_TYPES
-from shared.programme.scopes import (
-    PLACEMENTS_PROGRESS,
-    PLACEMENTS_RESPOND,
-    PLACEMENTS_WRITE,
-)
 
 router = APIRouter(prefix="/v1/placements", tags=["placements"])
 
@@ -100,16 +95,6 @@ def read_disclosure_proof(
     )
 
 
-SCOPES = {
-    "offer": PLACEMENTS_WRITE,
-    "accept": PLACEMENTS_RESPOND,
-    "decline": PLACEMENTS_RESPOND,
-    "start": PLACEMENTS_PROGRESS,
-    "complete": PLACEMENTS_PROGRESS,
-    "drop": PLACEMENTS_PROGRESS,
-}
-
-
 @router.post(
     "/{placement_id}/{action}",
     response_model=PlacementPublic,
@@ -123,8 +108,10 @@ async def act(
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> PlacementPublic:
-    if SCOPES[action] not in principal.scopes:
-        raise Forbidden(f"this action needs the scope {SCOPES[action]}")
+    # Each action's scope is the one its transition names.
+    scope = service.TRANSITIONS[action].scope
+    if scope not in principal.scopes:
+        raise Forbidden(f"this action needs the scope {scope}")
 
     # The whole unit of work, commit included, runs in one worker thread: under a burst of
     # accepts a request never holds a connection while it waits for a thread to commit.

@@ -7,9 +7,11 @@ field table maps each to schema.org JobPosting and Open Referral HSDS.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -25,7 +27,8 @@ from sqlmodel import Field, SQLModel
 
 from services.opportunities.tables import Base
 from shared.kit.time import UtcDateTime
-from shared.programme.codes import RegionCode
+from shared.programme.codes import REGION_CODE_PATTERN, RegionCode
+from shared.programme.dates import IsoDate
 from shared.programme.education import EDUCATION_LEVELS, EducationLevel
 from shared.programme.skills import validate_skills
 
@@ -276,3 +279,21 @@ class UpsertResult(BaseModel):
     opportunity: OpportunityPublic
     created: bool
     changed: bool
+
+
+RegionQuery = Query(max_length=13, pattern=REGION_CODE_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilters:
+    """What a catalogue page may be narrowed to; its fields are the route's query parameters."""
+
+    kind: Kind | None = None
+    status: Status | None = None
+    district_code: Annotated[str | None, RegionQuery] = None
+    village_code: Annotated[str | None, RegionQuery] = None
+    provider_org_id: Annotated[str | None, Query(max_length=64)] = None
+    skill: Annotated[str | None, Query(max_length=80)] = None
+    open_on: Annotated[IsoDate | None, Query(description="Accepting applications on this date")] = (
+        None
+    )

@@ -10,7 +10,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from datetime import time as dtime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from services.opportunities.catalogue.models import (
     BatchItemResult,
     BatchResponse,
     ItemError,
+    ListFilters,
     Opportunity,
     OpportunityCreate,
     OpportunityFields,
@@ -53,12 +54,10 @@ CONTENT_FIELDS: tuple[str, ...] = tuple(
 )
 
 
-class InvalidOpportunity(DomainProblem):
+class InvalidOpportunity(
+    DomainProblem, status=422, title="Request validation error.", type_="request-validation-failed"
+):
     """422 naming every broken rule's field, in the shape of FastAPI's validation errors."""
-
-    status = 422
-    title = "Request validation error."
-    type_ = "request-validation-failed"
 
     def __init__(self, errors: list[tuple[str, str]], *, prefix: str = "body") -> None:
         items = [
@@ -148,17 +147,6 @@ def get_visible(session: Session, principal: Principal, opportunity_id: str) -> 
     if row is None or not access.can_see(principal, row):
         raise NotFound("no such opportunity")
     return row
-
-
-@dataclass(frozen=True, slots=True)
-class ListFilters:
-    kind: str | None = None
-    status: str | None = None
-    district_code: str | None = None
-    village_code: str | None = None
-    provider_org_id: str | None = None
-    skill: str | None = None
-    open_on: date | None = None
 
 
 def list_visible(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.responses import JSONResponse
 
 from services.opportunities.catalogue import service
@@ -13,13 +13,12 @@ from services.opportunities.catalogue.models import (
     BatchRequest,
     BatchResponse,
     CloseRequest,
-    Kind,
+    ListFilters,
     Opportunity,
     OpportunityCreate,
     OpportunityFields,
     OpportunityPublic,
     OpportunityUpdate,
-    Status,
 )
 from services.opportunities.deps import (
     CatalogueDep,
@@ -31,12 +30,8 @@ from services.opportunities.deps import (
 from shared.kit.database import DatabaseDep, SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import PreconditionFailed, PreconditionRequired, problem_responses
-from shared.programme.codes import REGION_CODE_PATTERN
-from shared.programme.dates import IsoDate
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
-
-RegionQuery = Query(max_length=13, pattern=REGION_CODE_PATTERN)
 
 
 def visible_opportunity(
@@ -117,25 +112,8 @@ def list_opportunities(
     principal: Reader,
     catalogue: CatalogueDep,
     page: PageParamsDep,
-    kind: Kind | None = None,
-    status: Status | None = None,
-    district_code: Annotated[str | None, RegionQuery] = None,
-    village_code: Annotated[str | None, RegionQuery] = None,
-    provider_org_id: Annotated[str | None, Query(max_length=64)] = None,
-    skill: Annotated[str | None, Query(max_length=80)] = None,
-    open_on: Annotated[
-        IsoDate | None, Query(description="Accepting applications on this date")
-    ] = None,
+    filters: Annotated[ListFilters, Depends()],
 ) -> Page[OpportunityPublic]:
-    filters = service.ListFilters(
-        kind=kind,
-        status=status,
-        district_code=district_code,
-        village_code=village_code,
-        provider_org_id=provider_org_id,
-        skill=skill,
-        open_on=open_on,
-    )
     items, cursor = service.list_visible(session, principal, filters, page, catalogue)
     return Page[OpportunityPublic](items=items, next_cursor=cursor)
 

@@ -17,11 +17,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from services.opportunities.idempotency.models import IdempotencyRecord
-from shared.kit.database import rows_changed
+from shared.kit.database import insert_once, rows_changed
 from shared.kit.problems import UnprocessableEntity
 
 HEADER = "Idempotency-Key"
@@ -90,16 +89,9 @@ def run_once(
         response={},
         created_at=datetime.now(UTC),
     )
-    try:
-        with session.begin_nested():
-            session.add(claim)
-            session.flush()
-    except IntegrityError:
-        # Another request holding the same key committed first (PostgreSQL made us wait for
-        # it); its row is visible to the statement below, read committed.
-        winner = _find(session, org_id, key)
-        if winner is None:  # pragma: no cover - the winner rolled back; let the client retry
-            raise
+    # Another request holding the same key may have committed first.
+    winner = insert_once(session, claim, lambda: _find(session, org_id, key))
+    if winner is not None:
         return _replay(winner, endpoint, digest)
     status_code, response = perform()
     claim.status_code = status_code

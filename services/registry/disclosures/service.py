@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import anyio
 import httpx
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -13,7 +12,7 @@ from services.registry.disclosures.models import Disclosure, DisclosureCreate
 from services.registry.disclosures.proof import PlacementProof, fetch_proof
 from services.registry.residents.models import Resident
 from services.registry.residents.service import CONSENT_WITHHELD, consent_word, new_id
-from shared.kit.database import Database
+from shared.kit.database import Database, insert_once
 from shared.kit.problems import NotFound, UnprocessableEntity
 from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
@@ -83,15 +82,9 @@ def disclose(
         created_at=utcnow(),
         **data.model_dump(),
     )
-    try:
-        with session.begin_nested():
-            session.add(disclosure)
-            session.flush()
-    except IntegrityError:
-        # The same disclosure recorded by a concurrent retry.
-        existing = _find(session, resident_id, data)
-        if existing is None:
-            raise
+    # The same disclosure may have been recorded by a concurrent retry.
+    existing = insert_once(session, disclosure, lambda: _find(session, resident_id, data))
+    if existing is not None:
         return existing, False
     # The grant itself is audited: to whom the resident's data was opened, and why.
     record_access(

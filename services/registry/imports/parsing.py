@@ -25,6 +25,7 @@ import re
 import resource
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing.connection import Connection
@@ -178,6 +179,18 @@ def _declared_members(content: bytes) -> int | None:
     return int.from_bytes(content[at + 10 : at + 12], "little")
 
 
+@contextmanager
+def _open_xlsx(content: bytes, bounds: Bounds) -> Iterator[zipfile.ZipFile]:
+    """The XLSX as a zip whose declared sizes are within bounds, refused before any is read."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise FileRejected("not a readable XLSX file") from exc
+    with archive:
+        check_xlsx_bounds(archive, bounds.max_uncompressed)
+        yield archive
+
+
 def check_at_upload(content: bytes, bounds: Bounds) -> None:
     """What can be refused in the request, in bounded work, before a job is queued: a zip
     that declares too many members, too large or too compressed a member (a zip bomb), and a
@@ -188,12 +201,7 @@ def check_at_upload(content: bytes, bounds: Bounds) -> None:
     members = _declared_members(content)
     if members is not None and members > MAX_XLSX_MEMBERS:
         raise FileRejected(f"the XLSX has more than {MAX_XLSX_MEMBERS} parts")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise FileRejected("not a readable XLSX file") from exc
-    with archive:
-        check_xlsx_bounds(archive, bounds.max_uncompressed)
+    with _open_xlsx(content, bounds) as archive:
         sizes = {member.filename: member.file_size for member in archive.infolist()}
         own_parts = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
         if any(sizes.get(part, 0) > MAX_UPLOAD_CHECK_PART for part in own_parts):
@@ -352,12 +360,7 @@ def _number_text(raw: str, is_date: bool, date1904: bool) -> str:
 
 
 def read_xlsx(content: bytes, bounds: Bounds) -> tuple[list[str], list[list[str]]]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise FileRejected("not a readable XLSX file") from exc
-    with archive:
-        check_xlsx_bounds(archive, bounds.max_uncompressed)
+    with _open_xlsx(content, bounds) as archive:
         sheet_part, strings_part, styles_part, date1904 = _parts(archive)
         strings = _shared_strings(archive, strings_part, bounds.max_shared_strings)
         date_styles = _date_styles(archive, styles_part)

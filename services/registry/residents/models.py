@@ -7,10 +7,13 @@ no other service; everything else is what matching and reporting receive on the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field
 
@@ -188,38 +191,26 @@ class ConsentPublic(BaseModel):
     recorded_by: str | None
 
 
+# Each checked field's own check. None, a field an update leaves out, is not checked.
+_FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "nik": check_nik,
+    "birth_date": check_birth_date,
+    "village_code": check_village,
+    "phone": normalise_phone,
+    "skills": validate_skills,
+    "disability": lambda kinds: sorted(set(kinds)),
+}
+
+
 class _ResidentFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @field_validator("nik", check_fields=False)
+    @field_validator(*_FIELD_CHECKS, check_fields=False)
     @classmethod
-    def _nik(cls, value: str | None) -> str | None:
-        return None if value is None else check_nik(value)
-
-    @field_validator("birth_date", check_fields=False)
-    @classmethod
-    def _birth_date(cls, value: date | None) -> date | None:
-        return None if value is None else check_birth_date(value)
-
-    @field_validator("village_code", check_fields=False)
-    @classmethod
-    def _village(cls, value: str | None) -> str | None:
-        return None if value is None else check_village(value)
-
-    @field_validator("phone", check_fields=False)
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_phone(value)
-
-    @field_validator("skills", check_fields=False)
-    @classmethod
-    def _skills(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else validate_skills(value)
-
-    @field_validator("disability", check_fields=False)
-    @classmethod
-    def _disability(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else sorted(set(value))
+    def _checked(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or info.field_name is None:
+            return value
+        return _FIELD_CHECKS[info.field_name](value)
 
 
 class ResidentCreate(_ResidentFields):
@@ -336,3 +327,18 @@ class HistoryEntry(BaseModel):
     org_type: str
     subject: str
     changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentFilters:
+    """What a page of residents may be narrowed to; its fields are the route's query parameters."""
+
+    village_code: Annotated[str | None, Query(max_length=13)] = None
+    district_code: Annotated[str | None, Query(max_length=8)] = None
+    status: Status | None = None
+    max_decile: Annotated[int | None, Query(ge=1, le=10)] = None
+    in_target_group: bool | None = None
+    has_priority: bool | None = None
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=120, description="Name or NIK prefix")
+    ] = None

@@ -33,6 +33,7 @@ from services.registry.residents.models import (
     Resident,
     ResidentChange,
     ResidentCreate,
+    ResidentFilters,
     ResidentProviderView,
     ResidentPublic,
     ResidentUpdate,
@@ -757,40 +758,35 @@ def list_residents(
     principal: Principal,
     params: PageParams,
     settings: RegistrySettings,
-    *,
-    village_code: str | None = None,
-    district_code: str | None = None,
-    status: str | None = None,
-    max_decile: int | None = None,
-    in_target_group: bool | None = None,
-    has_priority: bool | None = None,
-    q: str | None = None,
+    filters: ResidentFilters,
 ) -> tuple[list[Resident], str | None]:
     statement = select(Resident).where(access.region_filter(principal))
-    if village_code:
-        statement = statement.where(col(Resident.village_code) == village_code)
-    if district_code:
-        statement = statement.where(col(Resident.district_code) == district_code)
-    if status:
-        statement = statement.where(col(Resident.status) == status)
-    if max_decile is not None:
-        statement = statement.where(col(Resident.welfare_decile) <= max_decile)
-    if in_target_group is not None:
+    if filters.village_code:
+        statement = statement.where(col(Resident.village_code) == filters.village_code)
+    if filters.district_code:
+        statement = statement.where(col(Resident.district_code) == filters.district_code)
+    if filters.status:
+        statement = statement.where(col(Resident.status) == filters.status)
+    if filters.max_decile is not None:
+        statement = statement.where(col(Resident.welfare_decile) <= filters.max_decile)
+    if filters.in_target_group is not None:
         earliest, latest = birth_date_bounds(settings, now_utc().date())
         target = and_(
             col(Resident.welfare_decile) <= settings.target_max_decile,
             col(Resident.birth_date) > earliest,
             col(Resident.birth_date) <= latest,
         )
-        if in_target_group:
+        if filters.in_target_group:
             statement = statement.where(target)
         else:
             statement = statement.where(or_(col(Resident.welfare_decile).is_(None), ~target))
-    if has_priority is not None:
+    if filters.has_priority is not None:
         column = col(Resident.priority_rank)
-        statement = statement.where(column.is_not(None) if has_priority else column.is_(None))
-    if q:
-        term = q.strip()
+        statement = statement.where(
+            column.is_not(None) if filters.has_priority else column.is_(None)
+        )
+    if filters.q:
+        term = filters.q.strip()
         if term.isdigit():
             # By the NIK its caller sees (visible_nik): a resident whose NIK edit is held is
             # found by the new NIK, not the old one, as if the edit had been applied.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 from sqlalchemy.orm import Session
 
 from services.registry.deps import (
@@ -21,10 +21,10 @@ from services.registry.residents.models import (
     HistoryEntry,
     PriorityIn,
     ResidentCreate,
+    ResidentFilters,
     ResidentPublic,
     ResidentUpdate,
     ResidentView,
-    Status,
 )
 from services.registry.settings import RegistrySettings
 from shared.kit.database import SessionDep
@@ -96,29 +96,9 @@ def list_residents(
     settings: SettingsDep,
     page: PageParamsDep,
     purpose: PurposeDep,
-    village_code: Annotated[str | None, Query(max_length=13)] = None,
-    district_code: Annotated[str | None, Query(max_length=8)] = None,
-    status: Status | None = None,
-    max_decile: Annotated[int | None, Query(ge=1, le=10)] = None,
-    in_target_group: bool | None = None,
-    has_priority: bool | None = None,
-    q: Annotated[
-        str | None, Query(min_length=1, max_length=120, description="Name or NIK prefix")
-    ] = None,
+    filters: Annotated[ResidentFilters, Depends()],
 ) -> Page[ResidentPublic]:
-    rows, cursor = service.list_residents(
-        session,
-        principal,
-        page,
-        settings,
-        village_code=village_code,
-        district_code=district_code,
-        status=status,
-        max_decile=max_decile,
-        in_target_group=in_target_group,
-        has_priority=has_priority,
-        q=q,
-    )
+    rows, cursor = service.list_residents(session, principal, page, settings, filters)
     items = service.present(
         session, principal, rows, settings, action="resident.list", purpose=purpose
     )

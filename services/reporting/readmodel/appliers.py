@@ -28,6 +28,7 @@ from services.reporting.readmodel.models import (
 )
 from shared.kit.feed import Change
 from shared.kit.time import parse_utc
+from shared.programme.placements import PLACEMENT_TIMES
 from shared.programme.regions import district_of, regency_of
 
 Row = TypeVar("Row", ResidentFact, OpportunityFact, PlacementFact)
@@ -49,12 +50,22 @@ def age_band(age: int | None) -> str:
     return "under-15" if age < 15 else "65+"
 
 
-def _held(session: Session, model: type[Row], changes: Iterable[Change]) -> dict[str, Row]:
-    ids = list({change.entity_id for change in changes})
+def _held(
+    session: Session, model: type[Row], changes: Iterable[Change], entity: str
+) -> tuple[list[Change], dict[str, Row]]:
+    """The changes about ``entity``, and the rows of ``model`` they name that are held already."""
+    mine = [change for change in changes if change.entity == entity]
+    ids = list({change.entity_id for change in mine})
     if not ids:
-        return {}
+        return mine, {}
     rows = session.execute(select(model).where(col(model.id).in_(ids))).scalars()
-    return {row.id: row for row in rows}
+    return mine, {row.id: row for row in rows}
+
+
+def _was(held: Mapping[str, Any], change: Change, events: Mapping[str, str]) -> dict[str, Any]:
+    """The event timestamps of the row before ``change``, to tell which it sets first."""
+    before = held.get(change.entity_id)
+    return {name: getattr(before, name) for name in events} if before else {}
 
 
 def _newer(held: Mapping[str, Any], change: Change) -> bool:
@@ -172,14 +183,13 @@ RESIDENT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 
 
 def apply_registry(session: Session, changes: list[Change]) -> None:
-    residents = [c for c in changes if c.entity == "resident"]
-    held = _held(session, ResidentFact, residents)
+    residents, held = _held(session, ResidentFact, changes, "resident")
     _lock_status_events(session)
 
     def one(change: Change) -> None:
         payload = change.payload
         before = held.get(change.entity_id)
-        was = {name: getattr(before, name) for name in RESIDENT_EVENTS} if before else {}
+        was = _was(held, change, RESIDENT_EVENTS)
         # A field the snapshot leaves out keeps its value: an `erased` snapshot carries only
         # the aggregate fields, and must not move the resident's registration date.
         values: dict[str, Any] = {
@@ -239,8 +249,7 @@ def _record_follow_up(
 
 
 def apply_opportunities(session: Session, changes: list[Change]) -> None:
-    opportunities = [c for c in changes if c.entity == "opportunity"]
-    held = _held(session, OpportunityFact, opportunities)
+    opportunities, held = _held(session, OpportunityFact, changes, "opportunity")
 
     def one(change: Change) -> None:
         payload = change.payload
@@ -268,19 +277,8 @@ def apply_opportunities(session: Session, changes: list[Change]) -> None:
     _each(session, OpportunityFact, held, opportunities, one)
 
 
-PLACEMENT_TIMES = (
-    "proposed_at",
-    "offered_at",
-    "accepted_at",
-    "started_at",
-    "completed_at",
-    "ended_at",
-)
-
-
 def apply_matching(session: Session, changes: list[Change]) -> None:
-    placements = [c for c in changes if c.entity == "placement"]
-    held = _held(session, PlacementFact, placements)
+    placements, held = _held(session, PlacementFact, changes, "placement")
     _lock_status_events(session)
 
     def one(change: Change) -> None:
@@ -299,8 +297,7 @@ def apply_matching(session: Session, changes: list[Change]) -> None:
             "grant_amount_idr": payload.get("grant_amount_idr"),
         }
         values.update({name: parse_utc(payload.get(name)) for name in PLACEMENT_TIMES})
-        before = held.get(change.entity_id)
-        was = {name: getattr(before, name) for name in PLACEMENT_EVENTS} if before else {}
+        was = _was(held, change, PLACEMENT_EVENTS)
         row = _upsert(session, PlacementFact, held, change, values)
         _record_transitions(session, row, was, PLACEMENT_EVENTS, row.resident_id, row.kind)
         session.flush()
