@@ -12,6 +12,7 @@ from sqlmodel import Field
 
 from services.registry.residents.models import ResidentPublic
 from services.registry.tables import Base
+from shared.kit.time import UtcDateTime
 
 
 class DuplicateDismissal(Base, table=True):
@@ -70,9 +71,9 @@ class NikReviewPublic(BaseModel):
     id: str
     status: str
     submitted_by: str
-    submitted_at: datetime
+    submitted_at: UtcDateTime
     resolved_by: str | None
-    resolved_at: datetime | None
+    resolved_at: UtcDateTime | None
     # The registration as submitted and the resident already holding the NIK, side by side.
     registration: ResidentPublic
     existing: ResidentPublic

@@ -25,9 +25,12 @@ from services.registry.settings import RegistrySettings
 from shared.kit.database import table_of
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor, paginate
 from shared.kit.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
-from shared.kit.time import as_utc, utcnow
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
 from shared.programme.organisations import PROGRAMME_TYPES
+
+# The review's own columns in its answer, beside the two residents shown side by side.
+REVIEW_COLUMNS = ("id", "status", "submitted_by", "submitted_at", "resolved_by", "resolved_at")
 
 
 def group_key(ids: list[str]) -> str:
@@ -199,15 +202,12 @@ def list_nik_reviews(
     )
     public = {p.id: p for p in shown}
     return [
-        NikReviewPublic(
-            id=row.id,
-            status=row.status,
-            submitted_by=row.submitted_by,
-            submitted_at=row.submitted_at,
-            resolved_by=row.resolved_by,
-            resolved_at=as_utc(row.resolved_at),
-            registration=public[row.resident_id],
-            existing=public[row.existing_resident_id],
+        NikReviewPublic.model_validate(
+            {name: getattr(row, name) for name in REVIEW_COLUMNS}
+            | {
+                "registration": public[row.resident_id],
+                "existing": public[row.existing_resident_id],
+            }
         )
         for row in rows
         if row.resident_id in public and row.existing_resident_id in public

@@ -30,7 +30,7 @@ from services.registry.settings import RegistrySettings
 from shared.kit.database import Database, rows_changed, table_of
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import NotFound, PayloadTooLarge, UnprocessableEntity
-from shared.kit.time import as_utc, utcnow
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
 
 REPORTED_REJECTIONS = 1000
@@ -147,27 +147,19 @@ def to_public(session: Session, job: ImportJob) -> ImportJobPublic:
             .limit(REPORTED_REJECTIONS + 1)
         )
     )
-    return ImportJobPublic(
-        id=job.id,
-        status=job.status,
-        dry_run=job.dry_run,
-        file_format=job.file_format,
-        total_rows=job.total_rows,
-        processed_rows=job.processed_rows,
-        created=job.created,
-        updated=job.updated,
-        unchanged=job.unchanged,
-        rejected=job.rejected,
-        error=job.error,
-        attempts=job.attempts,
-        created_at=as_utc(job.created_at),
-        finished_at=as_utc(job.finished_at),
-        rejections=[
+    # The job's own columns by name (UtcDateTime makes SQLite's naive times UTC), then the
+    # first rejections, which live in their own table.
+    report = {
+        "rejections": [
             RejectedRow(row=r.row, column=r.column, message=r.message)
             for r in found[:REPORTED_REJECTIONS]
         ],
-        rejections_truncated=len(found) > REPORTED_REJECTIONS,
-    )
+        "rejections_truncated": len(found) > REPORTED_REJECTIONS,
+    }
+    columns = {
+        name: getattr(job, name) for name in ImportJobPublic.model_fields if name not in report
+    }
+    return ImportJobPublic.model_validate({**columns, **report})
 
 
 # --- claimed ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary
 from sqlmodel import Field
 
 from services.registry.tables import Base
+from shared.kit.time import UtcDateTime
 
 
 class ImportJob(Base, table=True):
@@ -80,7 +81,7 @@ class ImportJobPublic(BaseModel):
     rejected: int
     error: str | None
     attempts: int
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: UtcDateTime
+    finished_at: UtcDateTime | None
     rejections: list[RejectedRow]
     rejections_truncated: bool
