@@ -50,4 +50,3 @@ async def organisations_admin(
     return principal
 
 
-AdminPrincipal = Annotated[Principal, Depends(organisations_admin)]

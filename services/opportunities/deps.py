@@ -4,14 +4,17 @@ opportunity sends (the catalogue's routes and the JobPosting route alike)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Response
+from sqlmodel import Session
 
 from services.opportunities.catalogue.models import OpportunityPublic
 from services.opportunities.catalogue.service import Catalogue, etag
 from services.opportunities.settings import OpportunitiesSettings
 from shared.kit.auth import scoped
+from shared.kit.database import SessionDep
 from shared.kit.settings import settings_dependency
 from shared.kit.tokens import Principal
 from shared.programme.scopes import OPPORTUNITIES_READ, OPPORTUNITIES_WRITE
@@ -27,6 +30,33 @@ async def get_catalogue(settings: SettingsDep) -> Catalogue:
 
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+
+
+@dataclass(frozen=True)
+class CatalogueRequest:
+    """What every catalogue route hands its service: the request's session (it owns the
+    transaction), the caller as its scope admitted it, and the catalogue's context."""
+
+    session: Session
+    principal: Principal
+    catalogue: Catalogue
+
+
+async def _publishing(
+    session: SessionDep, principal: Writer, catalogue: CatalogueDep
+) -> CatalogueRequest:
+    return CatalogueRequest(session, principal, catalogue)
+
+
+async def _browsing(
+    session: SessionDep, principal: Reader, catalogue: CatalogueDep
+) -> CatalogueRequest:
+    return CatalogueRequest(session, principal, catalogue)
+
+
+# A provider (or the secretariat) writing the catalogue; anyone with the read scope browsing it.
+Publishing = Annotated[CatalogueRequest, Depends(_publishing)]
+Browsing = Annotated[CatalogueRequest, Depends(_browsing)]
 
 
 def etag_headers(opportunity: OpportunityPublic) -> dict[str, str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from services.gateway.deps import AdminPrincipal, AdmissionDep
+from services.gateway.deps import AdmissionDep, organisations_admin
 from services.gateway.organisations import service
 from services.gateway.organisations.models import (
     ClientCredentialCreate,
@@ -27,6 +27,8 @@ router = APIRouter(
     prefix="/v1/organisations",
     tags=["organisations"],
     responses=problem_responses(401, 403, 404, 422),
+    # Every route here is the secretariat's: checked once for the router, not per signature.
+    dependencies=[Depends(organisations_admin)],
 )
 
 
@@ -41,7 +43,7 @@ router = APIRouter(
     summary="Register an organisation (a retry with the same body answers 200 with it)",
 )
 def create_organisation(
-    data: OrganisationCreate, session: SessionDep, _admin: AdminPrincipal, response: Response
+    data: OrganisationCreate, session: SessionDep, response: Response
 ) -> OrganisationPublic:
     organisation, created = service.create_organisation(session, data)
     if not created:
@@ -54,7 +56,6 @@ def create_organisation(
 def list_organisations(
     session: SessionDep,
     params: PageParamsDep,
-    _admin: AdminPrincipal,
     type: Annotated[OrgType | None, Query(description="Only organisations of this type")] = None,
 ) -> Page[OrganisationPublic]:
     rows, cursor = service.list_organisations(session, params, org_type=type)
@@ -65,9 +66,7 @@ def list_organisations(
 
 
 @router.get("/{organisation_id}", response_model=OrganisationPublic, summary="An organisation")
-def get_organisation(
-    organisation_id: str, session: SessionDep, _admin: AdminPrincipal
-) -> OrganisationPublic:
+def get_organisation(organisation_id: str, session: SessionDep) -> OrganisationPublic:
     organisation = service.get_organisation(session, organisation_id)
     return OrganisationPublic.model_validate(organisation, from_attributes=True)
 
@@ -80,7 +79,6 @@ def get_organisation(
 def deactivate_organisation(
     organisation_id: str,
     session: SessionDep,
-    _admin: AdminPrincipal,
     admission: AdmissionDep,
 ) -> OrganisationPublic:
     organisation = service.deactivate_organisation(session, organisation_id)
@@ -96,9 +94,7 @@ def deactivate_organisation(
     response_model=list[ClientCredentialPublic],
     summary="The organisation's client credentials (never their secrets)",
 )
-def list_clients(
-    organisation_id: str, session: SessionDep, _admin: AdminPrincipal
-) -> list[ClientCredentialPublic]:
+def list_clients(organisation_id: str, session: SessionDep) -> list[ClientCredentialPublic]:
     return [
         ClientCredentialPublic.model_validate(c, from_attributes=True)
         for c in service.list_credentials(session, organisation_id)
@@ -123,7 +119,6 @@ def list_clients(
 def issue_client(
     organisation_id: str,
     session: SessionDep,
-    _admin: AdminPrincipal,
     response: Response,
     data: ClientCredentialCreate | None = None,
     idempotency_key: Annotated[
@@ -156,7 +151,6 @@ def rotate_client(
     organisation_id: str,
     client_id: str,
     session: SessionDep,
-    _admin: AdminPrincipal,
     response: Response,
 ) -> ClientCredentialIssued:
     response.headers["Cache-Control"] = "no-store"
@@ -169,7 +163,7 @@ def rotate_client(
     summary="Revoke a client credential (idempotent); it can get no new tokens",
 )
 def revoke_client(
-    organisation_id: str, client_id: str, session: SessionDep, _admin: AdminPrincipal
+    organisation_id: str, client_id: str, session: SessionDep
 ) -> ClientCredentialPublic:
     credential = service.revoke_credential(session, organisation_id, client_id)
     return ClientCredentialPublic.model_validate(credential, from_attributes=True)
@@ -182,9 +176,7 @@ def revoke_client(
     responses=problem_responses(409),
     summary="Add a staff user who logs in with grant_type=password",
 )
-def add_user(
-    organisation_id: str, data: StaffUserCreate, session: SessionDep, _admin: AdminPrincipal
-) -> StaffUserPublic:
+def add_user(organisation_id: str, data: StaffUserCreate, session: SessionDep) -> StaffUserPublic:
     user = service.add_user(session, organisation_id, data)
     return StaffUserPublic.model_validate(user, from_attributes=True)
 
@@ -195,7 +187,7 @@ def add_user(
     summary="The organisation's staff users",
 )
 def list_users(
-    organisation_id: str, session: SessionDep, params: PageParamsDep, _admin: AdminPrincipal
+    organisation_id: str, session: SessionDep, params: PageParamsDep
 ) -> Page[StaffUserPublic]:
     rows, cursor = service.list_users(session, organisation_id, params)
     return Page(
@@ -209,8 +201,6 @@ def list_users(
     response_model=StaffUserPublic,
     summary="Deactivate a staff user (idempotent): they get no new tokens",
 )
-def deactivate_user(
-    organisation_id: str, user_id: str, session: SessionDep, _admin: AdminPrincipal
-) -> StaffUserPublic:
+def deactivate_user(organisation_id: str, user_id: str, session: SessionDep) -> StaffUserPublic:
     user = service.deactivate_user(session, organisation_id, user_id)
     return StaffUserPublic.model_validate(user, from_attributes=True)

@@ -21,9 +21,10 @@ from services.opportunities.catalogue.models import (
     OpportunityUpdate,
 )
 from services.opportunities.deps import (
+    Browsing,
     CatalogueDep,
+    Publishing,
     Reader,
-    Writer,
     answer_upsert,
     etag_headers,
 )
@@ -53,9 +54,7 @@ VisibleOpportunity = Annotated[Opportunity, Depends(visible_opportunity)]
     responses=problem_responses(403, 409, 422),
 )
 def create_opportunity(
-    session: SessionDep,
-    principal: Writer,
-    catalogue: CatalogueDep,
+    ctx: Publishing,
     body: OpportunityCreate,
     idempotency_key: Annotated[
         str | None,
@@ -65,7 +64,7 @@ def create_opportunity(
         ),
     ] = None,
 ) -> Any:
-    stored = service.publish(session, principal, body, catalogue, idempotency_key)
+    stored = service.publish(ctx.session, ctx.principal, body, ctx.catalogue, idempotency_key)
     headers = etag_headers(OpportunityPublic.model_validate(stored.body))
     if stored.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -79,14 +78,12 @@ def create_opportunity(
     responses={201: {"model": OpportunityPublic}, **problem_responses(403, 409, 422)},
 )
 def put_external(
-    session: SessionDep,
-    principal: Writer,
-    catalogue: CatalogueDep,
+    ctx: Publishing,
     response: Response,
     external_id: Annotated[str, Path(min_length=1, max_length=200, pattern=EXTERNAL_ID_PATTERN)],
     body: OpportunityFields,
 ) -> OpportunityPublic:
-    outcome = service.upsert_external(session, principal, external_id, body, catalogue)
+    outcome = service.upsert_external(ctx.session, ctx.principal, external_id, body, ctx.catalogue)
     answer_upsert(response, outcome.opportunity, created=outcome.created)
     return outcome.opportunity
 
@@ -98,23 +95,19 @@ def put_external(
     responses=problem_responses(403, 413, 422),
 )
 def batch(
-    session: SessionDep,
-    principal: Writer,
-    catalogue: CatalogueDep,
+    ctx: Publishing,
     body: BatchRequest,
 ) -> BatchResponse:
-    return service.batch_upsert(session, principal, body.items, catalogue)
+    return service.batch_upsert(ctx.session, ctx.principal, body.items, ctx.catalogue)
 
 
 @router.get("", response_model=Page[OpportunityPublic], summary="Browse the catalogue")
 def list_opportunities(
-    session: SessionDep,
-    principal: Reader,
-    catalogue: CatalogueDep,
+    ctx: Browsing,
     page: PageParamsDep,
     filters: Annotated[ListFilters, Depends()],
 ) -> Page[OpportunityPublic]:
-    items, cursor = service.list_visible(session, principal, filters, page, catalogue)
+    items, cursor = service.list_visible(ctx.session, ctx.principal, filters, page, ctx.catalogue)
     return Page[OpportunityPublic](items=items, next_cursor=cursor)
 
 
@@ -154,17 +147,15 @@ def _check_if_match(if_match: str | None, row: Opportunity) -> None:
     responses=problem_responses(403, 404, 409, 412, 422, 428),
 )
 def patch_opportunity(
-    session: SessionDep,
-    principal: Writer,
-    catalogue: CatalogueDep,
+    ctx: Publishing,
     row: VisibleOpportunity,
     body: OpportunityUpdate,
     response: Response,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> OpportunityPublic:
-    _check_if_match(if_match, service.lock(session, row))
-    row = service.update(session, principal, row, body, catalogue)
-    public = service.to_public(row, catalogue.now)
+    _check_if_match(if_match, service.lock(ctx.session, row))
+    row = service.update(ctx.session, ctx.principal, row, body, ctx.catalogue)
+    public = service.to_public(row, ctx.catalogue.now)
     response.headers.update(etag_headers(public))
     return public
 
@@ -176,16 +167,14 @@ def patch_opportunity(
     responses=problem_responses(403, 404, 409),
 )
 def close_opportunity(
-    session: SessionDep,
-    principal: Writer,
-    catalogue: CatalogueDep,
+    ctx: Publishing,
     row: VisibleOpportunity,
     response: Response,
     body: CloseRequest | None = None,
 ) -> OpportunityPublic:
     cancel = body.cancel if body else False
-    service.lock(session, row)
-    row = service.close(session, principal, row, cancel=cancel, now=catalogue.now)
-    public = service.to_public(row, catalogue.now)
+    service.lock(ctx.session, row)
+    row = service.close(ctx.session, ctx.principal, row, cancel=cancel, now=ctx.catalogue.now)
+    public = service.to_public(row, ctx.catalogue.now)
     response.headers.update(etag_headers(public))
     return public

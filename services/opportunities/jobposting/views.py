@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
-from services.opportunities.deps import CatalogueDep, Writer, answer_upsert
+from services.opportunities.deps import Publishing, answer_upsert
 from services.opportunities.jobposting import service
 from services.opportunities.jobposting.models import JobPostingResult
-from shared.kit.database import SessionDep
 from shared.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
@@ -24,15 +23,13 @@ router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
     responses={201: {"model": JobPostingResult}, **problem_responses(403, 409, 422)},
 )
 def upsert_jobposting(
-    session: SessionDep,
-    principal: Writer,
-    catalogue: CatalogueDep,
+    ctx: Publishing,
     response: Response,
     posting: Annotated[
         dict[str, Any],
         Body(description="A JobPosting document (application/ld+json or application/json)"),
     ],
 ) -> JobPostingResult:
-    result = service.upsert_posting(session, principal, posting, catalogue)
+    result = service.upsert_posting(ctx.session, ctx.principal, posting, ctx.catalogue)
     answer_upsert(response, result.opportunity, created=result.created)
     return result
