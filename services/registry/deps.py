@@ -6,12 +6,15 @@ signature says what it needs and mypy can check it (``scoped`` returns a plain d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header
+from sqlmodel import Session
 
 from services.registry.settings import RegistrySettings
 from shared.kit.auth import scoped
+from shared.kit.database import SessionDep
 from shared.kit.settings import settings_dependency
 from shared.kit.tokens import Principal
 from shared.programme.scopes import (
@@ -54,3 +57,34 @@ async def stated_purpose(
 
 
 PurposeDep = Annotated[str | None, Depends(stated_purpose)]
+
+
+@dataclass(frozen=True)
+class ResidentsRequest:
+    """What a route that shows residents' personal data hands its service: the request's
+    session (it owns the transaction), the caller as its scope admitted it, the purpose it
+    stated (kept in the audit trail with every disclosure) and the settings."""
+
+    session: Session
+    principal: Principal
+    purpose: str | None
+    settings: RegistrySettings
+
+
+# ``async def``: the four are built by their own dependencies; this only bundles them.
+async def _reviewing(
+    session: SessionDep, principal: ResidentsWriter, purpose: PurposeDep, settings: SettingsDep
+) -> ResidentsRequest:
+    return ResidentsRequest(session, principal, purpose, settings)
+
+
+async def _reading(
+    session: SessionDep, principal: ResidentsReader, purpose: PurposeDep, settings: SettingsDep
+) -> ResidentsRequest:
+    return ResidentsRequest(session, principal, purpose, settings)
+
+
+# Reviewing possible duplicates and held registrations needs the write scope; reading, the
+# read scope.
+Reviewing = Annotated[ResidentsRequest, Depends(_reviewing)]
+Reading = Annotated[ResidentsRequest, Depends(_reading)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.registry.deps import PurposeDep, ResidentsWriter, SettingsDep
+from services.registry.deps import Reviewing
 from services.registry.duplicates import service
 from services.registry.duplicates.models import (
     DuplicateGroup,
@@ -13,7 +13,6 @@ from services.registry.duplicates.models import (
     NikReviewResolution,
 )
 from services.registry.residents.models import ResidentPublic
-from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
 
@@ -22,13 +21,12 @@ router = APIRouter(prefix="/v1/residents/duplicates", tags=["duplicates"])
 
 @router.get("", responses=problem_responses(403), summary="Possible duplicates to review")
 def list_duplicates(
-    session: SessionDep,
-    principal: ResidentsWriter,
-    settings: SettingsDep,
+    desk: Reviewing,
     page: PageParamsDep,
-    purpose: PurposeDep,
 ) -> Page[DuplicateGroup]:
-    groups, cursor = service.list_groups(session, principal, page, settings, purpose)
+    groups, cursor = service.list_groups(
+        desk.session, desk.principal, page, desk.settings, desk.purpose
+    )
     return Page(items=groups, next_cursor=cursor)
 
 
@@ -39,12 +37,9 @@ def list_duplicates(
 )
 def resolve_duplicates(
     data: DuplicateResolution,
-    session: SessionDep,
-    principal: ResidentsWriter,
-    settings: SettingsDep,
-    purpose: PurposeDep,
+    desk: Reviewing,
 ) -> list[ResidentPublic]:
-    return service.resolve(session, principal, data, settings, purpose)
+    return service.resolve(desk.session, desk.principal, data, desk.settings, desk.purpose)
 
 
 @router.get(
@@ -53,13 +48,12 @@ def resolve_duplicates(
     summary="Registrations held because a resident out of the registrant's sight has the NIK",
 )
 def list_nik_reviews(
-    session: SessionDep,
-    principal: ResidentsWriter,
-    settings: SettingsDep,
+    desk: Reviewing,
     page: PageParamsDep,
-    purpose: PurposeDep,
 ) -> Page[NikReviewPublic]:
-    items, cursor = service.list_nik_reviews(session, principal, page, settings, purpose)
+    items, cursor = service.list_nik_reviews(
+        desk.session, desk.principal, page, desk.settings, desk.purpose
+    )
     return Page(items=items, next_cursor=cursor)
 
 
@@ -71,9 +65,8 @@ def list_nik_reviews(
 def resolve_nik_review(
     review_id: str,
     data: NikReviewResolution,
-    session: SessionDep,
-    principal: ResidentsWriter,
-    settings: SettingsDep,
-    purpose: PurposeDep,
+    desk: Reviewing,
 ) -> ResidentPublic:
-    return service.resolve_nik_review(session, principal, review_id, data, settings, purpose)
+    return service.resolve_nik_review(
+        desk.session, desk.principal, review_id, data, desk.settings, desk.purpose
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from services.registry.deps import FollowUpRecorder, PurposeDep, ResidentsReader, SettingsDep
+from services.registry.deps import FollowUpRecorder, Reading, SettingsDep
 from services.registry.follow_ups import service
 from services.registry.follow_ups.models import FollowUpCreate, FollowUpPublic, FollowUpVisit
 from shared.kit.database import SessionDep
@@ -53,10 +53,10 @@ def create_follow_up(
 )
 def list_follow_ups(
     resident_id: str,
-    session: SessionDep,
-    principal: ResidentsReader,
+    desk: Reading,
     page: PageParamsDep,
-    purpose: PurposeDep,
 ) -> Page[FollowUpVisit]:
-    items, cursor = service.list_for_resident(session, principal, resident_id, page, purpose)
+    items, cursor = service.list_for_resident(
+        desk.session, desk.principal, resident_id, page, desk.purpose
+    )
     return Page(items=items, next_cursor=cursor)
