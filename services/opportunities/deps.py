@@ -63,7 +63,14 @@ def etag_headers(opportunity: OpportunityPublic) -> dict[str, str]:
     return {"ETag": etag(opportunity), "Location": f"/v1/opportunities/{opportunity.id}"}
 
 
+def answer_one(response: Response, opportunity: OpportunityPublic) -> OpportunityPublic:
+    """A route that answers with one opportunity sends its version as the ETag, so the next
+    edit can say which version it changes."""
+    response.headers.update(etag_headers(opportunity))
+    return opportunity
+
+
 def answer_upsert(response: Response, opportunity: OpportunityPublic, *, created: bool) -> None:
     """An upsert by the provider's reference answers 201 when it created, 200 when it replaced."""
     response.status_code = 201 if created else 200
-    response.headers.update(etag_headers(opportunity))
+    answer_one(response, opportunity)

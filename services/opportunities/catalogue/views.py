@@ -25,6 +25,7 @@ from services.opportunities.deps import (
     CatalogueDep,
     Publishing,
     Reader,
+    answer_one,
     answer_upsert,
     etag_headers,
 )
@@ -123,9 +124,7 @@ def get_opportunity(
     catalogue: CatalogueDep,
     response: Response,
 ) -> OpportunityPublic:
-    public = service.read(db, row, catalogue.now)
-    response.headers.update(etag_headers(public))
-    return public
+    return answer_one(response, service.read(db, row, catalogue.now))
 
 
 def _check_if_match(if_match: str | None, row: Opportunity) -> None:
@@ -155,9 +154,7 @@ def patch_opportunity(
 ) -> OpportunityPublic:
     _check_if_match(if_match, service.lock(ctx.session, row))
     row = service.update(ctx.session, ctx.principal, row, body, ctx.catalogue)
-    public = service.to_public(row, ctx.catalogue.now)
-    response.headers.update(etag_headers(public))
-    return public
+    return answer_one(response, service.to_public(row, ctx.catalogue.now))
 
 
 @router.post(
@@ -175,6 +172,4 @@ def close_opportunity(
     cancel = body.cancel if body else False
     service.lock(ctx.session, row)
     row = service.close(ctx.session, ctx.principal, row, cancel=cancel, now=ctx.catalogue.now)
-    public = service.to_public(row, ctx.catalogue.now)
-    response.headers.update(etag_headers(public))
-    return public
+    return answer_one(response, service.to_public(row, ctx.catalogue.now))
