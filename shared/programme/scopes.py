@@ -1,4 +1,5 @@
-"""Organisation types and the scopes each may hold: DESIGN.md's access matrix as data.
+"""The scopes each organisation type may hold: DESIGN.md's access matrix as data (the types
+themselves are in ``shared.programme.organisations``).
 
 The gateway issues tokens with these default scopes; every service checks the scope and then
 the organisation's rights on each row (own region, own opportunities, disclosed residents).
@@ -7,23 +8,6 @@ the organisation's rights on each row (own region, own opportunities, disclosed 
 from __future__ import annotations
 
 from shared.kit.feed import CHANGES_READ
-from shared.programme.organisations import (
-    LOCAL_GOVERNMENT_TYPES,
-    ORG_TYPES,
-    PROVIDER_TYPES,
-    REGIONAL_TYPES,
-    OrgType,
-)
-
-__all__ = [
-    "CHANGES_READ",
-    "LOCAL_GOVERNMENT_TYPES",
-    "ORG_TYPES",
-    "PROVIDER_TYPES",
-    "REGIONAL_TYPES",
-    "OrgType",
-]
-
 
 RESIDENTS_READ = "residents:read"
 RESIDENTS_WRITE = "residents:write"
