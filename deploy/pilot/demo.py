@@ -510,20 +510,22 @@ class Story:
                 f"{village.who} accepts on behalf of resident {proposal['resident_id'][:8]}… "
                 f"(consent to share their contact with the company recorded)"
             )
-        # Matching delivers the consents to the registry in the background, in order: once the
-        # last is readable, the first is too. (Reading while the registry writes other
-        # disclosures can fail on SQLite, see the report of this issue.)
-        last, first = self.accepted[-1]["resident_id"], self.accepted[0]["resident_id"]
-        wait_for_answer(
-            "the disclosure to the company",
-            lambda: self.cement.get(
-                f"/v1/residents/{last}", headers={"X-Purpose": "internship onboarding"}
-            ),
-            timeout=self.feed_timeout,
-        )
-        resident = self.cement.get(
-            f"/v1/residents/{first}", headers={"X-Purpose": "internship onboarding"}
-        )
+        # Matching delivers the consents to the registry in the background. Each resident is
+        # waited for: when the story is told again, a resident accepted the first time may
+        # already be readable by the company through the earlier placement's disclosure, so
+        # one readable record says nothing of the others. (Reading while the registry writes
+        # other disclosures can fail on SQLite, see the report of this issue.)
+        readable: dict[str, Any] = {}
+        for placement in self.accepted:
+            rid = placement["resident_id"]
+            readable[rid] = wait_for_answer(
+                "the disclosure to the company",
+                lambda rid=rid: self.cement.get(
+                    f"/v1/residents/{rid}", headers={"X-Purpose": "internship onboarding"}
+                ),
+                timeout=self.feed_timeout,
+            )
+        resident = readable[self.accepted[0]["resident_id"]]
         self.disclosed_name = resident["full_name"]
         self.line(
             f"PT Semen Tarjun Sejahtera may now read its intern's record: {resident['full_name']} "
