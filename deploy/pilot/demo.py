@@ -15,6 +15,7 @@ the same stack. The end-to-end tests run the same :class:`Story` and assert on w
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -517,11 +518,11 @@ class Story:
         # other disclosures can fail on SQLite, see the report of this issue.)
         readable: dict[str, Any] = {}
         for placement in self.accepted:
-            rid = placement["resident_id"]
-            readable[rid] = wait_for_answer(
+            path = f"/v1/residents/{placement['resident_id']}"
+            readable[placement["resident_id"]] = wait_for_answer(
                 "the disclosure to the company",
-                lambda rid=rid: self.cement.get(
-                    f"/v1/residents/{rid}", headers={"X-Purpose": "internship onboarding"}
+                functools.partial(
+                    self.cement.get, path, headers={"X-Purpose": "internship onboarding"}
                 ),
                 timeout=self.feed_timeout,
             )
