@@ -48,5 +48,3 @@ async def organisations_admin(
     if ORGANISATIONS_ADMIN not in principal.scopes:
         raise Forbidden(f"this action needs the scope {ORGANISATIONS_ADMIN}")
     return principal
-
-

@@ -12,10 +12,9 @@ from fastapi import FastAPI
 from services.reporting.exports.views import router as exports_router
 from services.reporting.feed.views import router as feed_router
 from services.reporting.readmodel.tasks import (
-    FEEDS,
     build_consumers,
     close_clients,
-    consumer_task,
+    run_feeds,
 )
 from services.reporting.readmodel.views import router as sync_router
 from services.reporting.settings import ReportingSettings, get_settings
@@ -42,7 +41,7 @@ def create_app(
         service_dir=SERVICE_DIR,
         routers=[exports_router, sync_router, feed_router, stages_router],
         feed_tables=None,
-        background=[*(consumer_task(name) for name in FEEDS), close_clients],
+        background=[run_feeds, close_clients],
         verifier=verifier,
     )
     # httpx logs every request at INFO: three feeds polled twice a second would drown the

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -404,3 +404,12 @@ class FeedConsumer:
             on_error=failed,
             on_success=succeeded,
         )
+
+
+async def run_consumers(consumers: Iterable[FeedConsumer], interval_seconds: float) -> None:
+    """Every feed consumer of a service, until the app stops: one lifespan task holding a task
+    group, so each service wires its feeds the same way whatever their number. A consumer's
+    pass never raises (``run`` keeps its failures), so one producer down stops no other."""
+    async with anyio.create_task_group() as group:
+        for consumer in consumers:
+            group.start_soon(consumer.run, interval_seconds)

@@ -3,16 +3,14 @@ opportunities, each polled until the app stops (off in tests that feed it by han
 
 from __future__ import annotations
 
-import anyio
 from fastapi import FastAPI
 
 from services.matching.settings import MatchingSettings
+from shared.kit.feed import run_consumers
 
 
 async def run_feeds(app: FastAPI) -> None:
     settings: MatchingSettings = app.state.settings
     if not settings.consume_feeds:
         return
-    async with anyio.create_task_group() as group:
-        for consumer in app.state.consumers.values():
-            group.start_soon(consumer.run, settings.feed_poll_seconds)
+    await run_consumers(app.state.consumers.values(), settings.feed_poll_seconds)

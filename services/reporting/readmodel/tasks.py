@@ -1,14 +1,13 @@
 """The three feed consumers that keep the read model caught up.
 
-They are built with the app (so tests can drive them with ``catch_up_all()``) and run as
-lifespan background tasks, each the kit's poll loop over its ``FeedConsumer``, polling its
+They are built with the app (so tests can drive them with ``catch_up_all()``) and run in
+one lifespan background task, each the kit's poll loop over its ``FeedConsumer``, polling its
 producer every ``feed_poll_seconds``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import httpx
 from fastapi import FastAPI
@@ -23,7 +22,7 @@ from services.reporting.settings import ReportingSettings
 from services.reporting.tables import feed_tables
 from shared.kit.background import close_on_shutdown
 from shared.kit.database import Database
-from shared.kit.feed import Applier, FeedConsumer, HttpFeedSource
+from shared.kit.feed import Applier, FeedConsumer, HttpFeedSource, run_consumers
 from shared.kit.http import ClientCredentialsTokenSource, service_client
 
 APPLIERS: dict[str, Applier] = {
@@ -73,12 +72,9 @@ def build_consumers(
     return consumers, clients
 
 
-def consumer_task(name: str) -> Callable[[FastAPI], Coroutine[Any, Any, None]]:
-    async def run(app: FastAPI) -> None:
-        settings: ReportingSettings = app.state.settings
-        await app.state.consumers[name].run(settings.feed_poll_seconds)
-
-    return run
+async def run_feeds(app: FastAPI) -> None:
+    settings: ReportingSettings = app.state.settings
+    await run_consumers(app.state.consumers.values(), settings.feed_poll_seconds)
 
 
 async def close_clients(app: FastAPI) -> None:
