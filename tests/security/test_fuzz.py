@@ -154,9 +154,14 @@ def test_fuzz_the_whole_api(stack: Stack, backend: str) -> None:
                 assert mode is GenerationMode.NEGATIVE, operation.label
                 no_invalid_input.append(operation.label)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect them all
-                # A flaky failure hides what failed in its sub-exceptions: name them.
+                # A flaky failure hides what failed in its sub-exceptions, and hypothesis wraps
+                # a BaseException (a cancellation) in one with no message: name each, with
+                # what it wraps.
                 inner = getattr(exc, "exceptions", ())
-                detail = "; ".join(f"{type(e).__name__}: {e}" for e in inner)
+                detail = "; ".join(
+                    f"{type(e).__name__}: {e} (from {e.__cause__ or e.__context__!r})"
+                    for e in inner
+                )
                 failures.append(f"{operation.label} [{mode.value}]: {exc} {detail}")
 
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
