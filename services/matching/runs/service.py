@@ -58,6 +58,8 @@ class ProposedPair:
 class RoundResult:
     proposals: list[ProposedPair]
     statistics: dict[str, Any] = field(default_factory=dict)
+    # The final candidate graph, when asked for (the benchmark times a bare solve of it).
+    graph: tuple[Problem, Candidates] | None = None
 
 
 def compute_round(
@@ -68,6 +70,7 @@ def compute_round(
     *,
     per_component: bool = True,
     compare: bool = True,
+    keep_graph: bool = False,
 ) -> RoundResult:
     """One round over facts that already pass the resident-only and opportunity-only rules.
 
@@ -191,7 +194,7 @@ def compute_round(
             for code, q in zip(arrays.village_codes, quota, strict=True)
             if q < np.iinfo(np.int32).max
         }
-    return RoundResult(proposals, statistics)
+    return RoundResult(proposals, statistics, (problem, candidates) if keep_graph else None)
 
 
 def _solver(
