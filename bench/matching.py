@@ -200,6 +200,7 @@ def run(*, quick: bool) -> Report:
         for mode in modes:
             figures = _in_process(residents, mode)
             by_mode[mode].append(figures)
+            print(json.dumps(figures), flush=True)  # each process's figures as they come
             report.add(f"{residents:,} residents, {mode}", **figures)
         max_score = by_mode["max_score"][-1]
         report.add_ratio(
