@@ -80,11 +80,13 @@ def component_of_pairs(problem: Problem, candidates: Candidates) -> tuple[NDArra
         nodes += int(problem.village_quota.shape[0])
     row, column = np.concatenate(tails), np.concatenate(heads)
     graph = coo_matrix((np.ones(row.shape[0], dtype=np.int8), (row, column)), shape=(nodes, nodes))
-    _, labels = connected_components(graph, directed=False)
-    pair_label = labels[candidates.resident].astype(np.int64)
+    count, labels = connected_components(graph, directed=False)
+    pair_label = labels[candidates.resident]
     # Dense labels over the components that hold pairs (residents alone are not solved).
-    used, dense = np.unique(pair_label, return_inverse=True)
-    return dense.astype(np.int64), int(used.shape[0])
+    used = np.zeros(count, dtype=bool)
+    used[pair_label] = True
+    dense = np.cumsum(used, dtype=np.int64) - 1
+    return dense[pair_label], int(used.sum())
 
 
 def local_problem(
@@ -147,7 +149,8 @@ class ComponentSolver:
         labels, count = component_of_pairs(self.problem, candidates)
         m = max(1, int(self.problem.capacity.shape[0]))
         keys = candidates.resident.astype(np.int64) * m + candidates.opportunity
-        order = np.lexsort((keys, labels))
+        # One sort of an int64 (component, pair) key: cheaper than a lexsort of two columns.
+        order = np.argsort(labels * (max(1, self.problem.n_residents) * m) + keys)
         bounds = np.searchsorted(labels[order], np.arange(count + 1))
         self.components = count
         answers: dict[bytes, NDArray[np.bool_]] = {}
