@@ -1,7 +1,10 @@
 """Benchmark 3, matching: one round of the allocation engine (``compute_round`` in
-``services/matching/runs/service.py``: arrays, candidates, min-cost flow, justified envy) at
-10,000, 100,000 and 1,000,000 residents, opportunities a tenth of that with about three slots
-each. Each size runs in its own process, so its peak memory is its own.
+``services/matching/runs/service.py``: arrays, candidates, the policy's solve per component,
+the other policy's over the same candidates, justified envy) at 10,000, 100,000 and 1,000,000
+residents, opportunities a tenth of that with about three slots each. Each size and policy
+runs in its own process, so its peak memory is its own. The max-score round is set beside a
+bare solve of its final graph (``round/bare solve``), and at the largest size beside the
+same round over one global graph.
 
 The programme grows by adding regions, not by packing more people into one village: residents
 stay about fifty per village and the round covers more villages as it grows (the regency 63.02
@@ -111,23 +114,35 @@ def _rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
-def measure(residents: int) -> dict[str, Any]:
-    """In a process of its own: build the facts, then time one round."""
+# What one process measures: the default (priority) policy's round, the max-score round with
+# a bare solve of its final graph after it, or the max-score round over one global graph.
+MODES = ("priority", "max_score", "global")
+
+
+def measure(residents: int, mode: str) -> dict[str, Any]:
+    """In a process of its own: build the facts, then time one round (and, for max_score, one
+    bare min-cost-flow solve of the round's final graph, globally, as OR-Tools is called)."""
+    from services.matching.allocation.components import solve
     from services.matching.runs.service import compute_round
     from services.matching.scoring.service import Policy
     from services.matching.settings import MatchingSettings
 
     people, offers = build_facts(residents, SEED + residents)
-    policy = Policy.from_settings(MatchingSettings(consume_feeds=False))
+    allocation = "priority" if mode == "priority" else "max_score"
+    policy = Policy.from_settings(MatchingSettings(consume_feeds=False), {"allocation": allocation})
     before = _rss_mb()
     clock = Stopwatch()
-    result = compute_round(people, offers, RUN_DATE, policy)
+    result = compute_round(
+        people, offers, RUN_DATE, policy, per_component=mode != "global", keep_graph=True
+    )
     seconds = clock.seconds
-    # ru_maxrss is in KiB on Linux: the high-water mark of the whole process.
+    # ru_maxrss is in KiB on Linux: the high-water mark of the whole process, read before the
+    # bare solve so that it is the round's own.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     stats = result.statistics
-    return {
+    figures: dict[str, Any] = {
         "residents": residents,
+        "mode": mode,
         "opportunities": len(offers),
         "slots": stats["slots_available"],
         "villages": len({p.village_code for p in people}),
@@ -136,15 +151,40 @@ def measure(residents: int) -> dict[str, Any]:
         "peak_rss_mb": round(peak, 1),
         "round_memory_mb": round(peak - before, 1),
         "candidate_pairs": stats["candidate_pairs"],
+        "components": stats.get("components", {}).get("count", 1),
         "proposals": stats["proposals"],
+        "total_score": stats["total_score"],
+        "justified_envy": stats["justified_envy"],
+        "other_total_score": stats["other_policy"]["total_score"],
+        "other_justified_envy": stats["other_policy"]["justified_envy"],
     }
+    if mode == "max_score" and result.graph is not None:
+        problem, candidates = result.graph
+        clock = Stopwatch()
+        solve("max_score", problem, candidates)
+        figures["bare_solve_seconds"] = round(clock.seconds, 3)
+    return figures
+
+
+def _in_process(residents: int, mode: str) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.matching", str(residents), mode],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"matching at {residents} ({mode}): {completed.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def run(*, quick: bool) -> Report:
     sizes = SIZES["quick" if quick else "full"]
     report = Report(
         "matching",
-        "Matching: one round of the allocation engine",
+        "Matching: one round of the allocation engine, per policy",
         quick,
         sizes={
             "residents": list(sizes),
@@ -152,32 +192,50 @@ def run(*, quick: bool) -> Report:
             "residents_per_village": RESIDENTS_PER_VILLAGE,
         },
     )
-    measured: list[dict[str, Any]] = []
+    by_mode: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
     for residents in sizes:
-        completed = subprocess.run(
-            [sys.executable, "-m", "bench.matching", str(residents)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"matching at {residents}: {completed.stderr[-3000:]}")
-        figures = json.loads(completed.stdout.strip().splitlines()[-1])
-        measured.append(figures)
-        report.add(f"{residents:,} residents", **figures)
-    for smaller, larger in itertools.pairwise(measured):
-        step = f"{smaller['residents']:,} -> {larger['residents']:,}"
-        report.add_ratio(f"seconds growth {step}", ratio(larger["seconds"], smaller["seconds"]))
+        # The global graph only at the largest size: the comparison the per-component path
+        # is built for, and minutes at a million.
+        modes = MODES if residents == sizes[-1] else MODES[:2]
+        for mode in modes:
+            figures = _in_process(residents, mode)
+            by_mode[mode].append(figures)
+            print(json.dumps(figures), flush=True)  # each process's figures as they come
+            report.add(f"{residents:,} residents, {mode}", **figures)
+        max_score = by_mode["max_score"][-1]
         report.add_ratio(
-            f"round memory growth {step}",
-            ratio(larger["round_memory_mb"], smaller["round_memory_mb"]),
+            f"round/bare solve {residents:,}",
+            ratio(max_score["seconds"], max_score["bare_solve_seconds"]),
+            goal=2.5 if residents >= 1_000_000 else None,
+            at_most=True,
         )
+    largest = sizes[-1]
+    per_component, global_path = by_mode["max_score"][-1], by_mode["global"][-1]
+    report.add_ratio(
+        f"round per component/global graph {largest:,}",
+        ratio(per_component["seconds"], global_path["seconds"]),
+        goal=0.5 if largest >= 1_000_000 else None,
+        at_most=True,
+    )
+    for mode in MODES[:2]:
+        for smaller, larger in itertools.pairwise(by_mode[mode]):
+            step = f"{smaller['residents']:,} -> {larger['residents']:,}"
+            report.add_ratio(
+                f"{mode} seconds growth {step}", ratio(larger["seconds"], smaller["seconds"])
+            )
+            report.add_ratio(
+                f"{mode} round memory growth {step}",
+                ratio(larger["round_memory_mb"], smaller["round_memory_mb"]),
+            )
     report.notes.append("growth ratios per tenfold of residents; 10 is linear, the baseline")
     report.notes.append("round_memory_mb = peak RSS of the process minus RSS before the round")
+    report.notes.append(
+        "each round also solves the other policy over its final candidates (other_*); "
+        "bare solve = one global SimpleMinCostFlow over the max-score round's final graph"
+    )
     report.write()
     return report
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(int(sys.argv[1]))))
+    print(json.dumps(measure(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "priority")))

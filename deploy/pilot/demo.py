@@ -454,12 +454,23 @@ class Story:
         if run["status"] != "succeeded":
             raise StoryFailed(f"the round failed: {run.get('error')}")
         stats = run["statistics"] or {}
+        other = stats.get("other_policy") or {}
         self.line(
             f"Round over Kelumpang Hilir's internships: {stats.get('residents_considered')} "
             f"residents and {stats.get('opportunities_considered')} internships considered, "
             f"{stats.get('slots_available')} places, {stats.get('proposals')} proposals, "
-            f"justified envy {stats.get('justified_envy')}."
+            f"justified envy {stats.get('justified_envy')} under the {stats.get('policy')} policy."
         )
+        self.line(
+            f"  {stats.get('policy')} policy (proposed): total score {stats.get('total_score')}, "
+            f"{stats.get('places_filled')} places, justified envy {stats.get('justified_envy')}"
+        )
+        self.line(
+            f"  {other.get('policy')} policy (dry run): total score {other.get('total_score')}, "
+            f"{other.get('places_filled')} places, justified envy {other.get('justified_envy')}"
+        )
+        if stats.get("policy") == "priority" and stats.get("justified_envy") != 0:
+            raise StoryFailed(f"the priority policy left justified envy {stats['justified_envy']}")
         proposals = list(self.manpower.pages(f"/v1/matching/runs/{run['id']}/proposals"))
         self.proposals = [p for p in proposals if p["opportunity_id"] in self.internships]
         if not self.proposals:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.kit.settings import ConsumerSettings
+
+AllocationPolicy = Literal["priority", "max_score"]
 
 # The default policy: weights of the score's features (points; a perfect pair scores 100).
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -38,6 +41,9 @@ class MatchingSettings(ConsumerSettings):
     priority_weighting: float = Field(default=1.0, ge=0, le=10)
     # Extra candidate passes for residents still free among opportunities with slots left.
     refill_passes: int = Field(default=2, ge=0, le=5)
+    # The allocation policy of a run that names none: "priority" keeps the villages' order
+    # (deferred acceptance, zero justified envy); "max_score" maximises the total score.
+    allocation_policy: AllocationPolicy = "priority"
     # Residents the engine may propose: verified by their village or agency.
     eligible_resident_statuses: list[str] = Field(default_factory=lambda: ["verified"])
     # Village priority rank at which the feature reaches zero; waiting time at which it is full.

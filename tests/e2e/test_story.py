@@ -99,6 +99,9 @@ def test_the_story_of_the_pilot(pilot: Pilot) -> None:
     assert {i["opportunity"]["version"] for i in second["items"]} == {1}
     # 4. The round proposed residents for the new internships, with an explanation.
     assert story.matching_run["status"] == "succeeded"
+    statistics = story.matching_run["statistics"]
+    assert statistics["policy"] == "priority" and statistics["justified_envy"] == 0
+    assert statistics["other_policy"]["policy"] == "max_score"
     assert 1 <= len(story.proposals) <= 6
     best = min(story.proposals, key=lambda p: p["rank"])
     assert abs(story.explanation["score"] - best["score"]) < 0.01

@@ -33,6 +33,19 @@ async def test_run_proposes_within_slots_and_explains_scores(backend, databases,
         assert stats["slots_filled_by_kind"] == {"job": 2, "training": 3}
         assert stats["slots_filled_by_village"] == {VILLAGE: 5}
         assert stats["justified_envy"] == 0
+        assert stats["policy"] == "priority"  # the default
+        assert stats["places_filled"] == 5
+        other = stats["other_policy"]
+        assert other["policy"] == "max_score"
+        assert set(other) == {
+            "policy",
+            "places_filled",
+            "total_score",
+            "total_weighted_score",
+            "justified_envy",
+        }
+        # The flow maximises the priority-weighted total: never below the priority policy's.
+        assert other["total_weighted_score"] >= stats["total_weighted_score"]
         page = (
             await world.client.get(
                 f"/v1/matching/runs/{dry['id']}/proposals?limit=3", headers=world.headers()
@@ -66,6 +79,14 @@ async def test_run_proposes_within_slots_and_explains_scores(backend, databases,
         listed = await world.client.get("/v1/placements", headers=world.headers())
         assert listed.json()["items"] == []  # a dry run creates no placement
 
+        by_score = await world.run(
+            {"district_codes": [PILOT_DISTRICT], "dry_run": True, "policy": "max_score"}
+        )
+        assert by_score["policy"]["allocation"] == "max_score"
+        assert by_score["statistics"]["policy"] == "max_score"
+        assert by_score["statistics"]["other_policy"]["policy"] == "priority"
+        assert by_score["statistics"]["other_policy"]["justified_envy"] == 0
+
         real = await world.run({"district_codes": [PILOT_DISTRICT], "kinds": ["job"]})
         assert real["statistics"]["proposals"] == 2
         placements = (await world.client.get("/v1/placements", headers=world.headers())).json()
@@ -95,6 +116,16 @@ async def test_only_admin_and_agencies_start_runs(backend, databases, keys) -> N
         fields = {tuple(e["loc"]) for e in bad.json()["errors"]}
         assert ("body", "district_codes") in fields
         assert ("body", "policy", "weights") in fields
+        for policy in ("fairest", {"allocation": "fairest"}):
+            bad = await world.client.post(
+                "/v1/matching/runs",
+                json={"district_codes": [PILOT_DISTRICT], "policy": policy},
+                headers=world.headers(),
+            )
+            assert bad.status_code == 422
+            assert ("body", "policy", "allocation") in {
+                tuple(e["loc"]) for e in bad.json()["errors"]
+            }
         # A retried POST with the same key is the same run.
         headers = {**world.headers("admin", org_id="org-admin"), "Idempotency-Key": "round-1"}
         one = await world.client.post("/v1/matching/runs", json=body, headers=headers)

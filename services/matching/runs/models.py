@@ -13,6 +13,7 @@ from sqlmodel import Field
 
 from services.matching.eligibility.rules import KINDS
 from services.matching.scoring.features import validate_weights
+from services.matching.settings import AllocationPolicy
 from services.matching.tables import Base, json_column, ts_column
 from shared.programme.regions import level_of
 
@@ -65,6 +66,7 @@ class PolicyOverrides(BaseModel):
     village_fair_share: bool | None = None
     priority_weighting: float | None = PydanticField(default=None, ge=0, le=10)
     refill_passes: int | None = PydanticField(default=None, ge=0, le=5)
+    allocation: AllocationPolicy | None = None
 
     @field_validator("weights")
     @classmethod
@@ -79,7 +81,14 @@ class RunCreate(BaseModel):
     kinds: list[str] = PydanticField(default_factory=lambda: list(KINDS), min_length=1)
     dry_run: bool = False
     run_date: date | None = None
+    # The allocation policy by name ("priority", the default, or "max_score"), or the policy's
+    # overrides, the allocation among them.
     policy: PolicyOverrides = PydanticField(default_factory=PolicyOverrides)
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _policy_by_name(cls, value: Any) -> Any:
+        return {"allocation": value} if isinstance(value, str) else value
 
     @field_validator("district_codes")
     @classmethod

@@ -7,9 +7,10 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -18,11 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from services.matching.allocation.components import POLICIES, ComponentSolver, Problem, solve
 from services.matching.allocation.engine import (
     GAIN_SCALE,
     Candidates,
     ResidentArrays,
-    allocate,
     generate_candidates,
     justified_envy,
     merge_candidates,
@@ -57,6 +58,8 @@ class ProposedPair:
 class RoundResult:
     proposals: list[ProposedPair]
     statistics: dict[str, Any] = field(default_factory=dict)
+    # The final candidate graph, when asked for (the benchmark times a bare solve of it).
+    graph: tuple[Problem, Candidates] | None = None
 
 
 def compute_round(
@@ -64,8 +67,16 @@ def compute_round(
     opportunities: Sequence[OpportunityFacts],
     run_date: date,
     policy: Policy,
+    *,
+    per_component: bool = True,
+    compare: bool = True,
+    keep_graph: bool = False,
 ) -> RoundResult:
-    """One round over facts that already pass the resident-only and opportunity-only rules."""
+    """One round over facts that already pass the resident-only and opportunity-only rules.
+
+    ``policy.allocation`` decides the proposals; unless ``compare`` is off, the other policy is
+    solved over the same final candidates, so the statistics show the price of the choice.
+    ``per_component`` off solves one global graph (kept for the benchmark's comparison)."""
     arrays = policy.round_arrays(residents, opportunities, run_date)
     per_resident = policy.max_proposals_per_resident
     weights = weight_vector(policy.weights)
@@ -99,21 +110,21 @@ def compute_round(
             arrays.opportunities.capacity,
         )
     capacity = arrays.opportunities.capacity
-
-    def solve(pairs: Candidates) -> np.ndarray:
-        return allocate(
-            len(residents),
-            capacity,
-            pairs,
-            per_resident=per_resident,
-            resident_village=arrays.residents.village,
-            village_quota=quota,
-        )
-
-    chosen = solve(candidates)
+    priority_key = arrays.residents.priority_key()
+    problem = Problem(
+        n_residents=len(residents),
+        capacity=capacity,
+        priority_key=priority_key,
+        per_resident=per_resident,
+        resident_village=arrays.residents.village if quota is not None else None,
+        village_quota=quota,
+    )
+    solver = _solver(policy.allocation, problem, per_component)
+    chosen = solver(candidates)
     # Top K per resident crowds onto the most attractive opportunities and can leave others
     # unfilled; a refill pass adds, for residents still free, their top K among the
-    # opportunities with slots left, and the flow solves again over the union.
+    # opportunities with slots left, and the round solves again over the union (per
+    # component, only the components the new pairs changed).
     for _ in range(policy.refill_passes):
         filled = np.bincount(candidates.opportunity[chosen], minlength=len(capacity))
         open_slots = filled < capacity
@@ -137,10 +148,9 @@ def compute_round(
             break
         before = int(chosen.sum())
         candidates = merge_candidates(candidates, extra, len(capacity))
-        chosen = solve(candidates)
+        chosen = solver(candidates)
         if int(chosen.sum()) <= before:
             break
-    envy = justified_envy(candidates, chosen, arrays.residents.priority_key())
     picked = np.flatnonzero(chosen)
     proposals = [
         ProposedPair(
@@ -154,26 +164,57 @@ def compute_round(
     proposals.sort(key=lambda p: (-p.score, str(p.resident.id), str(p.opportunity.id)))
     by_kind = Counter(p.opportunity.kind for p in proposals)
     by_village = Counter(p.resident.village_code for p in proposals)
-    statistics = {
+    statistics: dict[str, Any] = {
+        "policy": policy.allocation,
         "residents_considered": len(residents),
         "opportunities_considered": len(opportunities),
         "slots_available": int(arrays.opportunities.capacity.sum()),
         "eligible_pairs": candidates.eligible_pairs,
         "candidate_pairs": len(candidates),
         "proposals": len(proposals),
-        "total_score": round(sum(p.score for p in proposals), 2),
-        "total_weighted_score": round(float(candidates.gain[chosen].sum()) / GAIN_SCALE, 2),
+        **outcome(candidates, chosen, priority_key),
         "slots_filled_by_kind": dict(sorted(by_kind.items())),
         "slots_filled_by_village": dict(sorted(by_village.items())),
-        "justified_envy": envy,
     }
+    if isinstance(solver, ComponentSolver):
+        statistics["components"] = {
+            "count": solver.components,
+            "solved": solver.solved,
+            "reused": solver.reused,
+        }
+    if compare:
+        other = next(p for p in POLICIES if p != policy.allocation)
+        statistics["other_policy"] = {
+            "policy": other,
+            **outcome(candidates, _solver(other, problem, per_component)(candidates), priority_key),
+        }
     if quota is not None:
         statistics["village_quota"] = {
             code: int(q)
             for code, q in zip(arrays.village_codes, quota, strict=True)
             if q < np.iinfo(np.int32).max
         }
-    return RoundResult(proposals, statistics)
+    return RoundResult(proposals, statistics, (problem, candidates) if keep_graph else None)
+
+
+def _solver(
+    allocation: str, problem: Problem, per_component: bool
+) -> Callable[[Candidates], np.ndarray]:
+    if per_component:
+        return ComponentSolver(allocation, problem)
+    return partial(solve, allocation, problem)
+
+
+def outcome(candidates: Candidates, chosen: np.ndarray, priority_key: np.ndarray) -> dict[str, Any]:
+    """What an allocation gives: places filled, total score (each proposal's score to two
+    decimals, as proposals store it), priority-weighted total and justified envy."""
+    scores = np.round(candidates.contributions[chosen].astype(np.float64).sum(axis=1), 2)
+    return {
+        "places_filled": int(chosen.sum()),
+        "total_score": round(float(scores.sum()), 2),
+        "total_weighted_score": round(float(candidates.gain[chosen].sum()) / GAIN_SCALE, 2),
+        "justified_envy": justified_envy(candidates, chosen, priority_key),
+    }
 
 
 def create_run(

@@ -62,6 +62,9 @@ class Policy:
     # Later additions keep defaults, so runs queued before them still execute.
     priority_weighting: float = 1.0
     refill_passes: int = 2
+    # How places are allocated: "priority" (deferred acceptance, zero justified envy) or
+    # "max_score" (the min-cost flow of the highest total priority-weighted score).
+    allocation: str = "priority"
 
     @classmethod
     def from_settings(
@@ -83,6 +86,7 @@ class Policy:
                 overrides.get("priority_weighting", settings.priority_weighting)
             ),
             refill_passes=int(overrides.get("refill_passes", settings.refill_passes)),
+            allocation=str(overrides.get("allocation", settings.allocation_policy)),
             priority_rank_horizon=settings.priority_rank_horizon,
             waiting_horizon_days=settings.waiting_horizon_days,
             eligible_statuses=tuple(settings.eligible_resident_statuses),
