@@ -500,7 +500,7 @@ def read_csv(content: bytes, max_rows: int) -> tuple[list[str], list[list[str]]]
         raise FileRejected(f"the CSV is malformed near line {reader.line_num}") from exc
     while data and not data[-1]:
         data.pop()
-    return [h.strip().lower() for h in header[:MAX_COLUMNS]], data
+    return [h.strip() for h in header[:MAX_COLUMNS]], data
 
 
 def read_file(
@@ -508,7 +508,7 @@ def read_file(
 ) -> tuple[list[str], list[list[str]]]:
     if file_format == "xlsx":
         header, data = read_xlsx(content, bounds)
-        return [h.strip().lower() for h in header], data
+        return [h.strip() for h in header], data
     return read_csv(content, bounds.max_rows)
 
 

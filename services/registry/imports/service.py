@@ -19,16 +19,17 @@ import logging
 
 from sqlalchemy import text
 
-from services.registry.imports import jobs
+from services.registry.imports import jobs, layouts
 from services.registry.imports.bulk import CONFLICTS, apply_rows
 from services.registry.imports.jobs import ChunkResult, Job
+from services.registry.imports.jobs import Edition as Edition
 from services.registry.imports.jobs import get_job as get_job
 from services.registry.imports.jobs import rejections as rejections
 from services.registry.imports.jobs import submit as submit
 from services.registry.imports.jobs import to_public as to_public
 from services.registry.imports.limits import import_limits
 from services.registry.imports.parsing import FileRejected, isolated
-from services.registry.imports.rows import RowOutcome, check_header, validate_row
+from services.registry.imports.rows import RowOutcome, validate_row
 from services.registry.settings import RegistrySettings
 from shared.kit.database import Database
 from shared.kit.tokens import Principal
@@ -65,11 +66,11 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
     bounds, isolation = import_limits(settings)
     header, data = isolated(file_format, content, bounds, isolation)
     del content, loaded
-    problems = check_header(header)
-    if problems:
-        raise FileRejected("; ".join(problems))
-    outcomes = _validate_all(header, data, job.principal)
-    jobs.set_total(db, job.id, len(outcomes))
+    layout = layouts.resolve(header, job.mapping)
+    if layout.problems:
+        raise FileRejected("; ".join(layout.problems))
+    outcomes = _validate_all(layout.fields, data, job.principal)
+    jobs.set_total(db, job.id, len(outcomes), layout.warnings)
     position = job.start
     chunks = 0
     while position < len(outcomes):
@@ -106,7 +107,7 @@ def _validate_all(
     for index, cells in enumerate(data):
         if not cells:
             continue
-        outcome = validate_row(index + 2, header, cells, principal)
+        outcome = validate_row(index + 2, header, layouts.normalised(header, cells), principal)
         nik = outcome.values.get("nik")
         if nik is not None:
             if nik in first_seen:
