@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.registry.support import TARJUN, field_errors, make_nik, registry_client
+from tests.registry.support import MEGASARI, TARJUN, feed, field_errors, make_nik, registry_client
 from tests.registry.test_imports import row, to_csv
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
@@ -140,3 +140,118 @@ async def test_a_mapping_serves_another_layout_and_a_bad_one_names_the_field(
             ),
         )
         assert absent["status"] == "failed" and "nik_kepala" in absent["error"]
+
+
+async def deciles(
+    client: httpx.AsyncClient, headers: dict[str, str], resident_id: str
+) -> list[tuple[int, str | None, str | None, str]]:
+    response = await client.get(f"/v1/residents/{resident_id}/deciles", headers=headers)
+    assert response.status_code == 200, response.text
+    return [
+        (d["welfare_decile"], d["source"], d["edition"], d["effective_on"])
+        for d in response.json()["items"]
+    ]
+
+
+@pytest.mark.anyio
+async def test_two_editions_in_either_order_leave_the_newer_decile_current_and_both_in_history(
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
+    agency = keys.headers("government_agency")
+    newer = {"source": "DTSEN", "edition": "2025-07"}
+    older = {"source": "DTSEN", "edition": "2024-01"}
+    first = [row(1, welfare_decile="3"), row(2, welfare_decile="4")]  # newer edition first
+    second = [row(3, welfare_decile="2"), row(4, welfare_decile="6")]  # older edition first
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_chunk_size=1
+    ) as client:
+        for content, edition in (
+            (to_csv(first), newer),
+            (to_csv([dict(r, welfare_decile="8") for r in first]), older),
+            (to_csv([dict(r, welfare_decile="8") for r in first]), older),  # twice: no echo
+            (to_csv([dict(r, welfare_decile="9") for r in second]), older),
+            (to_csv(second), newer),
+        ):
+            job = await finished(
+                client, agency, await post_import(client, agency, content, **edition)
+            )
+            assert (job["status"], job["rejected"]) == ("done", 0), job
+            assert (job["source"], job["edition"]) == (edition["source"], edition["edition"])
+        listed = (await client.get("/v1/residents?limit=10", headers=agency)).json()["items"]
+        by_name = {r["full_name"]: r for r in listed}
+        assert {name: r["welfare_decile"] for name, r in by_name.items()} == {
+            "Budi 1": 3,
+            "Budi 2": 4,
+            "Budi 3": 2,
+            "Budi 4": 6,
+        }
+        assert await deciles(client, agency, by_name["Budi 1"]["id"]) == [
+            (3, "DTSEN", "2025-07", "2025-07-01"),
+            (8, "DTSEN", "2024-01", "2024-01-01"),
+        ]
+        assert await deciles(client, agency, by_name["Budi 4"]["id"]) == [
+            (9, "DTSEN", "2024-01", "2024-01-01"),
+            (6, "DTSEN", "2025-07", "2025-07-01"),
+        ]
+        # The feed carries the edition of each resident's current decile.
+        changes = await feed(client, keys.headers("service"), expected=6)
+        latest = {c["entity_id"]: c["payload"] for c in changes}
+        assert {
+            (p["welfare_decile"], p["decile_source"], p["decile_edition"]) for p in latest.values()
+        } == {
+            (3, "DTSEN", "2025-07"),
+            (4, "DTSEN", "2025-07"),
+            (2, "DTSEN", "2025-07"),
+            (6, "DTSEN", "2025-07"),
+        }
+
+        # An edit is a decile of its own, effective from the day it is made.
+        budi = by_name["Budi 1"]
+        edited = await client.patch(
+            f"/v1/residents/{budi['id']}",
+            json={"welfare_decile": 1},
+            headers={**agency, "If-Match": f'"{budi["version"]}"'},
+        )
+        assert edited.status_code == 200, edited.text
+        history = await deciles(client, agency, budi["id"])
+        assert history[-1][:3] == (1, None, None) and len(history) == 3
+
+
+@pytest.mark.anyio
+async def test_a_decile_history_is_read_as_the_resident_is(
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
+    agency = keys.headers("government_agency")
+    async with registry_client(databases.new(backend, "registry"), keys) as client:
+        job = await finished(
+            client,
+            agency,
+            await post_import(client, agency, to_csv([row(1)]), source="DTSEN", edition="2025-07"),
+        )
+        [budi] = (await client.get("/v1/residents", headers=agency)).json()["items"]
+        assert job["created"] == 1
+        read = await client.get(
+            f"/v1/residents/{budi['id']}/deciles",
+            headers={**agency, "X-Purpose": "eligibility review"},
+        )
+        assert read.status_code == 200
+        audit = await client.get(
+            f"/v1/audit?resident_id={budi['id']}", headers=keys.headers("admin")
+        )
+        actions = {(a["action"], a.get("stated_purpose")) for a in audit.json()["items"]}
+        assert ("resident.deciles", "eligibility review") in actions, audit.text
+
+        # Out of a village government's region the resident does not exist, as a missing one.
+        elsewhere = keys.headers("village_government", region=MEGASARI)
+        hidden = await client.get(f"/v1/residents/{budi['id']}/deciles", headers=elsewhere)
+        missing = await client.get("/v1/residents/no-such-id/deciles", headers=elsewhere)
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.json() == missing.json()
+        company = keys.headers("company")
+        assert (
+            await client.get(f"/v1/residents/{budi['id']}/deciles", headers=company)
+        ).status_code == 403  # providers read no decile of anyone
+
+        for bad, field in (({"edition": "July 2025"}, "edition"), ({"source": "<b>"}, "source")):
+            refused = await post_import(client, agency, to_csv([row(2)]), **bad)
+            assert refused.status_code == 422 and field in field_errors(refused), refused.text
