@@ -9,9 +9,27 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from tests.registry.support import MEGASARI, TARJUN, feed, field_errors, make_nik, registry_client
-from tests.registry.test_imports import row, to_csv
+from services.registry.models import (
+    ImportRejection,
+    Resident,
+    ResidentChange,
+    ResidentDecile,
+    feed_tables,
+)
+from shared.kit.database import table_of
+from tests.registry.support import (
+    MEGASARI,
+    TARJUN,
+    feed,
+    field_errors,
+    make_nik,
+    register,
+    registry_client,
+    resident,
+)
+from tests.registry.test_imports import COLUMNS, row, to_csv
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
@@ -255,3 +273,90 @@ async def test_a_decile_history_is_read_as_the_resident_is(
         for bad, field in (({"edition": "July 2025"}, "edition"), ({"source": "<b>"}, "source")):
             refused = await post_import(client, agency, to_csv([row(2)]), **bad)
             assert refused.status_code == 422 and field in field_errors(refused), refused.text
+
+
+def _written(app: Any) -> dict[str, Any]:
+    """What an import wrote, keyed by NIK, without what differs between any two runs (ids,
+    times)."""
+    with app.state.db.session(write=False) as session:
+        residents = [dict(r) for r in session.execute(select(table_of(Resident))).mappings()]
+        nik_of = {r["id"]: r["nik"] for r in residents}
+        history = session.execute(select(table_of(ResidentChange))).mappings().all()
+        decile_rows = session.execute(select(table_of(ResidentDecile))).mappings().all()
+        outbox = session.execute(select(feed_tables.outbox)).mappings().all()
+        rejected = session.execute(select(table_of(ImportRejection))).mappings().all()
+    moments = {"id", "registered_at", "updated_at", "consent_at", "changed_at", "recorded_at"}
+    payload_moments = {"id", "registered_at"}
+    return {
+        "residents": {
+            r["nik"]: {k: v for k, v in r.items() if k not in moments} for r in residents
+        },
+        "history": sorted(
+            (nik_of[h["resident_id"]], h["version"], h["event"], tuple(h["fields"]), h["org_id"])
+            for h in history
+        ),
+        "deciles": sorted(
+            (
+                nik_of[d["resident_id"]],
+                d["welfare_decile"],
+                d["source"],
+                d["edition"],
+                d["effective_on"],
+                d["org_id"],
+            )
+            for d in decile_rows
+        ),
+        "outbox": sorted(
+            (
+                nik_of[o["entity_id"]],
+                o["event"],
+                o["version"],
+                sorted((k, str(v)) for k, v in o["payload"].items() if k not in payload_moments),
+            )
+            for o in outbox
+        ),
+        "rejections": sorted((r["row"], r["column"], r["message"]) for r in rejected),
+    }
+
+
+@pytest.mark.anyio
+async def test_the_fast_path_writes_what_the_row_by_row_path_writes(
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
+    agency = keys.headers("government_agency")
+    rows = [row(i, welfare_decile=str(1 + i % 10)) for i in range(1, 14)]
+    rows[1]["welfare_decile"] = ""  # no decile
+    rows[2]["skills"] = ""
+    rows[3]["sex"] = "P"  # a man's NIK: rejected
+    rows[4]["birth_date"] = "06-01-1990"  # DD-MM-YYYY
+    rows[5]["skills"] = "juggling"
+    rows[6]["phone"] = "12"
+    rows[7]["village_code"] = TARJUN.replace(".", "")
+    rows[8] = dict(rows[0], full_name="Again")  # the NIK of row 2 again
+    consent = dict(row(20), consent_given="true", consent_purpose="programme")
+    columns = [*COLUMNS, "consent_given", "consent_purpose"]
+    first = to_csv([*rows, consent], columns)
+    # A later edition: updates and a new resident; an earlier one for history only.
+    later = to_csv([dict(r, welfare_decile="9") for r in rows[:3]] + [row(30)])
+    earlier = to_csv([dict(r, welfare_decile="10") for r in rows[:2]])
+    written = []
+    for fast in (True, False):
+        async with registry_client(
+            databases.new(backend, "registry"), keys, import_chunk_size=4, import_fast_path=fast
+        ) as client:
+            await register(client, agency, resident(1, full_name="Registered By Hand"))
+            for content, form in (
+                (first, {"source": "DTSEN", "edition": "2025-07"}),
+                (later, {"source": "DTSEN", "edition": "2026-01"}),
+                (earlier, {"source": "DTKS", "edition": "2023"}),
+            ):
+                job = await finished(
+                    client, agency, await post_import(client, agency, content, **form)
+                )
+                assert job["status"] == "done", job
+            written.append(_written(client.app))  # type: ignore[attr-defined]
+    fast_path, per_row = written
+    assert len(fast_path["residents"]) == 12 and len(fast_path["rejections"]) == 4
+    assert len(fast_path["deciles"]) > 10 and len(fast_path["outbox"]) > 11
+    for part in ("residents", "history", "deciles", "outbox", "rejections"):
+        assert fast_path[part] == per_row[part], part

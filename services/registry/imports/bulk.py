@@ -24,6 +24,7 @@ from sqlmodel import or_
 from services.registry import access
 from services.registry.deciles.models import ResidentDecile
 from services.registry.duplicates.models import NikReview
+from services.registry.imports import staged
 from services.registry.imports.jobs import ChunkResult, Job
 from services.registry.imports.models import ImportRejection
 from services.registry.imports.rows import RowOutcome
@@ -38,7 +39,7 @@ from shared.kit.tokens import Principal
 
 # A NIK registered by someone else between our read and our write; COPY raises the driver's
 # own error, not SQLAlchemy's.
-CONFLICTS = (IntegrityError, psycopg.errors.IntegrityError)
+CONFLICTS = (IntegrityError, psycopg.errors.IntegrityError, staged.StagedConflict)
 resident_table = table_of(Resident)
 decile_table = table_of(ResidentDecile)
 # Every field a client may write, except the key rows are matched by.
@@ -83,10 +84,20 @@ def apply_rows(
     history: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []  # NIK reviews of held registrations
+    set_based = (
+        settings.import_fast_path
+        and not job.dry_run
+        and session.get_bind().dialect.name == "postgresql"
+    )
+    new: list[dict[str, Any]] = []  # new residents written set-based
     for row in rows:
         if row.errors:
             continue
         current = existing.get(row.values["nik"])
+        if current is None and set_based and row.consent is None:
+            new.append(row.values)
+            result.created += 1
+            continue
         if current is None:
             record = _new_record(row, job, at)
             deciles.extend(_decile(job, record, at))
@@ -134,6 +145,8 @@ def apply_rows(
             )
     if job.dry_run:
         inserts, updates, history, changes, held, deciles = [], [], [], [], [], []
+    if new:
+        staged.insert_new(session, job.principal, new, _stamp(job), settings, at)
     if inserts:
         bulk_insert(session, resident_table, inserts)
     if held:

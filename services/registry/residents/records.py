@@ -239,13 +239,13 @@ def snapshot(
         "in_target_group": extra["in_target_group"],
         "status": record["status"],
         "priority_rank": record["priority_rank"],
-        "registered_at": _iso(as_utc(record["registered_at"])),
-        "verified_at": _iso(as_utc(record["verified_at"])),
-        "independent_at": _iso(as_utc(record["independent_at"])),
+        "registered_at": iso(as_utc(record["registered_at"])),
+        "verified_at": iso(as_utc(record["verified_at"])),
+        "independent_at": iso(as_utc(record["independent_at"])),
         "follow_up": None,
         "consent": consent_word(record["consent_given"], record["consent_status"]),
     }
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
