@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import JSON, RowMapping, Table, bindparam, insert, update
+from sqlalchemy import JSON, RowMapping, String, Table, any_, bindparam, insert, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import or_
@@ -73,7 +74,7 @@ def apply_rows(
     niks = [row.values["nik"] for row in valid]
     if niks:
         for found in session.execute(
-            sa_select(resident_table).where(resident_table.c.nik.in_(niks))
+            sa_select(resident_table).where(_among(session, resident_table.c.nik, niks))
         ).mappings():
             existing[found["nik"]] = found
     at = utcnow()
@@ -151,7 +152,9 @@ def apply_rows(
         bulk_insert(session, resident_table, inserts)
     if held:
         bulk_insert(session, table_of(NikReview), held)
-    if updates:
+    if updates and set_based:
+        staged.update_existing(session, _UPDATED_COLUMNS, updates)
+    elif updates:
         session.execute(
             update(resident_table)
             .where(resident_table.c.id == bindparam("b_id"))
@@ -210,6 +213,14 @@ def _own_held(session: Session, principal: Principal, nik: str) -> RowMapping | 
         .mappings()
         .first()
     )
+
+
+def _among(session: Session, column: Any, values: list[str]) -> Any:
+    """``column IN values``; on PostgreSQL one array parameter (``= ANY``), not thousands of
+    parameters to parse and plan for each chunk."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("among", values, type_=ARRAY(String)))
+    return column.in_(values)
 
 
 def _recorded_editions(session: Session, job: Job, resident_ids: list[str]) -> set[tuple[str, int]]:

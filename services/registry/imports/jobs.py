@@ -204,12 +204,22 @@ def to_public(session: Session, job: ImportJob) -> ImportJobPublic:
             for r in found[:REPORTED_REJECTIONS]
         ],
         "rejections_truncated": len(found) > REPORTED_REJECTIONS,
+        "warnings": job.warnings or [],
+        "seconds_left": _seconds_left(job),
     }
     columns = {
         name: getattr(job, name) for name in ImportJobPublic.model_fields if name not in report
     }
-    columns["warnings"] = job.warnings or []
     return ImportJobPublic.model_validate({**columns, **report})
+
+
+def _seconds_left(job: ImportJob) -> float | None:
+    """The time a running job still needs at the pace it kept since it was uploaded."""
+    if job.status != "running" or not job.total_rows or not job.processed_rows:
+        return None
+    elapsed = (utcnow() - as_utc(job.created_at)).total_seconds()
+    left = job.total_rows - job.processed_rows
+    return round(max(0.0, elapsed * left / job.processed_rows), 1)
 
 
 # --- claimed ------------------------------------------------------------------------------

@@ -96,3 +96,5 @@ class ImportJobPublic(BaseModel):
     finished_at: UtcDateTime | None
     rejections: list[RejectedRow]
     rejections_truncated: bool
+    # A running job's estimate of the time it still needs, from its pace so far.
+    seconds_left: float | None = None

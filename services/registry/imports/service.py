@@ -83,9 +83,17 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
             return  # another worker is ahead of us
         position = end
         chunks += 1
-        if chunks & (chunks - 1) == 0 and not job.dry_run:
+        if _statistics_due(chunks, settings) and not job.dry_run:
             _refresh_statistics(db)
     jobs.finish(db, job.id, "done", None)
+
+
+def _statistics_due(chunks: int, settings: RegistrySettings) -> bool:
+    """Each time the chunk count doubles; on the fast path, whose lookups are one per chunk,
+    each time it quadruples (what matters is that the table no longer looks empty)."""
+    if chunks & (chunks - 1):
+        return False
+    return not settings.import_fast_path or chunks.bit_length() % 2 == 1
 
 
 def _refresh_statistics(db: Database) -> None:

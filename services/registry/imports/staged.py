@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.orm import Session
 
 from services.registry.residents import records
@@ -192,3 +193,39 @@ def _parameters(
         "productive_min": settings.productive_age_min,
         "productive_max": settings.productive_age_max,
     }
+
+
+def update_existing(
+    session: Session, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Write merged residents (``columns`` of each, by ``id``) with one ``UPDATE … FROM`` a
+    staging table shaped like those columns of ``resident``."""
+    raw = session.connection().connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError("staging needs a psycopg connection")
+    names = sql.SQL(", ").join(sql.Identifier(name) for name in ("id", *columns))
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{0} = staged.{0}").format(sql.Identifier(name)) for name in columns
+    )
+    with raw.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE IF NOT EXISTS import_update_stage ON COMMIT DELETE ROWS AS "
+                "SELECT {} FROM resident WITH NO DATA"
+            ).format(names)
+        )
+        with cursor.copy(sql.SQL("COPY import_update_stage ({}) FROM STDIN").format(names)) as copy:
+            for record in rows:
+                copy.write_row(
+                    [record["id"]]
+                    + [
+                        json.dumps(record[name]) if name in _LIST_FIELDS else record[name]
+                        for name in columns
+                    ]
+                )
+        cursor.execute(
+            sql.SQL(
+                "UPDATE resident SET {} FROM import_update_stage staged "
+                "WHERE resident.id = staged.id"
+            ).format(assignments)
+        )
