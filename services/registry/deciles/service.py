@@ -35,12 +35,4 @@ def history(
     record_access(
         session, principal, [resident_id], action=ACTION, purpose=purpose, stated_purpose=purpose
     )
-    return [
-        DecileEntry(
-            welfare_decile=row.welfare_decile,
-            source=row.source,
-            edition=row.edition,
-            effective_on=row.effective_on,
-        )
-        for row in rows
-    ], cursor
+    return [DecileEntry.model_validate(row, from_attributes=True) for row in rows], cursor

@@ -174,10 +174,10 @@ def _column(
 
 
 def accepted(
-    fields: list[str], data: list[list[str]], principal: Principal
+    fields: list[str], data: list[list[str]], principal: Principal, *, first_row: int = 2
 ) -> list[RowOutcome | None]:
-    """For each data row, its outcome when this path accepts it for certain, else None (an
-    empty row, too, is None: the caller skips it)."""
+    """For each data row (the first numbered ``first_row``), its outcome when this path
+    accepts it for certain, else None (an empty row, too, is None: the caller skips it)."""
     width = len(fields)
     if any(name in CONSENT_COLUMNS for name in fields):
         return [None] * len(data)
@@ -213,5 +213,5 @@ def accepted(
         values = {
             name: value for name, value in zip(names, cells, strict=True) if value is not None
         }
-        outcomes.append(RowOutcome(row=position + 2, values=values))
+        outcomes.append(RowOutcome(row=position + first_row, values=values))
     return outcomes

@@ -16,6 +16,7 @@ The routes call this module only: it runs jobs, and passes on the job's life (``
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import text
 
@@ -69,23 +70,49 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
     layout = layouts.resolve(header, job.mapping)
     if layout.problems:
         raise FileRejected("; ".join(layout.problems))
-    outcomes = _validate_all(
-        layout.fields, data, job.principal, vectorised=settings.import_fast_path
-    )
-    jobs.set_total(db, job.id, len(outcomes), layout.warnings)
-    position = job.start
-    chunks = 0
-    while position < len(outcomes):
-        if max_chunks is not None and chunks >= max_chunks:
+    validator = Validator(layout.fields, data, job.principal, vectorised=settings.import_fast_path)
+    jobs.set_total(db, job.id, validator.total, layout.warnings)
+    # Chunk k is written by a second thread while this one validates chunk k + 1: the
+    # database works on one core while Python checks rows on the other. One chunk is in
+    # flight at a time, in order, so the job moves exactly as it did chunk after chunk.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+        in_flight: Future[bool] | None = None
+        position = job.start
+        chunks = 0
+        while position < validator.total:
+            if max_chunks is not None and chunks >= max_chunks:
+                break
+            end = min(position + settings.import_chunk_size, validator.total)
+            outcomes = validator.upto(end)
+            if in_flight is not None and not in_flight.result():
+                return  # another worker is ahead of us
+            chunks += 1
+            analyse = _statistics_due(chunks, settings) and not job.dry_run
+            in_flight = writer.submit(
+                _write_chunk, db, job, outcomes, position, end, settings, analyse
+            )
+            position = end
+        if in_flight is not None and not in_flight.result():
             return
-        end = min(position + settings.import_chunk_size, len(outcomes))
-        if not _apply_chunk(db, job, outcomes, position, end, settings):
-            return  # another worker is ahead of us
-        position = end
-        chunks += 1
-        if _statistics_due(chunks, settings) and not job.dry_run:
-            _refresh_statistics(db)
+        if position < validator.total:
+            return  # stopped early (max_chunks), as a crash would leave it
     jobs.finish(db, job.id, "done", None)
+
+
+def _write_chunk(
+    db: Database,
+    job: Job,
+    outcomes: list[RowOutcome],
+    start: int,
+    end: int,
+    settings: RegistrySettings,
+    analyse: bool,
+) -> bool:
+    if not _apply_chunk(db, job, outcomes, start, end, settings):
+        return False
+    if analyse:
+        _refresh_statistics(db)
+    return True
 
 
 def _statistics_due(chunks: int, settings: RegistrySettings) -> bool:
@@ -107,30 +134,59 @@ def _refresh_statistics(db: Database) -> None:
         session.execute(text("ANALYZE resident"))
 
 
-def _validate_all(
-    header: list[str], data: list[list[str]], principal: Principal, *, vectorised: bool = True
-) -> list[RowOutcome]:
-    """Every row (empty ones are skipped but keep their number); a NIK seen earlier in the
-    file rejects the later row, since a row is applied whole and once."""
-    outcomes = []
-    first_seen: dict[str, int] = {}
-    # The common case a column at a time; what it cannot accept for certain, row by row.
-    fast = columns.accepted(header, data, principal) if vectorised else [None] * len(data)
-    for index, cells in enumerate(data):
-        if not cells:
-            continue
-        outcome = fast[index] or validate_row(
-            index + 2, header, layouts.normalised(header, cells), principal
+class Validator:
+    """The file's rows validated in order, as far as they are asked for (empty rows are
+    skipped but keep their number); a NIK seen earlier in the file rejects the later row,
+    since a row is applied whole and once."""
+
+    def __init__(
+        self,
+        header: list[str],
+        data: list[list[str]],
+        principal: Principal,
+        *,
+        vectorised: bool = True,
+    ) -> None:
+        self.header = header
+        self.data = data
+        self.principal = principal
+        self.vectorised = vectorised
+        self.total = sum(1 for cells in data if cells)
+        self.outcomes: list[RowOutcome] = []
+        self._read = 0  # data rows validated so far
+        self._first_seen: dict[str, int] = {}
+
+    def upto(self, count: int, batch: int = 5000) -> list[RowOutcome]:
+        """The outcomes of the first ``count`` non-empty rows (the list grows as asked)."""
+        while len(self.outcomes) < count and self._read < len(self.data):
+            start, self._read = self._read, min(self._read + batch, len(self.data))
+            self._validate(start, self.data[start : self._read])
+        return self.outcomes
+
+    def _validate(self, start: int, data: list[list[str]]) -> None:
+        header, principal = self.header, self.principal
+        # The common case a column at a time; what it cannot accept for certain, row by row.
+        fast = (
+            columns.accepted(header, data, principal, first_row=start + 2)
+            if self.vectorised
+            else [None] * len(data)
         )
-        nik = outcome.values.get("nik")
-        if nik is not None:
-            if nik in first_seen:
-                outcome.values = {}
-                outcome.errors.append(("nik", f"repeats the NIK of row {first_seen[nik]}"))
-            else:
-                first_seen[nik] = outcome.row
-        outcomes.append(outcome)
-    return outcomes
+        for index, cells in enumerate(data, start):
+            if not cells:
+                continue
+            outcome = fast[index - start] or validate_row(
+                index + 2, header, layouts.normalised(header, cells), principal
+            )
+            nik = outcome.values.get("nik")
+            if nik is not None:
+                if nik in self._first_seen:
+                    outcome.values = {}
+                    outcome.errors.append(
+                        ("nik", f"repeats the NIK of row {self._first_seen[nik]}")
+                    )
+                else:
+                    self._first_seen[nik] = outcome.row
+            self.outcomes.append(outcome)
 
 
 def _apply_chunk(
