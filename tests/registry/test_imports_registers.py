@@ -3,7 +3,7 @@ codes, extra columns) and a column mapping for any other layout, on SQLite and P
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from services.registry.imports import columns, layouts
+from services.registry.imports.service import Validator, run_job
 from services.registry.models import (
+    ImportJob,
     ImportRejection,
     Resident,
     ResidentChange,
@@ -19,6 +22,7 @@ from services.registry.models import (
     feed_tables,
 )
 from shared.kit.database import table_of
+from shared.kit.tokens import Principal
 from tests.registry.support import (
     MEGASARI,
     TARJUN,
@@ -360,3 +364,68 @@ async def test_the_fast_path_writes_what_the_row_by_row_path_writes(
     assert len(fast_path["deciles"]) > 10 and len(fast_path["outbox"]) > 11
     for part in ("residents", "history", "deciles", "outbox", "rejections"):
         assert fast_path[part] == per_row[part], part
+
+
+def test_the_column_checks_accept_only_what_the_row_checks_accept() -> None:
+    """Cells at the edges of each rule: the fast path's outcome is the per-row path's, value
+    for value, or it leaves the row to the per-row path."""
+    header = [*COLUMNS, "address", "household_size", "monthly_income_idr", "disability"]
+    fields = layouts.resolve(header, {}).fields
+    agency = Principal(
+        subject="u", org_id="o", org_type="government_agency", region=None, scopes=frozenset()
+    )
+    base = row(1)
+    edges: dict[str, list[str]] = {
+        "welfare_decile": ["03", "0", "10", "11", "+3", "3.0", " 3"],
+        "birth_date": ["1990-1-2", "02-01-1990", "1990-01-02T00:00:00", "1899-12-31", "2990-01-02"],
+        "sex": ["m", "L", "Laki-Laki", "X"],
+        "village_code": ["6302172002", "63.02.17.9999", TARJUN + " "],
+        "phone": ["0812 345 678", "+62812345678", "62-812-345-678", "12", "0812345678901234"],
+        "skills": ["welding-smaw;welding-smaw", ";", "Welding-SMAW", "juggling"],
+        "nik": ["'" + base["nik"], base["nik"] + "0", "\u0661" * 16],  # Arabic-Indic digits
+        "full_name": ["x" * 120, "x" * 121, "Budi\tSantoso"],
+    }
+    extra = {"address": "Jl. Semen", "household_size": "4", "monthly_income_idr": "1500000"}
+    data: list[list[str]] = []
+    for name, values in edges.items():
+        for value in values:
+            cells = {**base, **extra, "disability": "visual;physical;visual", name: value}
+            data.append([cells.get(column, "") for column in header])
+    data.append([*data[0], "one cell too many"])
+    fast = Validator(fields, data, agency, vectorised=True).upto(len(data))
+    slow = Validator(fields, data, agency, vectorised=False).upto(len(data))
+    assert [(o.row, o.values, o.errors) for o in fast] == [
+        (o.row, o.values, o.errors) for o in slow
+    ]
+    accepted = columns.accepted(fields, data, agency)
+    assert 0 < sum(o is not None for o in accepted) < len(data)
+
+
+@pytest.mark.anyio
+async def test_a_running_job_reports_its_progress_and_the_time_it_still_needs(
+    keys: TestKeys, backend: str, databases: DatabaseFactory
+) -> None:
+    async with registry_client(
+        databases.new(backend, "registry"), keys, import_chunk_size=3
+    ) as client:
+        app = client.app  # type: ignore[attr-defined]
+        with app.state.db.session() as session:
+            session.add(
+                ImportJob(
+                    id="job-progress",
+                    org_id="org-agency",
+                    org_type="government_agency",
+                    subject="user:x",
+                    file_format="csv",
+                    content=to_csv([row(i) for i in range(1, 10)]),
+                    content_sha256="x",
+                    created_at=datetime.now(UTC) - timedelta(seconds=30),
+                )
+            )
+        run_job(app.state.db, "job-progress", app.state.settings, max_chunks=1)
+        job = (
+            await client.get("/v1/residents/imports/job-progress", headers=keys.headers("admin"))
+        ).json()
+        assert (job["status"], job["processed_rows"], job["total_rows"]) == ("running", 3, 9)
+        # A third done in about 30 s: about a minute left.
+        assert 55 <= job["seconds_left"] <= 70, job
