@@ -89,7 +89,7 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
             chunks += 1
             analyse = _statistics_due(chunks, settings) and not job.dry_run
             in_flight = writer.submit(
-                _write_chunk, db, job, outcomes, position, end, settings, analyse
+                _apply_chunk, db, job, outcomes, position, end, settings, analyse=analyse
             )
             position = end
         if in_flight is not None and not in_flight.result():
@@ -97,22 +97,6 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
         if position < validator.total:
             return  # stopped early (max_chunks), as a crash would leave it
     jobs.finish(db, job.id, "done", None)
-
-
-def _write_chunk(
-    db: Database,
-    job: Job,
-    outcomes: list[RowOutcome],
-    start: int,
-    end: int,
-    settings: RegistrySettings,
-    analyse: bool,
-) -> bool:
-    if not _apply_chunk(db, job, outcomes, start, end, settings):
-        return False
-    if analyse:
-        _refresh_statistics(db)
-    return True
 
 
 def _statistics_due(chunks: int, settings: RegistrySettings) -> bool:
@@ -196,8 +180,26 @@ def _apply_chunk(
     start: int,
     end: int,
     settings: RegistrySettings,
+    *,
+    analyse: bool = False,
 ) -> bool:
-    rows = outcomes[start:end]
+    """Write one chunk (and refresh the statistics after it when ``analyse``); False when
+    another worker is ahead."""
+    if not _apply_rows_of(db, job, outcomes[start:end], start, end, settings):
+        return False
+    if analyse:
+        _refresh_statistics(db)
+    return True
+
+
+def _apply_rows_of(
+    db: Database,
+    job: Job,
+    rows: list[RowOutcome],
+    start: int,
+    end: int,
+    settings: RegistrySettings,
+) -> bool:
     try:
         with db.session() as session:
             if not jobs.advance(session, job, start, end, settings):
