@@ -2,9 +2,10 @@
 finishes, against PostgreSQL's ``COPY`` of the same rows into a table of the same shape
 (``CREATE TABLE ... (LIKE resident INCLUDING ALL)``: same columns, constraints and indexes).
 
-The import does per row what the registry must (validation, NIK rules, duplicate check, the
-change history and the change feed); ``COPY`` is the floor: the database writing the rows and
-their indexes and nothing else.
+The import does what the registry must (validation, NIK rules, duplicate check, the change
+history, the decile history and the change feed): validation a column at a time, and on
+PostgreSQL the rows, history and feed written set-based from a staging table (issue 16).
+``COPY`` is the floor: the database writing the rows and their indexes and nothing else.
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ def run(*, quick: bool) -> Report:
         seconds=round(copy_seconds, 2),
         rows_per_second=round(rows / copy_seconds),
     )
-    report.add_ratio("import/copy", ratio(copy_seconds, import_seconds))
+    # Issue 16: the import at a third of COPY's speed or better.
+    report.add_ratio("import/copy", ratio(copy_seconds, import_seconds), goal=0.33)
     report.notes.append("import/copy is rows per second of the import over those of COPY")
     report.write()
     return report
