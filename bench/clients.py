@@ -35,9 +35,10 @@ def resident_csv(count: int, seed: int) -> bytes:
 
 
 def import_residents(
-    client: httpx.Client, content: bytes, *, timeout: float = 1800
+    client: httpx.Client, content: bytes, *, timeout: float = 1800, poll_seconds: float = 0.05
 ) -> dict[str, Any]:
-    """Upload a CSV to ``POST /v1/residents/import`` and wait for its job to finish."""
+    """Upload a CSV to ``POST /v1/residents/import`` and wait for its job to finish, asking
+    every ``poll_seconds``."""
     response = client.post(
         "/v1/residents/import", files={"file": ("residents.csv", content, "text/csv")}
     )
@@ -48,7 +49,7 @@ def import_residents(
     while job["status"] not in ("done", "failed"):
         if time.monotonic() > deadline:
             raise BenchError(f"import job {job['id']} still {job['status']} after {timeout} s")
-        time.sleep(0.05)
+        time.sleep(poll_seconds)
         polled = client.get(f"/v1/residents/imports/{job['id']}")
         polled.raise_for_status()
         job = polled.json()

@@ -2,9 +2,10 @@
 finishes, against PostgreSQL's ``COPY`` of the same rows into a table of the same shape
 (``CREATE TABLE ... (LIKE resident INCLUDING ALL)``: same columns, constraints and indexes).
 
-The import does per row what the registry must (validation, NIK rules, duplicate check, the
-change history and the change feed); ``COPY`` is the floor: the database writing the rows and
-their indexes and nothing else.
+The import does what the registry must (validation, NIK rules, duplicate check, the change
+history, the decile history and the change feed): validation a column at a time, and on
+PostgreSQL the rows, history and feed written set-based from a staging table (issue 16).
+``COPY`` is the floor: the database writing the rows and their indexes and nothing else.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from services.registry.residents.models import WRITABLE_FIELDS, normalise_phone
 from services.registry.residents.records import name_key
 
 SIZES = {"quick": {"rows": 2_000}, "full": {"rows": 100_000}}
+POLL_SECONDS = 0.5
 LIST_FIELDS = ("skills", "disability")
 NUMBER_FIELDS = ("monthly_income_idr", "household_size", "welfare_decile")
 
@@ -103,7 +105,10 @@ def run(*, quick: bool) -> Report:
             auth = {"Authorization": keys.authorization("government_agency")}
             with httpx.Client(base_url=reg.url, headers=auth, timeout=300) as client:
                 clock = Stopwatch()
-                job = import_residents(client, content)
+                # Polled twice a second, as a client following a job does (the README's curl
+                # loop asks every 2 s): at most half a second of the figure, and no request
+                # every 50 ms competing with the worker for the service's one process.
+                job = import_residents(client, content, poll_seconds=POLL_SECONDS)
                 import_seconds = clock.seconds
         if job["created"] != rows:
             raise RuntimeError(f"the import created {job['created']} residents, not {rows}")
@@ -120,7 +125,8 @@ def run(*, quick: bool) -> Report:
         seconds=round(copy_seconds, 2),
         rows_per_second=round(rows / copy_seconds),
     )
-    report.add_ratio("import/copy", ratio(copy_seconds, import_seconds))
+    # Issue 16: the import at a third of COPY's speed or better.
+    report.add_ratio("import/copy", ratio(copy_seconds, import_seconds), goal=0.33)
     report.notes.append("import/copy is rows per second of the import over those of COPY")
     report.write()
     return report

@@ -1,6 +1,7 @@
 """Every table of the registry service, imported here so Alembic sees them all."""
 
 from services.registry.audit.models import AuditRecord
+from services.registry.deciles.models import ResidentDecile
 from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import DuplicateDismissal, NikReview
 from services.registry.follow_ups.models import FollowUp
@@ -19,5 +20,6 @@ __all__ = [
     "NikReview",
     "Resident",
     "ResidentChange",
+    "ResidentDecile",
     "feed_tables",
 ]

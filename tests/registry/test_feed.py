@@ -28,6 +28,8 @@ CONTRACT_KEYS = {
     "skills",
     "employment_status",
     "welfare_decile",
+    "decile_source",
+    "decile_edition",
     "household_size",
     "disability",
     "productive_age",

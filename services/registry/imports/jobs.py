@@ -8,14 +8,16 @@ serialises two workers on one job; a job whose attempts are used up fails instea
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlmodel import col, or_, select
 
+from services.registry.deciles.models import SOURCE, effective_on
+from services.registry.imports.layouts import MappingRejected, names_a_field, parse_mapping
 from services.registry.imports.limits import import_limits
 from services.registry.imports.models import (
     ImportJob,
@@ -30,7 +32,7 @@ from services.registry.settings import RegistrySettings
 from shared.kit.database import Database, rows_changed, table_of
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import NotFound, PayloadTooLarge, UnprocessableEntity
-from shared.kit.time import utcnow
+from shared.kit.time import as_utc, utcnow
 from shared.kit.tokens import Principal
 
 REPORTED_REJECTIONS = 1000
@@ -44,6 +46,12 @@ class Job:
     principal: Principal
     dry_run: bool
     start: int
+    # The register edition of the file, and the day its deciles speak for (the upload's day
+    # when it names no edition).
+    source: str | None = None
+    edition: str | None = None
+    effective_on: date = field(default_factory=lambda: utcnow().date())
+    mapping: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -64,7 +72,15 @@ def submit(
     content: bytes,
     dry_run: bool,
     settings: RegistrySettings,
+    *,
+    edition: Edition | None = None,
+    mapping: str | None = None,
 ) -> ImportJob:
+    edition = edition or Edition()
+    try:
+        columns = parse_mapping(mapping)
+    except MappingRejected as exc:
+        raise UnprocessableEntity(["body", "mapping"], str(exc)) from exc
     if not content:
         raise UnprocessableEntity(["body", "file"], "the file is empty")
     if len(content) > settings.import_max_bytes:
@@ -86,7 +102,7 @@ def submit(
             header, _ = read_csv(content.split(b"\n", 1)[0], max_rows=0)
         except FileRejected as exc:
             raise UnprocessableEntity(["body", "file"], str(exc)) from exc
-        if not any(name in COLUMNS for name in header):
+        if not names_a_field(header, columns):
             raise UnprocessableEntity(
                 ["body", "file"], f"the first line names none of the columns {', '.join(COLUMNS)}"
             )
@@ -97,10 +113,12 @@ def submit(
             col(ImportJob.org_id) == principal.org_id,
             col(ImportJob.content_sha256) == digest,
             col(ImportJob.dry_run) == dry_run,
+            _same(col(ImportJob.source), edition.source),
+            _same(col(ImportJob.edition), edition.edition),
             col(ImportJob.status).in_(("queued", "running")),
         )
     ).first()
-    if running is not None:
+    if running is not None and (running.mapping or {}) == columns:
         return running
     job = ImportJob(
         id=new_id(),
@@ -112,11 +130,42 @@ def submit(
         content=content,
         content_sha256=digest,
         dry_run=dry_run,
+        source=edition.source,
+        edition=edition.edition,
+        mapping=columns or None,
         created_at=utcnow(),
     )
     session.add(job)
     session.flush()
     return job
+
+
+def _same(column: Any, value: str | None) -> Any:
+    return column.is_(None) if value is None else column == value
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """The register edition an upload declares (its ``source`` and ``edition`` form fields)."""
+
+    source: str | None = None
+    edition: str | None = None
+
+    @classmethod
+    def of(cls, source: str | None, edition: str | None) -> Edition:
+        """The form fields checked, or 422 naming the one that is wrong."""
+        source = (source or "").strip() or None
+        edition = (edition or "").strip() or None
+        if source is not None and not SOURCE.match(source):
+            raise UnprocessableEntity(
+                ["body", "source"], "must be up to 40 letters, digits, spaces, dots or dashes"
+            )
+        if edition is not None:
+            try:
+                effective_on(edition)
+            except ValueError as exc:
+                raise UnprocessableEntity(["body", "edition"], str(exc)) from exc
+        return cls(source, edition)
 
 
 # --- read ---------------------------------------------------------------------------------
@@ -155,11 +204,22 @@ def to_public(session: Session, job: ImportJob) -> ImportJobPublic:
             for r in found[:REPORTED_REJECTIONS]
         ],
         "rejections_truncated": len(found) > REPORTED_REJECTIONS,
+        "warnings": job.warnings or [],
+        "seconds_left": _seconds_left(job),
     }
     columns = {
         name: getattr(job, name) for name in ImportJobPublic.model_fields if name not in report
     }
     return ImportJobPublic.model_validate({**columns, **report})
+
+
+def _seconds_left(job: ImportJob) -> float | None:
+    """The time a running job still needs at the pace it kept since it was uploaded."""
+    if job.status != "running" or not job.total_rows or not job.processed_rows:
+        return None
+    elapsed = (utcnow() - as_utc(job.created_at)).total_seconds()
+    left = job.total_rows - job.processed_rows
+    return round(max(0.0, elapsed * left / job.processed_rows), 1)
 
 
 # --- claimed ------------------------------------------------------------------------------
@@ -256,14 +316,22 @@ def load(db: Database, job_id: str) -> tuple[Job, str, bytes] | None:
             ),
             dry_run=record.dry_run,
             start=record.processed_rows,
+            source=record.source,
+            edition=record.edition,
+            effective_on=(
+                effective_on(record.edition) if record.edition else as_utc(record.created_at).date()
+            ),
+            mapping=dict(record.mapping or {}),
         )
         return job, record.file_format, record.content
 
 
-def set_total(db: Database, job_id: str, total_rows: int) -> None:
+def set_total(db: Database, job_id: str, total_rows: int, warnings: list[str]) -> None:
     with db.session() as session:
         session.execute(
-            update(ImportJob).where(col(ImportJob.id) == job_id).values(total_rows=total_rows)
+            update(ImportJob)
+            .where(col(ImportJob.id) == job_id)
+            .values(total_rows=total_rows, warnings=warnings or None)
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary
 from sqlmodel import Field
 
 from services.registry.tables import Base
@@ -32,6 +32,14 @@ class ImportJob(Base, table=True):
     content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     content_sha256: str = Field(max_length=64)
     dry_run: bool = False
+    # The register edition the file is (DTSEN 2025-07): its deciles are stamped with it, and
+    # an older edition never overwrites a newer decile.
+    source: str | None = Field(default=None, max_length=40)
+    edition: str | None = Field(default=None, max_length=10)
+    # Column to field, for a layout the import does not recognise by its headers.
+    mapping: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # What the job noticed without rejecting anything (the columns it ignored).
+    warnings: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # queued, running, done, failed
     status: str = Field(default="queued", max_length=10, index=True)
     total_rows: int | None = None
@@ -73,6 +81,9 @@ class ImportJobPublic(BaseModel):
     status: str
     dry_run: bool
     file_format: str
+    source: str | None
+    edition: str | None
+    warnings: list[str]
     total_rows: int | None
     processed_rows: int
     created: int
@@ -85,3 +96,5 @@ class ImportJobPublic(BaseModel):
     finished_at: UtcDateTime | None
     rejections: list[RejectedRow]
     rejections_truncated: bool
+    # A running job's estimate of the time it still needs, from its pace so far.
+    seconds_left: float | None = None

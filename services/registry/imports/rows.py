@@ -31,21 +31,6 @@ class RowOutcome:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def check_header(header: list[str]) -> list[str]:
-    """Problems with the header row, each naming a column."""
-    problems = []
-    unknown = [name for name in header if name and name not in COLUMNS]
-    if unknown:
-        problems.append(f"unknown column(s) {', '.join(unknown)}; columns are {', '.join(COLUMNS)}")
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        problems.append(f"required column(s) missing: {', '.join(missing)}")
-    duplicated = sorted({name for name in header if name and header.count(name) > 1})
-    if duplicated:
-        problems.append(f"column(s) given twice: {', '.join(duplicated)}")
-    return problems
-
-
 def _message(error: Any) -> str:
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

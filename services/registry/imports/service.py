@@ -16,19 +16,21 @@ The routes call this module only: it runs jobs, and passes on the job's life (``
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import text
 
-from services.registry.imports import jobs
+from services.registry.imports import columns, jobs, layouts
 from services.registry.imports.bulk import CONFLICTS, apply_rows
 from services.registry.imports.jobs import ChunkResult, Job
+from services.registry.imports.jobs import Edition as Edition
 from services.registry.imports.jobs import get_job as get_job
 from services.registry.imports.jobs import rejections as rejections
 from services.registry.imports.jobs import submit as submit
 from services.registry.imports.jobs import to_public as to_public
 from services.registry.imports.limits import import_limits
 from services.registry.imports.parsing import FileRejected, isolated
-from services.registry.imports.rows import RowOutcome, check_header, validate_row
+from services.registry.imports.rows import RowOutcome, validate_row
 from services.registry.settings import RegistrySettings
 from shared.kit.database import Database
 from shared.kit.tokens import Principal
@@ -65,24 +67,44 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
     bounds, isolation = import_limits(settings)
     header, data = isolated(file_format, content, bounds, isolation)
     del content, loaded
-    problems = check_header(header)
-    if problems:
-        raise FileRejected("; ".join(problems))
-    outcomes = _validate_all(header, data, job.principal)
-    jobs.set_total(db, job.id, len(outcomes))
-    position = job.start
-    chunks = 0
-    while position < len(outcomes):
-        if max_chunks is not None and chunks >= max_chunks:
+    layout = layouts.resolve(header, job.mapping)
+    if layout.problems:
+        raise FileRejected("; ".join(layout.problems))
+    validator = Validator(layout.fields, data, job.principal, vectorised=settings.import_fast_path)
+    jobs.set_total(db, job.id, validator.total, layout.warnings)
+    # Chunk k is written by a second thread while this one validates chunk k + 1: the
+    # database works on one core while Python checks rows on the other. One chunk is in
+    # flight at a time, in order, so the job moves exactly as it did chunk after chunk.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+        in_flight: Future[bool] | None = None
+        position = job.start
+        chunks = 0
+        while position < validator.total:
+            if max_chunks is not None and chunks >= max_chunks:
+                break
+            end = min(position + settings.import_chunk_size, validator.total)
+            outcomes = validator.upto(end)
+            if in_flight is not None and not in_flight.result():
+                return  # another worker is ahead of us
+            chunks += 1
+            analyse = _statistics_due(chunks, settings) and not job.dry_run
+            in_flight = writer.submit(
+                _apply_chunk, db, job, outcomes, position, end, settings, analyse=analyse
+            )
+            position = end
+        if in_flight is not None and not in_flight.result():
             return
-        end = min(position + settings.import_chunk_size, len(outcomes))
-        if not _apply_chunk(db, job, outcomes, position, end, settings):
-            return  # another worker is ahead of us
-        position = end
-        chunks += 1
-        if chunks & (chunks - 1) == 0 and not job.dry_run:
-            _refresh_statistics(db)
+        if position < validator.total:
+            return  # stopped early (max_chunks), as a crash would leave it
     jobs.finish(db, job.id, "done", None)
+
+
+def _statistics_due(chunks: int, settings: RegistrySettings) -> bool:
+    """Each time the chunk count doubles; on the fast path, whose lookups are one per chunk,
+    each time it quadruples (what matters is that the table no longer looks empty)."""
+    if chunks & (chunks - 1):
+        return False
+    return not settings.import_fast_path or chunks.bit_length() % 2 == 1
 
 
 def _refresh_statistics(db: Database) -> None:
@@ -96,26 +118,59 @@ def _refresh_statistics(db: Database) -> None:
         session.execute(text("ANALYZE resident"))
 
 
-def _validate_all(
-    header: list[str], data: list[list[str]], principal: Principal
-) -> list[RowOutcome]:
-    """Every row (empty ones are skipped but keep their number); a NIK seen earlier in the
-    file rejects the later row, since a row is applied whole and once."""
-    outcomes = []
-    first_seen: dict[str, int] = {}
-    for index, cells in enumerate(data):
-        if not cells:
-            continue
-        outcome = validate_row(index + 2, header, cells, principal)
-        nik = outcome.values.get("nik")
-        if nik is not None:
-            if nik in first_seen:
-                outcome.values = {}
-                outcome.errors.append(("nik", f"repeats the NIK of row {first_seen[nik]}"))
-            else:
-                first_seen[nik] = outcome.row
-        outcomes.append(outcome)
-    return outcomes
+class Validator:
+    """The file's rows validated in order, as far as they are asked for (empty rows are
+    skipped but keep their number); a NIK seen earlier in the file rejects the later row,
+    since a row is applied whole and once."""
+
+    def __init__(
+        self,
+        header: list[str],
+        data: list[list[str]],
+        principal: Principal,
+        *,
+        vectorised: bool = True,
+    ) -> None:
+        self.header = header
+        self.data = data
+        self.principal = principal
+        self.vectorised = vectorised
+        self.total = sum(1 for cells in data if cells)
+        self.outcomes: list[RowOutcome] = []
+        self._read = 0  # data rows validated so far
+        self._first_seen: dict[str, int] = {}
+
+    def upto(self, count: int, batch: int = 5000) -> list[RowOutcome]:
+        """The outcomes of the first ``count`` non-empty rows (the list grows as asked)."""
+        while len(self.outcomes) < count and self._read < len(self.data):
+            start, self._read = self._read, min(self._read + batch, len(self.data))
+            self._validate(start, self.data[start : self._read])
+        return self.outcomes
+
+    def _validate(self, start: int, data: list[list[str]]) -> None:
+        header, principal = self.header, self.principal
+        # The common case a column at a time; what it cannot accept for certain, row by row.
+        fast = (
+            columns.accepted(header, data, principal, first_row=start + 2)
+            if self.vectorised
+            else [None] * len(data)
+        )
+        for index, cells in enumerate(data, start):
+            if not cells:
+                continue
+            outcome = fast[index - start] or validate_row(
+                index + 2, header, layouts.normalised(header, cells), principal
+            )
+            nik = outcome.values.get("nik")
+            if nik is not None:
+                if nik in self._first_seen:
+                    outcome.values = {}
+                    outcome.errors.append(
+                        ("nik", f"repeats the NIK of row {self._first_seen[nik]}")
+                    )
+                else:
+                    self._first_seen[nik] = outcome.row
+            self.outcomes.append(outcome)
 
 
 def _apply_chunk(
@@ -125,8 +180,26 @@ def _apply_chunk(
     start: int,
     end: int,
     settings: RegistrySettings,
+    *,
+    analyse: bool = False,
 ) -> bool:
-    rows = outcomes[start:end]
+    """Write one chunk (and refresh the statistics after it when ``analyse``); False when
+    another worker is ahead."""
+    if not _apply_rows_of(db, job, outcomes[start:end], start, end, settings):
+        return False
+    if analyse:
+        _refresh_statistics(db)
+    return True
+
+
+def _apply_rows_of(
+    db: Database,
+    job: Job,
+    rows: list[RowOutcome],
+    start: int,
+    end: int,
+    settings: RegistrySettings,
+) -> bool:
     try:
         with db.session() as session:
             if not jobs.advance(session, job, start, end, settings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response, UploadFile, status
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Response, UploadFile, status
 
 from services.registry.deps import Importer, SettingsDep
 from services.registry.imports import service
@@ -32,9 +32,33 @@ def start_import(
     background: BackgroundTasks,
     response: Response,
     dry_run: Annotated[bool, Query(description="Validate and report without writing")] = False,
+    source: Annotated[
+        str | None, Form(max_length=40, description="The register the file comes from: DTSEN")
+    ] = None,
+    edition: Annotated[
+        str | None,
+        Form(max_length=10, description="The register's edition: 2025-07 (or 2025, 2025-07-15)"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        Form(
+            max_length=10_000,
+            description='Column to field, as JSON, for another layout: {"ID_ART": "nik"}',
+        ),
+    ] = None,
 ) -> ImportJobPublic:
+    declared = service.Edition.of(source, edition)
     content = file.file.read(settings.import_max_bytes + 1)
-    job = service.submit(session, principal, file.filename, content, dry_run, settings)
+    job = service.submit(
+        session,
+        principal,
+        file.filename,
+        content,
+        dry_run,
+        settings,
+        edition=declared,
+        mapping=mapping,
+    )
     # Runs in this process once the response is sent (the job is committed by then); the
     # service's worker loop picks up any job whose process died.
     background.add_task(service.run_job, db, job.id, settings)

@@ -133,6 +133,11 @@ class Resident(Base, table=True):
     monthly_income_idr: int | None = Field(default=None, sa_type=BigInteger)
     household_size: int | None = None
     welfare_decile: int | None = Field(default=None, index=True)
+    # Where the current decile comes from: the register edition that gave it (or an edit), and
+    # the day it speaks for; its history is ``resident_decile`` (services/registry/deciles).
+    decile_source: str | None = Field(default=None, max_length=40)
+    decile_edition: str | None = Field(default=None, max_length=10)
+    decile_effective_on: date | None = None
     disability: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     consent_given: bool | None = None
     consent_purpose: str | None = Field(default=None, max_length=200)

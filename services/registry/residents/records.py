@@ -74,6 +74,12 @@ def follow(fields: Collection[str], record: Mapping[str, Any]) -> dict[str, Any]
         derived["priority_rank"] = None
     if "full_name" in fields:
         derived["name_key"] = name_key(record["full_name"] or "")
+    if "welfare_decile" in fields:
+        # A decile written here (an edit, or an import of no edition) speaks from today; an
+        # import of a register edition stamps its own (imports/bulk.py).
+        given = record["welfare_decile"] is not None
+        derived["decile_source"] = derived["decile_edition"] = None
+        derived["decile_effective_on"] = utcnow().date() if given else None
     return derived
 
 
@@ -175,6 +181,21 @@ def history_row(
     }
 
 
+def decile_row(
+    principal: Principal, resident_id: str, record: Mapping[str, Any], at: datetime
+) -> dict[str, Any]:
+    """The decile history entry of the decile ``record`` holds now."""
+    return {
+        "resident_id": resident_id,
+        "welfare_decile": record["welfare_decile"],
+        "source": record["decile_source"],
+        "edition": record["decile_edition"],
+        "effective_on": record["decile_effective_on"],
+        "org_id": principal.org_id,
+        "recorded_at": at,
+    }
+
+
 def review_row(
     resident_id: str, holder_id: str, principal: Principal, at: datetime
 ) -> dict[str, Any]:
@@ -209,19 +230,22 @@ def snapshot(
         "skills": list(record["skills"] or []),
         "employment_status": record["employment_status"],
         "welfare_decile": record["welfare_decile"],
+        # The register edition the decile comes from, so reporting can compare editions.
+        "decile_source": record.get("decile_source"),
+        "decile_edition": record.get("decile_edition"),
         "household_size": record["household_size"],
         "disability": list(record["disability"] or []),
         "productive_age": extra["productive_age"],
         "in_target_group": extra["in_target_group"],
         "status": record["status"],
         "priority_rank": record["priority_rank"],
-        "registered_at": _iso(as_utc(record["registered_at"])),
-        "verified_at": _iso(as_utc(record["verified_at"])),
-        "independent_at": _iso(as_utc(record["independent_at"])),
+        "registered_at": iso(as_utc(record["registered_at"])),
+        "verified_at": iso(as_utc(record["verified_at"])),
+        "independent_at": iso(as_utc(record["independent_at"])),
         "follow_up": None,
         "consent": consent_word(record["consent_given"], record["consent_status"]),
     }
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None

@@ -20,6 +20,7 @@ from sqlmodel import and_, col, or_, select
 from services.registry import access
 from services.registry.audit.models import AuditRecord
 from services.registry.audit.service import record_access
+from services.registry.deciles.models import ResidentDecile
 from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import NikReview
 from services.registry.follow_ups.models import FollowUp
@@ -43,7 +44,7 @@ from services.registry.residents.models import (
 # Re-exported: the registry's other domains reach these through the residents' service.
 from services.registry.residents.records import CONSENT_WITHHELD as CONSENT_WITHHELD
 from services.registry.residents.records import ENTITY as ENTITY
-from services.registry.residents.records import history_row, name_key, review_row
+from services.registry.residents.records import decile_row, history_row, name_key, review_row
 from services.registry.residents.records import new_id as new_id
 from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
@@ -272,10 +273,14 @@ def publish(
 def log_change(
     session: Session, principal: Principal, resident: Resident, event: str, fields: Sequence[str]
 ) -> None:
+    at = now_utc()
     session.execute(
         insert(ResidentChange),
-        [history_row(principal, resident.id, resident.version, event, fields, now_utc())],
+        [history_row(principal, resident.id, resident.version, event, fields, at)],
     )
+    if "welfare_decile" in fields and resident.welfare_decile is not None:
+        values = records.values_of(resident)
+        session.execute(insert(ResidentDecile), [decile_row(principal, resident.id, values, at)])
 
 
 def changed(
