@@ -22,6 +22,7 @@ from services.registry.regions.views import router as regions_router
 from services.registry.residents.views import router as residents_router
 from services.registry.settings import RegistrySettings, get_settings
 from services.registry.tables import feed_tables
+from services.registry.villages.views import router as villages_router
 from shared.kit.app import create_service_app
 from shared.kit.tokens import TokenVerifier
 
@@ -53,6 +54,7 @@ def create_app(
             disclosures_router,
             follow_ups_router,
             households_router,
+            villages_router,
             audit_router,
         ],
         public_routers=public,

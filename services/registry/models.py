@@ -7,6 +7,7 @@ from services.registry.follow_ups.models import FollowUp
 from services.registry.imports.models import ImportJob, ImportRejection
 from services.registry.residents.models import Resident, ResidentChange
 from services.registry.tables import Base, feed_tables
+from services.registry.villages.models import PriorityList
 
 __all__ = [
     "AuditRecord",
@@ -17,6 +18,7 @@ __all__ = [
     "ImportJob",
     "ImportRejection",
     "NikReview",
+    "PriorityList",
     "Resident",
     "ResidentChange",
     "feed_tables",
