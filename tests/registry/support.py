@@ -141,3 +141,37 @@ async def feed(
             return items
         await anyio.sleep(0.05)
     return items
+
+
+class PlacementIds(dict[str, str]):
+    """The tests' names of placements, to the ids matching gave them; a name never placed
+    is an id matching does not know."""
+
+    def __missing__(self, label: str) -> str:
+        self[label] = str(uuid.uuid4())
+        return self[label]
+
+
+class Disclosures:
+    """Placements accepted in the real matching app, disclosed as matching discloses them."""
+
+    def __init__(self, matching: Matching) -> None:
+        self.matching = matching
+        self.ids = PlacementIds()
+
+    async def disclose(
+        self, client: httpx.AsyncClient, keys: TestKeys, rid: str, org_id: str, label: str
+    ) -> None:
+        """What matching posts when the resident accepts a placement of ``org_id``."""
+        self.ids[label] = self.matching.placement(rid, org_id)
+        response = await client.post(
+            f"/v1/residents/{rid}/disclosures",
+            json={
+                "org_id": org_id,
+                "purpose": "placement",
+                "placement_id": self.ids[label],
+                "valid_until": "2099-12-31",
+            },
+            headers=keys.headers("service"),
+        )
+        assert response.status_code == 201, response.text

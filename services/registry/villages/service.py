@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from services.registry import access
-from services.registry.follow_ups.service import programme_today
+from services.registry.follow_ups.rules import programme_today
 from services.registry.residents import service as residents
 from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
