@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.registry import models  # noqa: F401 - every table registered before first use
 from services.registry.audit.views import router as audit_router
 from services.registry.bench.views import router as bench_router
+from services.registry.cohorts.views import router as cohorts_router
 from services.registry.disclosures.proof import close_matching_client, matching_client
 from services.registry.disclosures.views import router as disclosures_router
 from services.registry.duplicates.views import router as duplicates_router
@@ -54,6 +55,7 @@ def create_app(
             disclosures_router,
             follow_ups_router,
             households_router,
+            cohorts_router,
             villages_router,
             audit_router,
         ],

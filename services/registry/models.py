@@ -1,6 +1,7 @@
 """Every table of the registry service, imported here so Alembic sees them all."""
 
 from services.registry.audit.models import AuditRecord
+from services.registry.cohorts.models import Cohort, Enrolment
 from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import DuplicateDismissal, NikReview
 from services.registry.follow_ups.models import FollowUp
@@ -12,8 +13,10 @@ from services.registry.villages.models import PriorityList
 __all__ = [
     "AuditRecord",
     "Base",
+    "Cohort",
     "Disclosure",
     "DuplicateDismissal",
+    "Enrolment",
     "FollowUp",
     "ImportJob",
     "ImportRejection",

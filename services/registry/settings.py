@@ -26,6 +26,9 @@ class RegistrySettings(ServiceSettings):
     # Independence: this many follow-ups above the poverty line, spanning at least these days.
     independence_follow_ups: int = Field(default=2, ge=1)
     independence_min_days: int = Field(default=90, ge=0)
+    # The cohort a resident is enrolled in when its first placement is accepted (matching's
+    # placement feed); None: enrolment is by request only (POST /v1/cohorts/{code}/enrolments).
+    auto_enrol_cohort: str | None = Field(default=None, max_length=40)
     # Imports: their own body limit, row limit and a bound on an XLSX's uncompressed size.
     import_max_bytes: int = 50 * 1024 * 1024
     import_max_rows: int = 100_000

@@ -45,9 +45,55 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("follow_up", schema=None) as batch_op:
         batch_op.alter_column("income_source", server_default=None)
+    op.create_table(
+        "cohort",
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("enrolment_opens", sa.Date(), nullable=False),
+        sa.Column("enrolment_closes", sa.Date(), nullable=False),
+        sa.Column("created_by_org", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_cohort")),
+    )
+    op.create_table(
+        "cohort_enrolment",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("cohort_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("resident_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("enrolled_by_org", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("enrolled_via", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("baseline_on", sa.Date(), nullable=False),
+        sa.Column("welfare_decile", sa.Integer(), nullable=True),
+        sa.Column("decile_source", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("decile_edition", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("household_income_idr", sa.BigInteger(), nullable=True),
+        sa.Column("household_size", sa.Integer(), nullable=True),
+        sa.Column("income_per_member_idr", sa.BigInteger(), nullable=True),
+        sa.Column("employment_status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["cohort_code"], ["cohort.code"], name=op.f("fk_cohort_enrolment_cohort_code_cohort")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cohort_enrolment")),
+        sa.UniqueConstraint("cohort_code", "resident_id", name="uq_cohort_enrolment"),
+    )
+    with op.batch_alter_table("cohort_enrolment", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_cohort_enrolment_cohort_code"), ["cohort_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_cohort_enrolment_resident_id"), ["resident_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cohort_enrolment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cohort_enrolment_resident_id"))
+        batch_op.drop_index(batch_op.f("ix_cohort_enrolment_cohort_code"))
+
+    op.drop_table("cohort_enrolment")
+    op.drop_table("cohort")
     with op.batch_alter_table("follow_up", schema=None) as batch_op:
         batch_op.drop_column("evidence_ref")
         batch_op.drop_column("income_source")
