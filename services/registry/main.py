@@ -15,6 +15,7 @@ from services.registry.disclosures.proof import close_matching_client, matching_
 from services.registry.disclosures.views import router as disclosures_router
 from services.registry.duplicates.views import router as duplicates_router
 from services.registry.follow_ups.views import router as follow_ups_router
+from services.registry.graduation.views import router as graduation_router
 from services.registry.households.views import router as households_router
 from services.registry.imports.tasks import import_worker
 from services.registry.imports.views import IMPORT_PATH
@@ -56,6 +57,7 @@ def create_app(
             follow_ups_router,
             households_router,
             cohorts_router,
+            graduation_router,
             villages_router,
             audit_router,
         ],

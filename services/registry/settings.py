@@ -26,6 +26,10 @@ class RegistrySettings(ServiceSettings):
     # Independence: this many follow-ups above the poverty line, spanning at least these days.
     independence_follow_ups: int = Field(default=2, ge=1)
     independence_min_days: int = Field(default=90, ge=0)
+    # Graduation (graduation/rules.py): this many of those visits not self-reported (payslip,
+    # employer confirmation, business record); the version is written into each graduation.
+    graduation_verified_visits: int = Field(default=1, ge=0)
+    graduation_rule_version: str = Field(default="2025.1", max_length=40)
     # The cohort a resident is enrolled in when its first placement is accepted (matching's
     # placement feed); None: enrolment is by request only (POST /v1/cohorts/{code}/enrolments).
     auto_enrol_cohort: str | None = Field(default=None, max_length=40)

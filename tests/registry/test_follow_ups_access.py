@@ -253,7 +253,13 @@ async def test_forged_visits_no_longer_make_a_resident_independent(
         late = await visit(client, agency, honest, today - timedelta(days=100), **PROSPEROUS)
         assert late.status_code == 201 and late.json()["resident_status"] == "registered"
         now_visit = await visit(
-            client, company, honest, today, placement_id=d.ids["p-h"], **PROSPEROUS
+            client,
+            company,
+            honest,
+            today,
+            placement_id=d.ids["p-h"],
+            income_source="employer_confirmed",
+            **PROSPEROUS,
         )
         assert now_visit.status_code == 201, now_visit.text
         assert now_visit.json()["resident_status"] == "independent"

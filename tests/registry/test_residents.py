@@ -195,7 +195,12 @@ async def test_household_follow_ups_independence_and_erasure(keys, backend: str,
             url, json={**visit, "visited_on": "2026-03-01"}, headers=agency
         )
         assert too_soon.json()["resident_status"] == "registered"
-        later = await client.post(url, json={**visit, "visited_on": "2026-04-15"}, headers=agency)
+        # Graduation asks for one visit whose income is more than the resident's word.
+        later = await client.post(
+            url,
+            json={**visit, "visited_on": "2026-04-15", "income_source": "payslip"},
+            headers=agency,
+        )
         assert later.json()["resident_status"] == "independent"
         poorer = {**visit, "monthly_income_idr": 900_000, "visited_on": "2026-07-01"}
         reverted = await client.post(url, json=poorer, headers=agency)

@@ -1,8 +1,6 @@
-"""Follow-up visits, and the independence rule they drive.
-
-A resident is ``independent`` when the latest run of consecutive follow-ups above the poverty
-line (income per household member) has at least ``independence_follow_ups`` visits spanning at
-least ``independence_min_days``; a later visit below the line reverts it.
+"""Follow-up visits, and the graduation rule they drive (``graduation.rules``): after each
+visit the resident's household is judged, and its members in the programme graduate (status
+``independent``) or, when a later visit breaks the rule, lose it.
 
 Who records and reads which visits: a visit is dated no later than today in the programme's
 time zone. A provider records visits only about a placement of its own that was disclosed to
@@ -24,12 +22,13 @@ from services.registry.audit.service import record_access
 from services.registry.disclosures.models import Disclosure
 from services.registry.follow_ups.models import FollowUp, FollowUpCreate, FollowUpVisit
 from services.registry.follow_ups.rules import counts, placement_start, programme_today
+from services.registry.graduation import service as graduation
 from services.registry.residents import service as residents
 from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import Conflict, UnprocessableEntity
-from shared.kit.time import as_utc, utcnow
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
 
 
@@ -157,7 +156,7 @@ def record(
     residents.changed(
         session, principal, resident, "follow_up", fields, settings, follow_up=payload
     )
-    _settle_independence(session, principal, resident, visits, settings)
+    graduation.settle(session, principal, resident, settings)
     return follow_up, resident, True
 
 
@@ -225,38 +224,3 @@ def list_for_resident(
             stated_purpose=purpose,
         )
     return [to_visit(row) for row in rows], cursor
-
-
-def independent_by_follow_ups(visits: list[FollowUp], settings: RegistrySettings) -> bool:
-    run: list[FollowUp] = []
-    # as_utc: on SQLite, visits loaded from the database are naive while one just recorded
-    # is aware, and two visits on one day must still compare.
-    for visit in sorted(visits, key=lambda v: (v.visited_on, as_utc(v.recorded_at))):
-        if visit.income_per_member_idr > settings.poverty_line_idr:
-            run.append(visit)
-        else:
-            run = []
-    if len(run) < settings.independence_follow_ups:
-        return False
-    return (run[-1].visited_on - run[0].visited_on).days >= settings.independence_min_days
-
-
-def _settle_independence(
-    session: Session,
-    principal: Principal,
-    resident: Resident,
-    visits: list[FollowUp],
-    settings: RegistrySettings,
-) -> None:
-    """``visits``: the resident's visits that count (``counts``), the one just recorded too."""
-    if resident.status == "archived":
-        return
-    independent = independent_by_follow_ups(visits, settings)
-    if independent and resident.status != "independent":
-        resident.status = "independent"
-        resident.independent_at = utcnow()
-        residents.changed(session, principal, resident, "independent", ["status"], settings)
-    elif not independent and resident.status == "independent":
-        resident.status = "verified" if resident.verified_at else "registered"
-        resident.independent_at = None
-        residents.changed(session, principal, resident, "not_independent", ["status"], settings)

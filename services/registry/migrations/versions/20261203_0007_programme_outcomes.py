@@ -85,9 +85,30 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_cohort_enrolment_resident_id"), ["resident_id"], unique=False
         )
+    op.create_table(
+        "graduation",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("resident_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("graduated_on", sa.Date(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("rule_version", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_by_org", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("revoke_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_graduation")),
+    )
+    with op.batch_alter_table("graduation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_graduation_resident_id"), ["resident_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("graduation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_graduation_resident_id"))
+
+    op.drop_table("graduation")
     with op.batch_alter_table("cohort_enrolment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cohort_enrolment_resident_id"))
         batch_op.drop_index(batch_op.f("ix_cohort_enrolment_cohort_code"))
