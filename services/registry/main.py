@@ -14,6 +14,12 @@ from services.registry.cohorts.views import router as cohorts_router
 from services.registry.disclosures.proof import close_matching_client, matching_client
 from services.registry.disclosures.views import router as disclosures_router
 from services.registry.duplicates.views import router as duplicates_router
+from services.registry.follow_ups.tasks import (
+    close_placement_client,
+    placement_consumer,
+    placement_feed,
+)
+from services.registry.follow_ups.views import due_router
 from services.registry.follow_ups.views import router as follow_ups_router
 from services.registry.graduation.views import router as graduation_router
 from services.registry.households.views import router as households_router
@@ -36,9 +42,10 @@ def create_app(
     *,
     verifier: TokenVerifier | None = None,
     matching_transport: httpx.AsyncBaseTransport | None = None,
+    gateway_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The app factory (``uvicorn --factory``); tests pass their own settings and verifier, and
-    a transport around the real matching app."""
+    transports around the real matching app and a token endpoint."""
     settings = settings or get_settings()
     public = [regions_router]
     if settings.bench_unauthenticated_reads:
@@ -55,6 +62,7 @@ def create_app(
             residents_router,
             disclosures_router,
             follow_ups_router,
+            due_router,
             households_router,
             cohorts_router,
             graduation_router,
@@ -65,9 +73,15 @@ def create_app(
         feed_tables=feed_tables,
         # Reads of personal data write their audit record in the same transaction.
         reads_write=True,
-        background=[import_worker, close_matching_client],
+        background=[import_worker, placement_feed, close_matching_client, close_placement_client],
         body_limits={IMPORT_PATH: settings.import_max_bytes + 64 * 1024},
         verifier=verifier,
     )
     app.state.matching = matching_client(settings, matching_transport)
+    app.state.placement_consumer, app.state.placement_client = placement_consumer(
+        settings,
+        app.state.db,
+        matching_transport=matching_transport,
+        gateway_transport=gateway_transport,
+    )
     return app

@@ -4,7 +4,7 @@ from services.registry.audit.models import AuditRecord
 from services.registry.cohorts.models import Cohort, Enrolment
 from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import DuplicateDismissal, NikReview
-from services.registry.follow_ups.models import FollowUp
+from services.registry.follow_ups.models import FollowUp, FollowUpDue
 from services.registry.graduation.models import Graduation
 from services.registry.imports.models import ImportJob, ImportRejection
 from services.registry.residents.models import Resident, ResidentChange
@@ -19,6 +19,7 @@ __all__ = [
     "DuplicateDismissal",
     "Enrolment",
     "FollowUp",
+    "FollowUpDue",
     "Graduation",
     "ImportJob",
     "ImportRejection",

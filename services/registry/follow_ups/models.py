@@ -54,6 +54,43 @@ class FollowUp(Base, table=True):
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class FollowUpDue(Base, table=True):
+    """A visit the plan expects: written when matching's feed says a placement started, at
+    each of the settings' offsets from the start; closed by the visit that answers it."""
+
+    __tablename__ = "follow_up_due"
+    __table_args__ = (
+        UniqueConstraint("placement_id", "kind", "offset_days", name="uq_follow_up_due"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    resident_id: str = Field(max_length=36, index=True)
+    placement_id: str = Field(max_length=36, index=True)
+    # "visit" (how the resident is doing) or "wage_confirmation" (the provider's word on pay).
+    kind: str = Field(max_length=20)
+    offset_days: int
+    due_on: date = Field(index=True)
+    assigned_org_id: str = Field(max_length=64, index=True)
+    # "open", "done" (a visit answered it) or "cancelled" (the placement was dropped).
+    status: str = Field(default="open", max_length=10, index=True)
+    follow_up_id: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DueVisit(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    resident_id: str
+    placement_id: str
+    kind: str
+    offset_days: int
+    due_on: date
+    assigned_org_id: str
+    status: str
+    follow_up_id: str | None
+
+
 class FollowUpCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from services.registry import access
 from services.registry.audit.service import record_access
 from services.registry.disclosures.models import Disclosure
+from services.registry.follow_ups import plan
 from services.registry.follow_ups.models import FollowUp, FollowUpCreate, FollowUpVisit
 from services.registry.follow_ups.rules import counts, placement_start, programme_today
 from services.registry.graduation import service as graduation
@@ -156,6 +157,7 @@ def record(
     residents.changed(
         session, principal, resident, "follow_up", fields, settings, follow_up=payload
     )
+    plan.close_answered(session, principal, follow_up, settings)
     graduation.settle(session, principal, resident, settings)
     return follow_up, resident, True
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-SELF_REPORT = "self_report"
+from services.registry.follow_ups.models import SELF_REPORT
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,9 +102,54 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_graduation_resident_id"), ["resident_id"], unique=False
         )
+    op.create_table(
+        "feed_cursor",
+        sa.Column("feed", sa.String(length=60), nullable=False),
+        sa.Column("position", sa.String(length=40), nullable=False),
+        sa.Column("applied", sa.BigInteger(), nullable=False),
+        sa.Column("last_change_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("feed", name=op.f("pk_feed_cursor")),
+    )
+    op.create_table(
+        "follow_up_due",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("resident_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("placement_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("offset_days", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("assigned_org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("follow_up_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_up_due")),
+        sa.UniqueConstraint("placement_id", "kind", "offset_days", name="uq_follow_up_due"),
+    )
+    with op.batch_alter_table("follow_up_due", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_follow_up_due_assigned_org_id"), ["assigned_org_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_follow_up_due_due_on"), ["due_on"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_follow_up_due_placement_id"), ["placement_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_follow_up_due_resident_id"), ["resident_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_follow_up_due_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("follow_up_due", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_follow_up_due_status"))
+        batch_op.drop_index(batch_op.f("ix_follow_up_due_resident_id"))
+        batch_op.drop_index(batch_op.f("ix_follow_up_due_placement_id"))
+        batch_op.drop_index(batch_op.f("ix_follow_up_due_due_on"))
+        batch_op.drop_index(batch_op.f("ix_follow_up_due_assigned_org_id"))
+
+    op.drop_table("follow_up_due")
+    op.drop_table("feed_cursor")
     with op.batch_alter_table("graduation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_graduation_resident_id"))
 
