@@ -103,12 +103,17 @@ def counting_visits(session: Session, members: list[Resident], on: date) -> list
 
 def figures_at(session: Session, members: list[Resident], on: date) -> HouseholdFigures:
     """The household's figures on ``on``: one visit's, or one member's, never a sum."""
-    visits = counting_visits(session, members, on)
-    if visits:
-        latest = visits[0]
+    visits = counting_visits(session, members, date.max)
+    known = [v for v in visits if v.visited_on <= on]
+    if known:
+        latest = known[0]
         return HouseholdFigures(
             latest.monthly_income_idr, latest.household_size, latest.visited_on, latest.id
         )
+    if visits:
+        # Visited only after ``on``: the members' records hold a later visit's figures now,
+        # not the household's on that day, which the registry no longer knows.
+        return HouseholdFigures(None, None)
     # No visit yet: each figure as the member registered (or edited) last gave it, since
     # every member's record carries the household's figures from the register.
     newest_first = sorted(members, key=lambda m: (as_utc(m.updated_at), m.id), reverse=True)
