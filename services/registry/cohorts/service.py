@@ -164,19 +164,13 @@ def enrol(
     }
     if principal.org_type not in PROGRAMME_TYPES:
         found = {rid: r for rid, r in found.items() if access.governs(principal, r.village_code)}
-    seen: set[str] = set()
-    for position, resident_id in enumerate(data.resident_ids):
-        where: list[str | int] = ["body", "resident_ids", position]
-        if resident_id in seen:
-            raise UnprocessableEntity(where, "is listed twice")
-        seen.add(resident_id)
-        resident = found.get(resident_id)
-        if resident is None:
-            raise UnprocessableEntity(where, "is not a resident in your region")
-        if resident.status == "archived" or resident.merged_into or resident.held_nik:
-            raise UnprocessableEntity(
-                where, "cannot be enrolled (archived, merged or under review)"
-            )
+    access.check_listed(
+        data.resident_ids,
+        found,
+        absent="is not a resident in your region",
+        usable=lambda r: r.status != "archived" and not r.merged_into and not r.held_nik,
+        unusable="cannot be enrolled (archived, merged or under review)",
+    )
     enrolled_already = set(
         session.scalars(
             select(col(Enrolment.resident_id)).where(

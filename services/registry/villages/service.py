@@ -66,17 +66,13 @@ def replace(
             select(Resident).where(col(Resident.village_code) == village_code).with_for_update()
         )
     }
-    seen: set[str] = set()
-    for position, resident_id in enumerate(data.resident_ids):
-        where: list[str | int] = ["body", "resident_ids", position]
-        if resident_id in seen:
-            raise UnprocessableEntity(where, "is listed twice")
-        seen.add(resident_id)
-        resident = village.get(resident_id)
-        if resident is None:
-            raise UnprocessableEntity(where, "is not a resident of this village")
-        if not _rankable(resident):
-            raise UnprocessableEntity(where, "cannot be ranked (archived, merged or erased)")
+    access.check_listed(
+        data.resident_ids,
+        village,
+        absent="is not a resident of this village",
+        usable=_rankable,
+        unusable="cannot be ranked (archived, merged or erased)",
+    )
     wanted = {resident_id: rank for rank, resident_id in enumerate(data.resident_ids, start=1)}
     moving = [r for r in village.values() if r.priority_rank != wanted.get(r.id)]
     # Free every rank that changes first, so no intermediate state breaks the village's
