@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import sys
 import time
 from collections.abc import Callable
@@ -114,6 +115,9 @@ class Story:
     baseline: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     villages: list[dict[str, Any]] = field(default_factory=list)
+    cohort: dict[str, Any] = field(default_factory=dict)
+    graduated: list[str] = field(default_factory=list)
+    targeting: list[dict[str, Any]] = field(default_factory=list)
 
     # Who acts -----------------------------------------------------------------------------
 
@@ -153,6 +157,7 @@ class Story:
     def steps(self) -> list[tuple[str, Callable[[], None]]]:
         return [
             ("A village registers and prioritises residents", self.village_registers),
+            ("An agency enrols them in the 2025 cohort", self.cohort_enrols),
             ("An agency imports the national register, with a few bad rows", self.agency_imports),
             ("The cement company's HR system pushes internships twice", self.hr_system_pushes),
             ("The manpower agency runs a matching round", self.matching_round),
@@ -161,6 +166,10 @@ class Story:
             ("A facilitator records follow-up visits", self.facilitator_follows_up),
             ("A resident receives business capital", self.capital_grant),
             ("Three refusals", self.refusals_step),
+            (
+                "The programme's own goal: a priority list, a plan, graduation",
+                self.cohort_graduates,
+            ),
             ("The final report of Kelumpang Hilir", self.final_report),
         ]
 
@@ -268,6 +277,29 @@ class Story:
         self.line(
             f"Tarjun's priority list now ranks them {', '.join(map(str, self.ranks))} "
             f"(after the {len(ranked)} residents the village ranked before)."
+        )
+
+    def cohort_enrols(self) -> None:
+        cohort = {
+            "code": COHORT_CODE,
+            "name": "Kotabaru pilot 2025",
+            "year": 2025,
+            "enrolment_opens": "2025-08-01",
+            "enrolment_closes": "2025-10-31",
+        }
+        self.social.request("POST", "/v1/cohorts", json=cohort, expect=(200, 201))
+        ids = [resident["id"] for resident in self.registered]
+        enrolled = self.social.post(
+            f"/v1/cohorts/{COHORT_CODE}/enrolments",
+            json={"resident_ids": ids, "enrolled_on": "2025-08-20"},
+        )
+        baseline = self.social.get(f"/v1/residents/{ids[0]}/enrolments")["items"][0]
+        self.line(
+            f"Dinas Sosial enrols the {len(enrolled['enrolled'])} residents in cohort "
+            f"{COHORT_CODE}: "
+            f"baseline frozen on {baseline['baseline']['baseline_on']} at decile "
+            f"{baseline['baseline']['welfare_decile']}, Rp "
+            f"{baseline['baseline']['income_per_member_idr'] or 0:,} per household member."
         )
 
     # 2 ------------------------------------------------------------------------------------
@@ -584,8 +616,8 @@ class Story:
             f"employed, Rp {per_member:,} per household member a month."
         )
         self.line(
-            "Independence needs two such visits at least 90 days apart; the next round of visits "
-            "decides it."
+            "Graduation needs two such visits at least 90 days apart, one of them not the "
+            "resident's own word: the pilot's late visits decide it (step 10)."
         )
 
     # 8 ------------------------------------------------------------------------------------
@@ -652,6 +684,86 @@ class Story:
 
     # 10 -----------------------------------------------------------------------------------
 
+    def cohort_graduates(self) -> None:
+        tarjun = self.village(data.TARJUN)
+        current = tarjun.get(f"/v1/villages/{data.TARJUN}/priority-list")
+        order = [item["resident_id"] for item in current["items"]]
+        order += [r["id"] for r in self.registered if r["id"] not in order]
+        meeting = {
+            "held_on": "2025-08-14",
+            "minutes_number": f"BA-{self.run:02d}/TRJ/VIII/2025",
+            "minutes_sha256": hashlib.sha256(f"musdes tarjun {self.run}".encode()).hexdigest(),
+        }
+        listed = tarjun.put(
+            f"/v1/villages/{data.TARJUN}/priority-list",
+            json={"resident_ids": order, "meeting": meeting},
+        )
+        self.line(
+            f"Desa Tarjun sets its whole priority list of {len(listed['items'])} in one call, "
+            f"from the village meeting of {meeting['held_on']} ({meeting['minutes_number']})."
+        )
+        interns = [placement["resident_id"] for placement in self.completed]
+        # Interns the round found beyond the three of step 2 join the cohort now (their
+        # baseline is unknown if they were visited before the enrolment date).
+        self.social.post(
+            f"/v1/cohorts/{COHORT_CODE}/enrolments",
+            json={"resident_ids": interns, "enrolled_on": "2025-08-20"},
+        )
+        plan = poll(
+            "the visit plan of the started internships",
+            lambda: self.plan_of(interns[0]),
+            timeout=self.feed_timeout,
+        )
+        self.line(
+            f"The registry heard of the started internship on matching's feed: visits due on "
+            f"{', '.join(item['due_on'] for item in plan if item['kind'] == 'visit')}."
+        )
+        # The pilot's visits, recorded late with their real 2025 dates: one in September on
+        # the family's word, one in December on a payslip.
+        for resident_id in interns:
+            for visited_on, source, evidence in (
+                ("2025-09-01", "self_report", None),
+                ("2025-12-01", "payslip", f"SLIP-STS-2025-11-{resident_id[:8]}"),
+            ):
+                body = {
+                    "visited_on": visited_on,
+                    "employment_status": "employed",
+                    "monthly_income_idr": 3_500_000,
+                    "household_size": 4,
+                    "income_source": source,
+                    "evidence_ref": evidence,
+                }
+                response = self.manpower.request(
+                    "POST",
+                    f"/v1/residents/{resident_id}/follow-ups",
+                    json=body,
+                    expect=(200, 201),
+                )
+                self.new_visits += response.status_code == 201
+        for resident_id in interns:
+            judged = self.social.get(f"/v1/residents/{resident_id}/graduation")
+            if judged["graduated"]:
+                self.graduated.append(resident_id)
+            else:
+                missing = [c["missing"] for c in judged["conditions"] if not c["holds"]]
+                raise StoryFailed(f"resident {resident_id[:8]}… did not graduate: {missing}")
+        rule = self.social.get(f"/v1/residents/{interns[0]}/graduation")
+        evidence = rule["events"][0]["evidence"]["visits"]
+        self.line(
+            f"Their household graduates by rule {rule['rule_version']}: "
+            + "; ".join(f"{c['name']} holds ({c['detail']})" for c in rule["conditions"])
+            + f". Evidence: {len(evidence)} visits."
+        )
+        self.cohort = self.social.get(f"/v1/cohorts/{COHORT_CODE}")
+
+    def plan_of(self, resident_id: str) -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = self.social.get(
+            "/v1/follow-ups/due", params={"resident_id": resident_id}
+        )["items"]
+        return items or None
+
+    # 11 -----------------------------------------------------------------------------------
+
     def final_report(self) -> None:
         # Placements, not residents: a resident may come back in a later chapter.
         base = self.baseline["placements"]["total"]
@@ -689,6 +801,20 @@ class Story:
             f"placed ({(targets['placement_progress'] or 0):.0%}); capital disbursed "
             f"Rp {self.report['placements']['total']['capital_disbursed_idr']:,}."
         )
+        counts = self.cohort["counts"]
+        self.say("")
+        for line in cohort_table(self.cohort):
+            self.line(line)
+        if counts["graduated"] < 1:
+            raise StoryFailed("no graduated resident in the cohort")
+        self.targeting = list(
+            self.admin.pages(
+                "/v1/reports/targeting", params={"district_code": data.KELUMPANG_HILIR}
+            )
+        )
+        self.say("")
+        for line in targeting_table(self.targeting):
+            self.line(line)
 
 
 TABLE_COLUMNS = (
@@ -703,7 +829,56 @@ TABLE_COLUMNS = (
     ("completed", "completed", 9),
     ("visits", "follow_ups", 6),
     ("independent", "independent", 11),
+    ("graduated", "graduated", 9),
 )
+COHORT_CODE = "KTB-2025"
+TARGETING_COLUMNS = (
+    ("village", "village_code", 15),
+    ("target", "target_group", 6),
+    ("ranked", "ranked", 6),
+    ("inclusion", "inclusion_errors", 9),
+    ("exclusion", "exclusion_errors", 9),
+    ("ranked%", "share_target_ranked", 7),
+    ("proposed%", "share_target_proposed", 9),
+    ("placed%", "share_target_placed", 7),
+)
+
+
+def cohort_table(cohort: dict[str, Any]) -> list[str]:
+    counts = cohort["counts"]
+    change = counts["median_income_per_member_change_idr"]
+    rows = [
+        ("cohort", f"{cohort['code']} ({cohort['name']}, {cohort['year']})"),
+        ("enrolled", counts["enrolled"]),
+        ("graduated", counts["graduated"]),
+        ("left targeted deciles", counts["left_targeted_deciles"]),
+        ("median change per member", "-" if change is None else f"Rp {change:+,}"),
+    ]
+    return [f"{name.ljust(26)}{value}" for name, value in rows]
+
+
+def targeting_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The targeting report as a fixed-width table, shares as percentages."""
+
+    def cell(key: str, value: Any, width: int) -> str:
+        if value is None:
+            shown = "-"
+        elif key.startswith("share_"):
+            shown = f"{value:.0%}"
+        else:
+            shown = str(value)
+        return shown.ljust(width) if key == "village_code" else shown.rjust(width)
+
+    header = "  ".join(
+        title.ljust(width) if key == "village_code" else title.rjust(width)
+        for title, key, width in TARGETING_COLUMNS
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(
+            "  ".join(cell(key, row.get(key), width) for _, key, width in TARGETING_COLUMNS)
+        )
+    return lines
 
 
 def village_table(rows: list[dict[str, Any]]) -> list[str]:

@@ -6,6 +6,7 @@ say on which residents. Out-of-region residents answer 404, never 403, so ids ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import exists, true
@@ -138,3 +139,27 @@ def get_editable(session: Session, principal: Principal, resident_id: str) -> Re
 def check_village_governed(principal: Principal, village_code: str) -> None:
     if not governs(principal, village_code):
         raise UnprocessableEntity("village_code", "is outside the region your organisation governs")
+
+
+def check_listed(
+    resident_ids: list[str],
+    found: dict[str, Resident],
+    *,
+    absent: str,
+    usable: Callable[[Resident], bool],
+    unusable: str,
+) -> None:
+    """A list of residents sent whole (a priority list, an enrolment): the first id listed
+    twice, not among ``found`` or not ``usable`` is a 422 naming its position
+    (``resident_ids.3``), before anything is written."""
+    seen: set[str] = set()
+    for position, resident_id in enumerate(resident_ids):
+        where: list[str | int] = ["body", "resident_ids", position]
+        if resident_id in seen:
+            raise UnprocessableEntity(where, "is listed twice")
+        seen.add(resident_id)
+        resident = found.get(resident_id)
+        if resident is None:
+            raise UnprocessableEntity(where, absent)
+        if not usable(resident):
+            raise UnprocessableEntity(where, unusable)

@@ -10,11 +10,19 @@ from fastapi import FastAPI
 from services.registry import models  # noqa: F401 - every table registered before first use
 from services.registry.audit.views import router as audit_router
 from services.registry.bench.views import router as bench_router
+from services.registry.cohorts.views import router as cohorts_router
 from services.registry.deciles.views import router as deciles_router
 from services.registry.disclosures.proof import close_matching_client, matching_client
 from services.registry.disclosures.views import router as disclosures_router
 from services.registry.duplicates.views import router as duplicates_router
+from services.registry.follow_ups.tasks import (
+    close_placement_client,
+    placement_consumer,
+    placement_feed,
+)
+from services.registry.follow_ups.views import due_router
 from services.registry.follow_ups.views import router as follow_ups_router
+from services.registry.graduation.views import router as graduation_router
 from services.registry.households.views import router as households_router
 from services.registry.imports.tasks import import_worker
 from services.registry.imports.views import IMPORT_PATH
@@ -23,6 +31,7 @@ from services.registry.regions.views import router as regions_router
 from services.registry.residents.views import router as residents_router
 from services.registry.settings import RegistrySettings, get_settings
 from services.registry.tables import feed_tables
+from services.registry.villages.views import router as villages_router
 from shared.kit.app import create_service_app
 from shared.kit.tokens import TokenVerifier
 
@@ -34,9 +43,10 @@ def create_app(
     *,
     verifier: TokenVerifier | None = None,
     matching_transport: httpx.AsyncBaseTransport | None = None,
+    gateway_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The app factory (``uvicorn --factory``); tests pass their own settings and verifier, and
-    a transport around the real matching app."""
+    transports around the real matching app and a token endpoint."""
     settings = settings or get_settings()
     public = [regions_router]
     if settings.bench_unauthenticated_reads:
@@ -54,16 +64,26 @@ def create_app(
             deciles_router,
             disclosures_router,
             follow_ups_router,
+            due_router,
             households_router,
+            cohorts_router,
+            graduation_router,
+            villages_router,
             audit_router,
         ],
         public_routers=public,
         feed_tables=feed_tables,
         # Reads of personal data write their audit record in the same transaction.
         reads_write=True,
-        background=[import_worker, close_matching_client],
+        background=[import_worker, placement_feed, close_matching_client, close_placement_client],
         body_limits={IMPORT_PATH: settings.import_max_bytes + 64 * 1024},
         verifier=verifier,
     )
     app.state.matching = matching_client(settings, matching_transport)
+    app.state.placement_consumer, app.state.placement_client = placement_consumer(
+        settings,
+        app.state.db,
+        matching_transport=matching_transport,
+        gateway_transport=gateway_transport,
+    )
     return app

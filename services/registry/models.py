@@ -1,23 +1,31 @@
 """Every table of the registry service, imported here so Alembic sees them all."""
 
 from services.registry.audit.models import AuditRecord
+from services.registry.cohorts.models import Cohort, Enrolment
 from services.registry.deciles.models import ResidentDecile
 from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import DuplicateDismissal, NikReview
-from services.registry.follow_ups.models import FollowUp
+from services.registry.follow_ups.models import FollowUp, FollowUpDue
+from services.registry.graduation.models import Graduation
 from services.registry.imports.models import ImportJob, ImportRejection
 from services.registry.residents.models import Resident, ResidentChange
 from services.registry.tables import Base, feed_tables
+from services.registry.villages.models import PriorityList
 
 __all__ = [
     "AuditRecord",
     "Base",
+    "Cohort",
     "Disclosure",
     "DuplicateDismissal",
+    "Enrolment",
     "FollowUp",
+    "FollowUpDue",
+    "Graduation",
     "ImportJob",
     "ImportRejection",
     "NikReview",
+    "PriorityList",
     "Resident",
     "ResidentChange",
     "ResidentDecile",

@@ -7,14 +7,26 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.kit.settings import ServiceSettings
+from shared.kit.settings import ConsumerSettings
 
 
-class RegistrySettings(ServiceSettings):
+class RegistrySettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
     service_name: str = "registry"
     port: int = 8001
+    # Its own credentials at the gateway, to read matching's placement feed (the visit plan).
+    client_id: str = "registry-service"
+    client_secret: str = "dev-registry-secret"
+    consume_placements: bool = True
+    # The visit plan of a started placement: visits due this many days after the start, each
+    # assigned to the organisation that placed the resident; for paid kinds, the provider is
+    # assigned a wage confirmation at each of its offsets.
+    follow_up_plan_days: list[int] = Field(default=[30, 90, 180, 365], max_length=20)
+    wage_confirmation_days: list[int] = Field(default=[30, 180], max_length=20)
+    wage_kinds: list[str] = Field(default=["job", "internship"])
+    # A visit this many days before an entry falls due still answers it.
+    follow_up_early_days: int = Field(default=14, ge=0)
     # The programme targets the poorest deciles of the national socio-economic register.
     target_max_decile: int = Field(default=4, ge=1, le=10)
     # Productive age, the BPS definition.
@@ -26,6 +38,13 @@ class RegistrySettings(ServiceSettings):
     # Independence: this many follow-ups above the poverty line, spanning at least these days.
     independence_follow_ups: int = Field(default=2, ge=1)
     independence_min_days: int = Field(default=90, ge=0)
+    # Graduation (graduation/rules.py): this many of those visits not self-reported (payslip,
+    # employer confirmation, business record); the version is written into each graduation.
+    graduation_verified_visits: int = Field(default=1, ge=0)
+    graduation_rule_version: str = Field(default="2025.1", max_length=40)
+    # The cohort a resident is enrolled in when its first placement is accepted (matching's
+    # placement feed); None: enrolment is by request only (POST /v1/cohorts/{code}/enrolments).
+    auto_enrol_cohort: str | None = Field(default=None, max_length=40)
     # Imports: their own body limit, row limit and a bound on an XLSX's uncompressed size.
     import_max_bytes: int = 50 * 1024 * 1024
     import_max_rows: int = 100_000
@@ -47,8 +66,8 @@ class RegistrySettings(ServiceSettings):
     import_lease_seconds: float = 120.0
     # A job that stops on an unexpected error this many times is marked failed, not retried.
     import_max_attempts: int = Field(default=3, ge=1)
-    # Matching, asked whether the placement a disclosure names is real before it is recorded.
-    matching_url: str = "http://127.0.0.1:8003"
+    # Matching (matching_url, from ConsumerSettings) is asked whether the placement a
+    # disclosure names is real before it is recorded, and its placement feed is read.
     # Benchmark only: GET /bench/residents/{id} without a token, to measure authentication.
     bench_unauthenticated_reads: bool = False
 

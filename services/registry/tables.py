@@ -12,4 +12,5 @@ class Base(SQLModel, registry=new_registry()):
     pass
 
 
-feed_tables = FeedTables(Base.metadata, producer=True, consumer=False)
+# A consumer too: of matching's placement feed (the visit plan, follow_ups/tasks.py).
+feed_tables = FeedTables(Base.metadata, producer=True, consumer=True)

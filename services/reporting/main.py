@@ -19,6 +19,7 @@ from services.reporting.readmodel.tasks import (
 from services.reporting.readmodel.views import router as sync_router
 from services.reporting.settings import ReportingSettings, get_settings
 from services.reporting.stages.views import router as stages_router
+from services.reporting.targeting.views import router as targeting_router
 from shared.kit.app import create_service_app
 from shared.kit.tokens import TokenVerifier
 
@@ -39,7 +40,7 @@ def create_app(
         title="Sinergi reporting",
         description="Indicators, programme stages, exports and a status feed.",
         service_dir=SERVICE_DIR,
-        routers=[exports_router, sync_router, feed_router, stages_router],
+        routers=[exports_router, sync_router, feed_router, stages_router, targeting_router],
         feed_tables=None,
         background=[run_feeds, close_clients],
         verifier=verifier,

@@ -11,6 +11,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -65,6 +66,23 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
     return values
 
 
+def _typed(value: Any, column: ColumnElement[Any]) -> Any:
+    """A cursor's value as its column's type: dates and times travel as ISO text, and some
+    drivers (SQLite's) bind a date column only from a date."""
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        return value
+    if kind in (date, datetime) and isinstance(value, str):
+        try:
+            return kind.fromisoformat(value)
+        except ValueError as exc:
+            raise UnprocessableEntity(
+                ["query", "cursor"], "not a cursor this endpoint issued"
+            ) from exc
+    return value
+
+
 def paginate(
     session: Session,
     statement: Select[Any],
@@ -75,7 +93,8 @@ def paginate(
     if params.cursor:
         after = decode_cursor(params.cursor, len(order_by))
         bound = [
-            literal(value, type_=column.type) for value, column in zip(after, order_by, strict=True)
+            literal(_typed(value, column), type_=column.type)
+            for value, column in zip(after, order_by, strict=True)
         ]
         statement = statement.where(tuple_(*order_by) > tuple_(*bound))
     rows = list(session.scalars(statement.order_by(*order_by).limit(params.limit + 1)))

@@ -96,6 +96,8 @@ DEFAULT_SCOPES["district_government"] = DEFAULT_SCOPES["village_government"]
 SERVICE_CLIENT_SCOPES: dict[str, frozenset[str]] = {
     "matching-service": frozenset({CHANGES_READ, RESIDENTS_DISCLOSE}),
     "reporting-service": frozenset({CHANGES_READ}),
+    # Reads matching's placement feed for the visit plan (issue 15).
+    "registry-service": frozenset({CHANGES_READ}),
 }
 # The most any service token may carry: what a service checks a ``service`` caller against.
 DEFAULT_SCOPES["service"] = frozenset().union(*SERVICE_CLIENT_SCOPES.values())

@@ -63,6 +63,9 @@ class Stack:
             env[f"{consumer}_FEED_POLL_SECONDS"] = "0.2"
         env["REPORTING_MATCHING_URL"] = self.url("matching")
         env["REGISTRY_MATCHING_URL"] = self.url("matching")
+        # The registry reads matching's placement feed (the visit plan) with its own token.
+        env["REGISTRY_GATEWAY_URL"] = gateway
+        env["REGISTRY_FEED_POLL_SECONDS"] = "0.2"
         env["MATCHING_DISCLOSURE_RETRY_SECONDS"] = "1"
         return {**env, **self.extra_env}
 

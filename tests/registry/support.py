@@ -14,14 +14,17 @@ import httpx
 
 from services.matching.main import create_app as create_matching
 from services.matching.placements.models import Placement
+from services.matching.placements.service import payload as placement_payload
 from services.matching.settings import MatchingSettings
+from services.matching.tables import feed_tables as matching_feed_tables
 from services.registry.main import create_app
 from services.registry.settings import RegistrySettings
+from shared.kit.feed import record_change
 from tests.support.databases import DatabaseFactory
 from tests.support.people import nik_for
 from tests.support.places import KELUMPANG_HILIR, MEGASARI, PULAU_LAUT_UTARA, SERONGGA, TARJUN  # noqa: F401 - this area's names
 from tests.support.problems import field_errors  # noqa: F401 - this area's helper
-from tests.support.tokens import TestKeys
+from tests.support.tokens import TestKeys, token_endpoint
 
 
 def make_nik(born: date, sex: str, *, district: str = "630206", serial: str = "0001") -> str:
@@ -53,7 +56,17 @@ class Matching:
         settings = MatchingSettings(database_url=url, jwks_url="", consume_feeds=False)
         self.app = create_matching(settings, verifier=keys.verifier())
 
-    def placement(self, resident_id: str, org_id: str, status: str = "accepted") -> str:
+    def placement(
+        self,
+        resident_id: str,
+        org_id: str,
+        status: str = "accepted",
+        *,
+        started_at: datetime | None = None,
+        created_by_org: str = "org-dinsos",
+        kind: str = "internship",
+    ) -> str:
+        """A placement as matching's transitions leave it, its change on matching's feed."""
         now = datetime.now(UTC)
         placement = Placement(
             status=status,
@@ -61,17 +74,27 @@ class Matching:
             opportunity_id=uuid.uuid4(),
             provider_org_id=org_id,
             provider_org_type="company",
-            kind="internship",
+            kind=kind,
             village_code=TARJUN,
             district_code=KELUMPANG_HILIR,
-            created_by_org="org-dinsos",
+            created_by_org=created_by_org,
             offered_at=now,
             accepted_at=now if status in ("accepted", "started", "completed") else None,
-            started_at=now if status in ("started", "completed") else None,
+            started_at=(started_at or now) if status in ("started", "completed") else None,
             created_at=now,
         )
         with self.app.state.db.session() as session:
             session.add(placement)
+            session.flush()
+            record_change(
+                session,
+                matching_feed_tables,
+                entity="placement",
+                entity_id=str(placement.id),
+                event=placement.status,
+                version=placement.version,
+                payload=placement_payload(placement),
+            )
         return str(placement.id)
 
     def dispose(self) -> None:
@@ -82,8 +105,14 @@ class Matching:
 async def registry_client(
     url: str, keys: TestKeys, *, matching: Matching | None = None, **settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """``matching``: the matching app the registry asks before it records a disclosure."""
-    wired = {"matching_transport": httpx.ASGITransport(app=matching.app)} if matching else {}
+    """``matching``: the matching app the registry asks before it records a disclosure and
+    whose placement feed it reads (with a token from a stand-in of the gateway's endpoint)."""
+    wired = {}
+    if matching is not None:
+        wired = {
+            "matching_transport": httpx.ASGITransport(app=matching.app),
+            "gateway_transport": httpx.ASGITransport(app=token_endpoint(keys, "org-registry")),
+        }
     app = create_app(
         RegistrySettings(database_url=url, jwks_url="", **settings),
         verifier=keys.verifier(),
@@ -94,6 +123,7 @@ async def registry_client(
         client.app = app  # type: ignore[attr-defined]
         yield client
     await app.state.matching.aclose()
+    await app.state.placement_client.aclose()
     app.state.db.dispose()
     if matching is not None:
         matching.dispose()
@@ -141,3 +171,37 @@ async def feed(
             return items
         await anyio.sleep(0.05)
     return items
+
+
+class PlacementIds(dict[str, str]):
+    """The tests' names of placements, to the ids matching gave them; a name never placed
+    is an id matching does not know."""
+
+    def __missing__(self, label: str) -> str:
+        self[label] = str(uuid.uuid4())
+        return self[label]
+
+
+class Disclosures:
+    """Placements accepted in the real matching app, disclosed as matching discloses them."""
+
+    def __init__(self, matching: Matching) -> None:
+        self.matching = matching
+        self.ids = PlacementIds()
+
+    async def disclose(
+        self, client: httpx.AsyncClient, keys: TestKeys, rid: str, org_id: str, label: str
+    ) -> None:
+        """What matching posts when the resident accepts a placement of ``org_id``."""
+        self.ids[label] = self.matching.placement(rid, org_id)
+        response = await client.post(
+            f"/v1/residents/{rid}/disclosures",
+            json={
+                "org_id": org_id,
+                "purpose": "placement",
+                "placement_id": self.ids[label],
+                "valid_until": "2099-12-31",
+            },
+            headers=keys.headers("service"),
+        )
+        assert response.status_code == 201, response.text

@@ -40,6 +40,8 @@ CONTRACT_KEYS = {
     "verified_at",
     "independent_at",
     "follow_up",
+    "cohort",
+    "graduation",
     "consent",
 }
 
@@ -65,9 +67,11 @@ async def test_consumer_sees_every_change_exactly_once(keys, backend: str, datab
             "monthly_income_idr": 4_000_000,
             "household_size": 2,
         }
-        for day in ("2026-01-01", "2026-05-01"):
+        for day, source in (("2026-01-01", "self_report"), ("2026-05-01", "payslip")):
             await client.post(
-                f"{url}/follow-ups", json={**visit, "visited_on": day}, headers=agency
+                f"{url}/follow-ups",
+                json={**visit, "visited_on": day, "income_source": source},
+                headers=agency,
             )
         await client.post(
             f"{url}/follow-ups",
@@ -97,9 +101,9 @@ async def test_consumer_sees_every_change_exactly_once(keys, backend: str, datab
             "priority",
             "follow_up",
             "follow_up",
-            "independent",
+            "graduated",
             "follow_up",
-            "not_independent",
+            "graduation_revoked",
             "erased",
         ]
         # B was merged into A, one person: erasing A erases B too (issue 13 item 6).

@@ -7,7 +7,6 @@ provider's without its placement) no longer make a resident independent."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from services.registry.follow_ups.models import FollowUp
-from tests.registry.support import Matching, register, registry_client, resident
+from tests.registry.support import Disclosures, Matching, register, registry_client, resident
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
@@ -32,40 +31,6 @@ def makassar_today() -> date:
     """Today in the regency, computed independently of the service: from 16:00 UTC on it is a
     day ahead of UTC's date, which is when a UTC rule would go wrong."""
     return datetime.now(ZoneInfo("Asia/Makassar")).date()
-
-
-class PlacementIds(dict[str, str]):
-    """The tests' names of placements, to the ids matching gave them; a name never placed
-    is an id matching does not know."""
-
-    def __missing__(self, label: str) -> str:
-        self[label] = str(uuid.uuid4())
-        return self[label]
-
-
-class Disclosures:
-    """Placements accepted in the real matching app, disclosed as matching discloses them."""
-
-    def __init__(self, matching: Matching) -> None:
-        self.matching = matching
-        self.ids = PlacementIds()
-
-    async def disclose(
-        self, client: httpx.AsyncClient, keys: TestKeys, rid: str, org_id: str, label: str
-    ) -> None:
-        """What matching posts when the resident accepts a placement of ``org_id``."""
-        self.ids[label] = self.matching.placement(rid, org_id)
-        response = await client.post(
-            f"/v1/residents/{rid}/disclosures",
-            json={
-                "org_id": org_id,
-                "purpose": "placement",
-                "placement_id": self.ids[label],
-                "valid_until": "2099-12-31",
-            },
-            headers=keys.headers("service"),
-        )
-        assert response.status_code == 201, response.text
 
 
 @contextlib.asynccontextmanager
@@ -288,7 +253,13 @@ async def test_forged_visits_no_longer_make_a_resident_independent(
         late = await visit(client, agency, honest, today - timedelta(days=100), **PROSPEROUS)
         assert late.status_code == 201 and late.json()["resident_status"] == "registered"
         now_visit = await visit(
-            client, company, honest, today, placement_id=d.ids["p-h"], **PROSPEROUS
+            client,
+            company,
+            honest,
+            today,
+            placement_id=d.ids["p-h"],
+            income_source="employer_confirmed",
+            **PROSPEROUS,
         )
         assert now_visit.status_code == 201, now_visit.text
         assert now_visit.json()["resident_status"] == "independent"

@@ -46,6 +46,7 @@ async def test_regency_summary_matches_hand_count(stack: Stack, keys: TestKeys) 
         "in_target_group": 5,
         "prioritised": 2,
         "independent": 1,
+        "graduated": 1,
         "in_target_group_by": {
             "sex": {"F": 4, "M": 1},
             "age_band": {"15-24": 1, "25-34": 1, "35-44": 1, "45-54": 2},
@@ -149,6 +150,7 @@ async def test_villages_rows(stack: Stack, keys: TestKeys) -> None:
         "capital_disbursed_idr": 0,
         "follow_ups": 1,
         "independent": 0,
+        "graduated": 0,
     }
     assert rows[MEGASARI]["registered"] == 2
     assert rows[MEGASARI]["capital_disbursed_idr"] == 5_000_000

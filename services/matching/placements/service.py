@@ -104,6 +104,7 @@ _PAYLOAD_FIELDS = (
     "run_id",
     "provider_org_id",
     "provider_org_type",
+    "created_by_org",
     "kind",
     "village_code",
     "district_code",
@@ -124,6 +125,9 @@ def _payload(values: Mapping[str, Any]) -> dict[str, Any]:
         "run_id": str(values["run_id"]) if values["run_id"] else None,
         "provider_org_id": values["provider_org_id"],
         "provider_org_type": values["provider_org_type"],
+        # Who placed the resident (the round's or the direct placement's organisation): the
+        # registry's visit plan assigns the follow-up visits to it.
+        "placed_by_org_id": values["created_by_org"],
         "kind": values["kind"],
         "village_code": values["village_code"],
         "district_code": values["district_code"],

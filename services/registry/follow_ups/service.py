@@ -1,8 +1,6 @@
-"""Follow-up visits, and the independence rule they drive.
-
-A resident is ``independent`` when the latest run of consecutive follow-ups above the poverty
-line (income per household member) has at least ``independence_follow_ups`` visits spanning at
-least ``independence_min_days``; a later visit below the line reverts it.
+"""Follow-up visits, and the graduation rule they drive (``graduation.rules``): after each
+visit the resident's household is judged, and its members in the programme graduate (status
+``independent``) or, when a later visit breaks the rule, lose it.
 
 Who records and reads which visits: a visit is dated no later than today in the programme's
 time zone. A provider records visits only about a placement of its own that was disclosed to
@@ -13,8 +11,7 @@ its real past date) read them all. Every read that returns visits is audited.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import Date, String, literal, tuple_
 from sqlalchemy.orm import Session
@@ -23,42 +20,17 @@ from sqlmodel import col, select
 from services.registry import access
 from services.registry.audit.service import record_access
 from services.registry.disclosures.models import Disclosure
+from services.registry.follow_ups import plan
 from services.registry.follow_ups.models import FollowUp, FollowUpCreate, FollowUpVisit
+from services.registry.follow_ups.rules import counts, placement_start, programme_today
+from services.registry.graduation import service as graduation
 from services.registry.residents import service as residents
 from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import Conflict, UnprocessableEntity
-from shared.kit.time import as_utc, utcnow
+from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
-from shared.programme.organisations import PROVIDER_TYPES
-
-# The programme's time zone (Kabupaten Kotabaru, WITA, UTC+8). A rule of the programme, not
-# a setting: "today" for a visit is the regency's today, which is a day ahead of UTC's every
-# morning before 08:00 local time. Needs the IANA database: tzdata is a dependency.
-PROGRAMME_TIME_ZONE = ZoneInfo("Asia/Makassar")
-
-
-def programme_date(moment: datetime) -> date:
-    """The regency's calendar date at ``moment`` (naive moments are UTC, as SQLite returns
-    them)."""
-    return as_utc(moment).astimezone(PROGRAMME_TIME_ZONE).date()
-
-
-def programme_today() -> date:
-    return programme_date(utcnow())
-
-
-def placement_start(disclosure: Disclosure) -> date:
-    """The earliest day a provider's visit about this placement may be dated.
-
-    The registry does not learn when a placement starts: matching's disclosure carries the
-    placement's id and how long it is valid, not its start date. What it has is when the
-    disclosure was recorded, right after the resident accepted the placement (later if
-    matching had to retry), and no placement starts before it is accepted, so a visit dated
-    earlier cannot be about this placement. Should the disclosure ever carry the start date,
-    that is the bound to use instead."""
-    return programme_date(disclosure.created_at)
 
 
 def _disclosed_now() -> date:
@@ -111,26 +83,6 @@ def _check_visit(
         ).first()
         if known is None:
             raise UnprocessableEntity("placement_id", "is not a placement of this resident")
-
-
-def counts(visit: FollowUp, disclosures: list[Disclosure]) -> bool:
-    """Whether a stored visit keeps the rules a new one is checked against, so the independence
-    rule and the resident's latest figures rest on it. Visits recorded before the rules (and
-    their columns) existed are judged by what they hold: dated after the day they were
-    recorded is a forgery, and one by an organisation holding a disclosure of the resident (a
-    provider: agencies get none) names no placement, so it cannot count."""
-    if visit.visited_on > programme_date(visit.recorded_at):
-        return False
-    if visit.org_type is None:
-        return not any(d.org_id == visit.organisation_id for d in disclosures)
-    if visit.org_type not in PROVIDER_TYPES:
-        return True
-    return any(
-        d.org_id == visit.organisation_id
-        and d.placement_id == visit.placement_id
-        and visit.visited_on >= placement_start(d)
-        for d in disclosures
-    )
 
 
 def _find(session: Session, resident_id: str, org_id: str, data: FollowUpCreate) -> FollowUp | None:
@@ -199,12 +151,14 @@ def record(
         "monthly_income_idr": follow_up.monthly_income_idr,
         "household_size": follow_up.household_size,
         "income_per_member_idr": follow_up.income_per_member_idr,
+        "income_source": follow_up.income_source,
         "organisation_id": follow_up.organisation_id,
     }
     residents.changed(
         session, principal, resident, "follow_up", fields, settings, follow_up=payload
     )
-    _settle_independence(session, principal, resident, visits, settings)
+    plan.close_answered(session, principal, follow_up, settings)
+    graduation.settle(session, principal, resident, settings)
     return follow_up, resident, True
 
 
@@ -272,38 +226,3 @@ def list_for_resident(
             stated_purpose=purpose,
         )
     return [to_visit(row) for row in rows], cursor
-
-
-def independent_by_follow_ups(visits: list[FollowUp], settings: RegistrySettings) -> bool:
-    run: list[FollowUp] = []
-    # as_utc: on SQLite, visits loaded from the database are naive while one just recorded
-    # is aware, and two visits on one day must still compare.
-    for visit in sorted(visits, key=lambda v: (v.visited_on, as_utc(v.recorded_at))):
-        if visit.income_per_member_idr > settings.poverty_line_idr:
-            run.append(visit)
-        else:
-            run = []
-    if len(run) < settings.independence_follow_ups:
-        return False
-    return (run[-1].visited_on - run[0].visited_on).days >= settings.independence_min_days
-
-
-def _settle_independence(
-    session: Session,
-    principal: Principal,
-    resident: Resident,
-    visits: list[FollowUp],
-    settings: RegistrySettings,
-) -> None:
-    """``visits``: the resident's visits that count (``counts``), the one just recorded too."""
-    if resident.status == "archived":
-        return
-    independent = independent_by_follow_ups(visits, settings)
-    if independent and resident.status != "independent":
-        resident.status = "independent"
-        resident.independent_at = utcnow()
-        residents.changed(session, principal, resident, "independent", ["status"], settings)
-    elif not independent and resident.status == "independent":
-        resident.status = "verified" if resident.verified_at else "registered"
-        resident.independent_at = None
-        residents.changed(session, principal, resident, "not_independent", ["status"], settings)

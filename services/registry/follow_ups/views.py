@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from services.registry.deps import FollowUpRecorder, Reading, SettingsDep
-from services.registry.follow_ups import service
-from services.registry.follow_ups.models import FollowUpCreate, FollowUpPublic, FollowUpVisit
+from services.registry.follow_ups import plan, service
+from services.registry.follow_ups.models import (
+    DueVisit,
+    FollowUpCreate,
+    FollowUpPublic,
+    FollowUpVisit,
+)
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/residents", tags=["follow-ups"])
+due_router = APIRouter(prefix="/v1/follow-ups", tags=["follow-ups"])
 
 
 @router.post(
@@ -60,3 +68,33 @@ def list_follow_ups(
         desk.session, desk.principal, resident_id, page, desk.purpose
     )
     return Page(items=items, next_cursor=cursor)
+
+
+@due_router.get(
+    "/due",
+    responses=problem_responses(403, 422),
+    summary="Visits the plan expects, earliest first",
+    description=(
+        "Written when a placement starts (matching's feed), at the plan's offsets from the "
+        "start; a recorded visit closes the entry it answers. A provider sees the entries "
+        "assigned to it, a local government those of its region."
+    ),
+)
+def list_due(
+    desk: Reading,
+    page: PageParamsDep,
+    overdue: Annotated[
+        bool | None, Query(description="Only past due (true) or not (false)")
+    ] = None,
+    district_code: Annotated[str | None, Query(max_length=8)] = None,
+    resident_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> Page[DueVisit]:
+    rows, cursor = plan.list_due(
+        desk.session,
+        desk.principal,
+        page,
+        overdue=overdue,
+        district_code=district_code,
+        resident_id=resident_id,
+    )
+    return Page(items=[DueVisit.model_validate(row) for row in rows], next_cursor=cursor)

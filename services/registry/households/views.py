@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from services.registry.deps import PurposeDep, ResidentsReader, SettingsDep
 from services.registry.households import service
@@ -26,5 +27,6 @@ def get_household(
     principal: ResidentsReader,
     settings: SettingsDep,
     purpose: PurposeDep,
+    on: Annotated[date | None, Query(description="The household's figures on this day")] = None,
 ) -> HouseholdPublic:
-    return service.read_household(session, principal, family_card_number, settings, purpose)
+    return service.read_household(session, principal, family_card_number, settings, purpose, on)

@@ -243,6 +243,9 @@ def snapshot(
         "verified_at": iso(as_utc(record["verified_at"])),
         "independent_at": iso(as_utc(record["independent_at"])),
         "follow_up": None,
+        # Set on "enrolled" (the cohort and its baseline) and "graduated" / "graduation_revoked".
+        "cohort": None,
+        "graduation": None,
         "consent": consent_word(record["consent_given"], record["consent_status"]),
     }
 

@@ -59,6 +59,7 @@ VILLAGE_COLUMNS = (
     "capital_disbursed_idr",
     "follow_ups",
     "independent",
+    "graduated",
 )
 PROVIDER_COLUMNS = (
     "provider_org_id",
@@ -448,6 +449,8 @@ def summary(session: Session, scope: ReportScope) -> dict[str, Any]:
         residents = {
             name: mask.show(f"residents.{name}", where, totals[name]) for name in RESIDENT_COUNTS
         }
+        # Graduated (issue 15): independent by the registry's graduation rule, in force now.
+        residents["graduated"] = residents["independent"]
         residents["in_target_group_by"] = {
             name: {
                 key: mask.show("residents.in_target_group", where, value, (name, key))
@@ -580,6 +583,7 @@ def village_rows(session: Session, scope: ReportScope, regency_code: str) -> lis
         row.update(_placement_block(placements.get(code), mask, code))
         row["follow_ups"] = mask.show("follow_ups", code, _int(follow_ups.get(code), "follow_ups"))
         row["independent"] = shown["independent"]
+        row["graduated"] = shown["independent"]
         rows.append(row)
     return rows
 
