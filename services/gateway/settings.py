@@ -25,6 +25,7 @@ DEV_ADMIN_CLIENT_SECRET = "dev-admin-secret"
 DEV_SERVICE_CLIENTS = {
     "matching-service": "dev-matching-secret",
     "reporting-service": "dev-reporting-secret",
+    "registry-service": "dev-registry-secret",
 }
 # A deactivated organisation must be locked out within 30 s (issue 2), so no longer TTL.
 MAX_ORG_STATUS_TTL_SECONDS = 30.0

@@ -4,7 +4,9 @@ from services.registry.audit.models import AuditRecord
 from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import DuplicateDismissal, NikReview
 from services.registry.follow_ups.models import FollowUp
+from services.registry.grievances.models import Grievance, GrievanceEvent
 from services.registry.imports.models import ImportJob, ImportRejection
+from services.registry.notifications.models import InboundMessage, Notification
 from services.registry.residents.models import Resident, ResidentChange
 from services.registry.tables import Base, feed_tables
 
@@ -14,9 +16,13 @@ __all__ = [
     "Disclosure",
     "DuplicateDismissal",
     "FollowUp",
+    "Grievance",
+    "GrievanceEvent",
     "ImportJob",
     "ImportRejection",
+    "InboundMessage",
     "NikReview",
+    "Notification",
     "Resident",
     "ResidentChange",
     "feed_tables",

@@ -12,4 +12,5 @@ class Base(SQLModel, registry=new_registry()):
     pass
 
 
-feed_tables = FeedTables(Base.metadata, producer=True, consumer=False)
+# A consumer too since issue 20: it reads matching's placement feed (notifications).
+feed_tables = FeedTables(Base.metadata, producer=True, consumer=True)

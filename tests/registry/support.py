@@ -80,10 +80,19 @@ class Matching:
 
 @contextlib.asynccontextmanager
 async def registry_client(
-    url: str, keys: TestKeys, *, matching: Matching | None = None, **settings: Any
+    url: str,
+    keys: TestKeys,
+    *,
+    matching: Matching | None = None,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """``matching``: the matching app the registry asks before it records a disclosure."""
-    wired = {"matching_transport": httpx.ASGITransport(app=matching.app)} if matching else {}
+    """``matching``: the matching app the registry asks before it records a disclosure;
+    ``transports``: the registry's token endpoint ("gateway_transport") and SMS gateway
+    ("notify_transport")."""
+    wired: dict[str, Any] = dict(transports or {})
+    if matching:
+        wired["matching_transport"] = httpx.ASGITransport(app=matching.app)
     app = create_app(
         RegistrySettings(database_url=url, jwks_url="", **settings),
         verifier=keys.verifier(),
@@ -94,6 +103,8 @@ async def registry_client(
         client.app = app  # type: ignore[attr-defined]
         yield client
     await app.state.matching.aclose()
+    await app.state.matching_as_registry.aclose()
+    await app.state.sender.aclose()
     app.state.db.dispose()
     if matching is not None:
         matching.dispose()

@@ -39,6 +39,8 @@ ROUTES: dict[str, str] = {
     "/v1/households": "registry",
     "/v1/regions": "registry",
     "/v1/audit": "registry",
+    "/v1/notifications": "registry",
+    "/v1/grievances": "registry",
     "/v1/opportunities": "opportunities",
     "/v1/skills": "opportunities",
     "/v1/matching": "matching",
@@ -46,6 +48,10 @@ ROUTES: dict[str, str] = {
     "/v1/reports": "reporting",
     "/v1/program": "reporting",
 }
+
+# Exact paths the gateway forwards without a bearer token: the SMS gateway's callbacks, which
+# sign their body (HMAC-SHA256, X-Sinergi-Signature) for the registry to check instead.
+SIGNED_PATHS = frozenset({"/v1/notifications/inbound", "/v1/notifications/receipts"})
 
 HOP_BY_HOP = frozenset(
     {
@@ -127,18 +133,22 @@ class ProxyMiddleware:
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        authorization = next((v for k, v in headers if k == b"authorization"), None)
-        try:
-            principal = await self.admission.admit(
-                authorization.decode("latin-1") if authorization else None
-            )
-        except DomainProblem as problem:
-            await send_problem(send, problem)
-            return
-        # Request.state of the access log: it records the organisation, never the person.
-        scope.setdefault("state", {})["principal"] = principal
-
         drop = REQUEST_DROP | _connection_tokens(headers)
+        if raw_path.decode("latin-1") in SIGNED_PATHS and scope["method"] == "POST":
+            # No token is asked for, and none is passed on: the signature is the credential.
+            drop = drop | {b"authorization"}
+        else:
+            authorization = next((v for k, v in headers if k == b"authorization"), None)
+            try:
+                principal = await self.admission.admit(
+                    authorization.decode("latin-1") if authorization else None
+                )
+            except DomainProblem as problem:
+                await send_problem(send, problem)
+                return
+            # Request.state of the access log: it records the organisation, never the person.
+            scope.setdefault("state", {})["principal"] = principal
+
         forward = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers if k not in drop]
         request_id = correlation_id.get()
         if request_id:
