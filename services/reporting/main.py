@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from services.reporting.exports.views import router as exports_router
 from services.reporting.feed.views import router as feed_router
+from services.reporting.grievances.views import router as grievances_router
 from services.reporting.readmodel.tasks import (
     FEEDS,
     build_consumers,
@@ -40,7 +41,7 @@ def create_app(
         title="Sinergi reporting",
         description="Indicators, programme stages, exports and a status feed.",
         service_dir=SERVICE_DIR,
-        routers=[exports_router, sync_router, feed_router, stages_router],
+        routers=[exports_router, grievances_router, sync_router, feed_router, stages_router],
         feed_tables=None,
         background=[*(consumer_task(name) for name in FEEDS), close_clients],
         verifier=verifier,

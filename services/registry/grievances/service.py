@@ -43,8 +43,24 @@ ENTITY = "grievance"
 RESIDENT = "resident"
 
 
+def payload(grievance: Grievance) -> dict[str, Any]:
+    """The feed's view of a complaint: codes, category, status and dates, never its text, its
+    resident or who opened it."""
+    return {
+        "id": grievance.id,
+        "version": grievance.version,
+        "status": grievance.status,
+        "category": grievance.category,
+        "village_code": grievance.village_code,
+        "district_code": grievance.district_code,
+        "provider_org_id": grievance.provider_org_id,
+        "due_on": grievance.due_on.isoformat(),
+        "opened_at": as_utc(grievance.opened_at).isoformat(),
+        "closed_at": as_utc(grievance.closed_at).isoformat() if grievance.closed_at else None,
+    }
+
+
 def _publish(session: Session, grievance: Grievance) -> None:
-    """The feed's view of a complaint: codes, category, status and dates, never its text."""
     record_change(
         session,
         feed_tables,
@@ -52,18 +68,7 @@ def _publish(session: Session, grievance: Grievance) -> None:
         entity_id=grievance.id,
         event=grievance.status,
         version=grievance.version,
-        payload={
-            "id": grievance.id,
-            "version": grievance.version,
-            "status": grievance.status,
-            "category": grievance.category,
-            "village_code": grievance.village_code,
-            "district_code": grievance.district_code,
-            "provider_org_id": grievance.provider_org_id,
-            "due_on": grievance.due_on.isoformat(),
-            "opened_at": as_utc(grievance.opened_at).isoformat(),
-            "closed_at": as_utc(grievance.closed_at).isoformat() if grievance.closed_at else None,
-        },
+        payload=payload(grievance),
     )
 
 

@@ -72,7 +72,7 @@ def queue(
         resident_id=resident.id,
         template=template,
         language=language,
-        text=render(templates(), template, language, {**values, "code": code or ""}),
+        text=render(templates(), template, language, {"code": code or "", **values}),
         to_phone=resident.phone,
         placement_id=placement_id,
         provider_org_id=provider_org_id,
