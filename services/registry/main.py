@@ -32,6 +32,7 @@ from shared.kit.app import create_service_app
 from shared.kit.feed import FeedConsumer, HttpFeedSource
 from shared.kit.http import ClientCredentialsTokenSource, service_client
 from shared.kit.tokens import TokenVerifier
+from shared.programme.messages import install as install_messages
 
 SERVICE_DIR = Path(__file__).parent
 
@@ -47,6 +48,8 @@ def create_app(
     """The app factory (``uvicorn --factory``); tests pass their own settings and verifier, and
     transports around the real matching app, a token endpoint and an SMS gateway."""
     settings = settings or get_settings()
+    # Problems in Bahasa Indonesia for Accept-Language: id (the programme's messages).
+    install_messages()
     public = [regions_router, notifications_signed_router]
     if settings.bench_unauthenticated_reads:
         public.append(bench_router)

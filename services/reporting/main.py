@@ -23,6 +23,7 @@ from services.reporting.settings import ReportingSettings, get_settings
 from services.reporting.stages.views import router as stages_router
 from shared.kit.app import create_service_app
 from shared.kit.tokens import TokenVerifier
+from shared.programme.messages import install as install_messages
 
 SERVICE_DIR = Path(__file__).parent
 
@@ -36,6 +37,8 @@ def create_app(
     """The app factory (``uvicorn --factory``); tests pass their own settings, verifier and
     transports ("registry", "opportunities", "matching", "gateway") to apps in process."""
     settings = settings or get_settings()
+    # Problems in Bahasa Indonesia for Accept-Language: id (the programme's messages).
+    install_messages()
     app = create_service_app(
         settings,
         title="Sinergi reporting",
