@@ -195,11 +195,7 @@ def _sight(principal: Principal) -> Any:
     if principal.org_type in PROGRAMME_TYPES:
         return true()
     if principal.org_type in LOCAL_GOVERNMENT_TYPES and principal.region:
-        region = principal.region
-        return or_(
-            col(Grievance.village_code) == region,
-            col(Grievance.village_code).startswith(region + ".", autoescape=True),
-        )
+        return access.in_region(col(Grievance.village_code), principal.region)
     if principal.org_type in PROVIDER_TYPES:
         return or_(
             col(Grievance.provider_org_id) == principal.org_id,

@@ -3,11 +3,11 @@ village), and the SMS gateway's signed callbacks: inbound messages and delivery 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.registry.deps import ResidentsReader, SettingsDep
 from services.registry.notifications import inbound, service
@@ -43,18 +43,23 @@ def list_notifications(
     return Page(items=items, next_cursor=cursor)
 
 
-async def _signed(request: Request, signature: str | None, secret: str) -> bytes:
+SignedT = TypeVar("SignedT", bound=BaseModel)
+
+
+async def _signed(
+    request: Request, signature: str | None, secret: str, kind: type[SignedT]
+) -> SignedT:
+    """The body as ``kind``, once its signature holds (401 before anything is parsed)."""
     body = await request.body()
     if not signature_valid(secret, body, signature):
         raise Unauthorized("missing or bad X-Sinergi-Signature")
-    return body
-
-
-def _invalid(exc: ValidationError) -> UnprocessableEntity:
-    """The first wrong field, named as a validation error names it (the value left out)."""
-    error = exc.errors()[0]
-    loc: list[str | int] = ["body", *error.get("loc", ())]
-    return UnprocessableEntity(loc, str(error.get("msg")))
+    try:
+        return kind.model_validate_json(body)
+    except ValidationError as exc:
+        # The first wrong field, named as a validation error names it (the value left out).
+        error = exc.errors()[0]
+        loc: list[str | int] = ["body", *error.get("loc", ())]
+        raise UnprocessableEntity(loc, str(error.get("msg"))) from None
 
 
 @signed_router.post(
@@ -66,11 +71,7 @@ def _invalid(exc: ValidationError) -> UnprocessableEntity:
 async def receive_inbound(
     request: Request, db: DatabaseDep, settings: SettingsDep, signature: SignatureHeader = None
 ) -> InboundReply:
-    raw = await _signed(request, signature, settings.notify_inbound_secret)
-    try:
-        body = InboundBody.model_validate_json(raw)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    body = await _signed(request, signature, settings.notify_inbound_secret, InboundBody)
     return await inbound.receive(db, request.app.state.matching_as_registry, body, settings)
 
 
@@ -83,10 +84,6 @@ async def receive_inbound(
 async def receive_receipt(
     request: Request, db: DatabaseDep, settings: SettingsDep, signature: SignatureHeader = None
 ) -> None:
-    raw = await _signed(request, signature, settings.notify_inbound_secret)
-    try:
-        receipt = ReceiptBody.model_validate_json(raw)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    receipt = await _signed(request, signature, settings.notify_inbound_secret, ReceiptBody)
     if not await anyio.to_thread.run_sync(service.take_receipt, db, receipt):
         raise NotFound("no such message")
