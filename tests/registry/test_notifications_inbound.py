@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from services.gateway.main import create_app as create_gateway
 from services.registry.notifications.rules import SIGNATURE_HEADER, sign
@@ -207,3 +208,31 @@ async def test_the_gateway_forwards_the_signed_path_without_a_token(
             assert listed.status_code == 401
             read = await client.get("/v1/notifications", params={"resident_id": "x"})
             assert read.status_code == 401
+
+
+async def test_erasure_reaches_messages_and_complaints(
+    backend: str, databases: DatabaseFactory, keys: TestKeys
+) -> None:
+    async with notifying(keys, backend, databases) as wired:
+        person = await wired.register(1)
+        await _offer_code(wired, person)
+        complaint = "ADUAN Siti dari Tarjun belum dihubungi"
+        assert (await wired.inbound(complaint)).json()["outcome"] == "complaint"
+        erased = await wired.registry.post(
+            f"/v1/residents/{person['id']}/erase", headers=keys.headers("admin")
+        )
+        assert erased.status_code == 200, erased.text
+        messages = await wired.notifications(person["id"])
+        assert messages and {m["status"] for m in messages} == {"failed"}
+        assert await wired.send() == 0
+        with wired.app.state.db.session() as session:
+            rows = session.execute(
+                text("SELECT to_phone, reply_code FROM notification WHERE resident_id = :r"),
+                {"r": person["id"]},
+            ).all()
+            assert rows and all(row == (None, None) for row in rows)
+            texts = session.execute(text("SELECT description FROM grievance")).scalars().all()
+        assert texts == [""]
+        # The offer's code answers nothing now.
+        unknown = await wired.inbound("ADUAN lagi")
+        assert unknown.json()["outcome"] == "not_registered"
