@@ -236,3 +236,25 @@ async def test_erasure_reaches_messages_and_complaints(
         # The offer's code answers nothing now.
         unknown = await wired.inbound("ADUAN lagi")
         assert unknown.json()["outcome"] == "not_registered"
+
+
+async def test_only_the_registrys_client_relays_a_residents_decision_for_that_resident(
+    backend: str, databases: DatabaseFactory, keys: TestKeys
+) -> None:
+    async with notifying(keys, backend, databases) as wired:
+        person = await wired.register(1)
+        placement = await wired.offer(person["id"])
+        url = f"/v1/placements/{placement}/resident-decision"
+        decision = {"resident_id": person["id"], "decision": "accept"}
+        for org_type, region in (("admin", None), ("village_government", TARJUN)):
+            refused = await wired.matching_client.post(
+                url, json=decision, headers=keys.headers(org_type, region=region)
+            )
+            assert refused.status_code == 403, refused.text
+        registry_service = keys.headers("service", org_id="org-registry-service")
+        other = {"resident_id": "00000000-0000-4000-8000-000000000001", "decision": "accept"}
+        wrong = await wired.matching_client.post(url, json=other, headers=registry_service)
+        assert wrong.status_code == 404
+        assert (await wired.placement(placement))["status"] == "offered"
+        done = await wired.matching_client.post(url, json=decision, headers=registry_service)
+        assert done.status_code == 200 and done.json()["decided_by"] == "resident"
