@@ -122,6 +122,7 @@ KIT_MESSAGES_ID: dict[str, str] = {
     "Gateway timeout": "Waktu tunggu gateway habis",
     "Internal server error": "Kesalahan server internal",
     "Method Not Allowed": "Metode tidak diizinkan",
+    "Ambiguous path": "Jalur ambigu",
     # Details.
     "invalid or missing: {fields}": "tidak valid atau tidak ada: {fields}",
     "the database is unavailable; retry shortly": (
@@ -135,6 +136,12 @@ KIT_MESSAGES_ID: dict[str, str] = {
     ),
     "not a cursor this endpoint issued": "bukan kursor yang diterbitkan endpoint ini",
     "a bearer token is required": "token bearer diperlukan",
+    "malformed token": "token rusak",
+    "token expired": "token sudah kedaluwarsa",
+    "unknown signing key": "kunci penanda tangan tidak dikenal",
+    "the organisation is deactivated": "organisasi sudah dinonaktifkan",
+    "the {service} service is unavailable": "layanan {service} tidak tersedia",
+    "the {service} service did not answer in time": "layanan {service} tidak menjawab tepat waktu",
     "this action needs the scope {scope}": "tindakan ini memerlukan cakupan {scope}",
     # pydantic.
     "Field required": "Wajib diisi",

@@ -186,6 +186,15 @@ def translate_problem(content: dict[str, Any], language: str) -> dict[str, Any]:
     return translated
 
 
+def localized(content: dict[str, Any], accept_language: str | None) -> tuple[dict[str, Any], str]:
+    """The problem in the language ``Accept-Language`` asks for (the default: unchanged), and
+    that language, for ``Content-Language``."""
+    language = preferred_language(accept_language, CATALOGUE.languages())
+    if language == DEFAULT_LANGUAGE:
+        return content, language
+    return translate_problem(content, language), language
+
+
 def _language_post_hook(
     content: dict[str, Any], request: Request, response: Response
 ) -> tuple[dict[str, Any], Response]:
@@ -193,13 +202,12 @@ def _language_post_hook(
     response.headers["Vary"] = ", ".join(
         v for v in (response.headers.get("Vary"), "Accept-Language") if v
     )
-    language = preferred_language(request.headers.get("accept-language"), CATALOGUE.languages())
+    translated, language = localized(content, request.headers.get("accept-language"))
     if language == DEFAULT_LANGUAGE:
         return content, response
-    content = translate_problem(content, language)
-    response.body = response.render(content)
+    response.body = response.render(translated)
     response.headers["Content-Language"] = language
-    return content, response
+    return translated, response
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -204,8 +204,12 @@ async def test_the_gateway_forwards_the_signed_path_without_a_token(
             unsigned = await client.post("/v1/notifications/inbound", content=raw, headers=headers)
             assert unsigned.status_code == 401
             # Every other path of the registry still needs a bearer token at the gateway.
-            listed = await client.get("/v1/grievances")
+            listed = await client.get("/v1/grievances", headers={"Accept-Language": "id"})
             assert listed.status_code == 401
+            # The gateway's own problems speak the caller's language too.
+            assert listed.json()["title"] == "Belum terautentikasi"
+            assert listed.json()["detail"] == "token bearer diperlukan"
+            assert listed.headers["content-language"] == "id"
             read = await client.get("/v1/notifications", params={"resident_id": "x"})
             assert read.status_code == 401
 

@@ -29,6 +29,7 @@ from shared.kit.problems import (
     DomainProblem,
     GatewayTimeout,
     ServiceUnavailable,
+    localized,
 )
 
 logger = logging.getLogger("sinergi.gateway.proxy")
@@ -88,11 +89,19 @@ def _connection_tokens(headers: Sequence[tuple[bytes, bytes]]) -> set[bytes]:
     return names
 
 
-async def send_problem(send: Send, problem: DomainProblem) -> None:
-    body = json.dumps(problem.marshal(uri=PROBLEM_TYPE_URI)).encode()
+async def send_problem(send: Send, problem: DomainProblem, scope: Scope | None = None) -> None:
+    """``scope``: the request's, whose Accept-Language picks the problem's language."""
+    accept = None
+    if scope is not None:
+        raw = next((v for k, v in scope["headers"] if k == b"accept-language"), None)
+        accept = raw.decode("latin-1") if raw else None
+    content, language = localized(problem.marshal(uri=PROBLEM_TYPE_URI), accept)
+    body = json.dumps(content).encode()
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
+        (b"vary", b"Accept-Language"),
+        (b"content-language", language.encode()),
     ]
     headers.extend((k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items())
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
@@ -144,7 +153,7 @@ class ProxyMiddleware:
                     authorization.decode("latin-1") if authorization else None
                 )
             except DomainProblem as problem:
-                await send_problem(send, problem)
+                await send_problem(send, problem, scope)
                 return
             # Request.state of the access log: it records the organisation, never the person.
             scope.setdefault("state", {})["principal"] = principal
@@ -170,13 +179,15 @@ class ProxyMiddleware:
         except UpstreamUnavailable:
             logger.warning("upstream unavailable", extra={"service": upstream.name})
             await send_problem(
-                send, ServiceUnavailable(f"the {upstream.name} service is unavailable")
+                send, ServiceUnavailable(f"the {upstream.name} service is unavailable"), scope
             )
             return
         except UpstreamTimeout:
             logger.warning("upstream timeout", extra={"service": upstream.name})
             await send_problem(
-                send, GatewayTimeout(f"the {upstream.name} service did not answer in time")
+                send,
+                GatewayTimeout(f"the {upstream.name} service did not answer in time"),
+                scope,
             )
             return
         try:
