@@ -36,6 +36,7 @@ from shared.kit.database import Database
 from shared.kit.http import service_client
 from shared.kit.logging import AccessLogMiddleware, configure_logging
 from shared.kit.problems import install_problem_handlers
+from shared.programme.messages import install as install_messages
 
 SERVICE_DIR = Path(__file__).parent
 # Readiness and OpenAPI fetches are small and must not hang the gateway.
@@ -52,6 +53,8 @@ def create_app(
     (registry, opportunities, matching, reporting) to an httpx transport used instead of the
     network for it, e.g. ``httpx.ASGITransport(app=registry_app)`` in tests."""
     settings = settings or get_settings()
+    # Problems in Bahasa Indonesia for Accept-Language: id (the programme's messages).
+    install_messages()
     settings.check_production()
     if configure_logs:
         configure_logging(settings.service_name, settings.log_level)

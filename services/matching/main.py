@@ -23,6 +23,7 @@ from shared.kit.background import close_on_shutdown
 from shared.kit.feed import FeedConsumer, HttpFeedSource
 from shared.kit.http import ClientCredentialsTokenSource, service_client
 from shared.kit.tokens import TokenVerifier
+from shared.programme.messages import install as install_messages
 
 SERVICE_DIR = Path(__file__).parent
 
@@ -41,6 +42,8 @@ def create_app(
     """The app factory (``uvicorn --factory``); tests pass their own settings, verifier and
     transports ("registry", "opportunities", "gateway") around real apps."""
     settings = settings or get_settings()
+    # Problems in Bahasa Indonesia for Accept-Language: id (the programme's messages).
+    install_messages()
     transports = transports or {}
     app = create_service_app(
         settings,

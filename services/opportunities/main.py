@@ -14,6 +14,7 @@ from services.opportunities.skills import views as skill_views
 from services.opportunities.tables import feed_tables
 from shared.kit.app import create_service_app
 from shared.kit.tokens import TokenVerifier
+from shared.programme.messages import install as install_messages
 
 SERVICE_DIR = Path(__file__).parent
 
@@ -23,6 +24,8 @@ def create_app(
 ) -> FastAPI:
     """The app factory (``uvicorn --factory``); tests pass their own settings and verifier."""
     settings = settings or get_settings()
+    # Problems in Bahasa Indonesia for Accept-Language: id (the programme's messages).
+    install_messages()
     return create_service_app(
         settings,
         title="Sinergi opportunities",

@@ -44,12 +44,13 @@ def region_filter(principal: Principal) -> Any:
     if principal.org_type in PROGRAMME_TYPES:
         return true()
     if principal.org_type in LOCAL_GOVERNMENT_TYPES and principal.region:
-        region = principal.region
-        return or_(
-            col(Resident.village_code) == region,
-            col(Resident.village_code).startswith(region + ".", autoescape=True),
-        )
+        return in_region(col(Resident.village_code), principal.region)
     raise Forbidden("this organisation does not list residents")
+
+
+def in_region(village_code: Any, region: str) -> Any:
+    """The SQL condition for a village code column within a region code (itself or below)."""
+    return or_(village_code == region, village_code.startswith(region + ".", autoescape=True))
 
 
 def require_lister(principal: Principal) -> None:

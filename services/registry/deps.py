@@ -19,6 +19,7 @@ from shared.kit.settings import settings_dependency
 from shared.kit.tokens import Principal
 from shared.programme.scopes import (
     AUDIT_READ,
+    GRIEVANCES,
     RESIDENTS_DISCLOSE,
     RESIDENTS_ERASE,
     RESIDENTS_FOLLOW_UP,
@@ -40,6 +41,7 @@ FollowUpRecorder = Annotated[Principal, Depends(scoped(RESIDENTS_FOLLOW_UP))]
 Eraser = Annotated[Principal, Depends(scoped(RESIDENTS_ERASE))]
 DisclosureRecorder = Annotated[Principal, Depends(scoped(RESIDENTS_DISCLOSE))]
 AuditReader = Annotated[Principal, Depends(scoped(AUDIT_READ))]
+GrievanceHandler = Annotated[Principal, Depends(scoped(GRIEVANCES))]
 
 
 # ``async def``: it does no I/O, and FastAPI runs a plain ``def`` dependency in the thread pool,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from services.registry import models  # noqa: F401 - every table registered before first use
 from services.registry.audit.views import router as audit_router
@@ -15,27 +17,41 @@ from services.registry.deciles.views import router as deciles_router
 from services.registry.disclosures.proof import close_matching_client, matching_client
 from services.registry.disclosures.views import router as disclosures_router
 from services.registry.duplicates.views import router as duplicates_router
-from services.registry.follow_ups.tasks import (
-    close_placement_client,
-    placement_consumer,
-    placement_feed,
-)
+from services.registry.follow_ups.plan import apply_placement_changes as plan_visits
+from services.registry.follow_ups.tasks import placement_consumer, placement_feed
 from services.registry.follow_ups.views import due_router
 from services.registry.follow_ups.views import router as follow_ups_router
 from services.registry.graduation.views import router as graduation_router
+from services.registry.grievances.views import router as grievances_router
 from services.registry.households.views import router as households_router
 from services.registry.imports.tasks import import_worker
 from services.registry.imports.views import IMPORT_PATH
 from services.registry.imports.views import router as imports_router
+from services.registry.notifications.senders import build_sender
+from services.registry.notifications.service import apply_placement_changes as notify_residents
+from services.registry.notifications.tasks import notification_sender
+from services.registry.notifications.views import router as notifications_router
+from services.registry.notifications.views import signed_router as notifications_signed_router
 from services.registry.regions.views import router as regions_router
 from services.registry.residents.views import router as residents_router
 from services.registry.settings import RegistrySettings, get_settings
 from services.registry.tables import feed_tables
 from services.registry.villages.views import router as villages_router
 from shared.kit.app import create_service_app
+from shared.kit.feed import Change
 from shared.kit.tokens import TokenVerifier
+from shared.programme.messages import install as install_messages
 
 SERVICE_DIR = Path(__file__).parent
+
+
+def apply_placement_changes(
+    session: Session, changes: list[Change], *, settings: RegistrySettings
+) -> None:
+    """Matching's placement feed, in the consumer's transaction: the visit plan and cohort
+    enrolment (follow_ups/plan.py), then the messages residents get (notifications)."""
+    plan_visits(session, changes, settings)
+    notify_residents(session, changes, settings)
 
 
 def create_app(
@@ -44,11 +60,14 @@ def create_app(
     verifier: TokenVerifier | None = None,
     matching_transport: httpx.AsyncBaseTransport | None = None,
     gateway_transport: httpx.AsyncBaseTransport | None = None,
+    notify_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The app factory (``uvicorn --factory``); tests pass their own settings and verifier, and
-    transports around the real matching app and a token endpoint."""
+    transports around the real matching app, a token endpoint and an SMS gateway."""
     settings = settings or get_settings()
-    public = [regions_router]
+    # Problems in Bahasa Indonesia for Accept-Language: id (the programme's messages).
+    install_messages()
+    public = [regions_router, notifications_signed_router]
     if settings.bench_unauthenticated_reads:
         public.append(bench_router)
     app = create_service_app(
@@ -70,20 +89,28 @@ def create_app(
             graduation_router,
             villages_router,
             audit_router,
+            notifications_router,
+            grievances_router,
         ],
         public_routers=public,
         feed_tables=feed_tables,
         # Reads of personal data write their audit record in the same transaction.
         reads_write=True,
-        background=[import_worker, placement_feed, close_matching_client, close_placement_client],
+        background=[import_worker, placement_feed, notification_sender, close_matching_client],
         body_limits={IMPORT_PATH: settings.import_max_bytes + 64 * 1024},
         verifier=verifier,
     )
     app.state.matching = matching_client(settings, matching_transport)
-    app.state.placement_consumer, app.state.placement_client = placement_consumer(
+    # The registry's own client (registry-service) reads matching's placement feed, one
+    # consumer for the visit plan and enrolment and for residents' messages, applied in one
+    # transaction with the cursor; the same client relays residents' own answers.
+    consumer, app.state.matching_as_registry = placement_consumer(
         settings,
         app.state.db,
+        partial(apply_placement_changes, settings=settings),
         matching_transport=matching_transport,
         gateway_transport=gateway_transport,
     )
+    app.state.consumers = {"matching": consumer}
+    app.state.sender = build_sender(settings, notify_transport)
     return app

@@ -7,7 +7,9 @@ from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import DuplicateDismissal, NikReview
 from services.registry.follow_ups.models import FollowUp, FollowUpDue
 from services.registry.graduation.models import Graduation
+from services.registry.grievances.models import Grievance, GrievanceEvent
 from services.registry.imports.models import ImportJob, ImportRejection
+from services.registry.notifications.models import InboundMessage, Notification
 from services.registry.residents.models import Resident, ResidentChange
 from services.registry.tables import Base, feed_tables
 from services.registry.villages.models import PriorityList
@@ -22,9 +24,13 @@ __all__ = [
     "FollowUp",
     "FollowUpDue",
     "Graduation",
+    "Grievance",
+    "GrievanceEvent",
     "ImportJob",
     "ImportRejection",
+    "InboundMessage",
     "NikReview",
+    "Notification",
     "PriorityList",
     "Resident",
     "ResidentChange",

@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.kit.settings import ConsumerSettings
 
+# Days a complaint may stay open, by category (issue 20): payments and conduct first.
+DEFAULT_GRIEVANCE_SLA_DAYS: dict[str, int] = {
+    "targeting": 14,
+    "placement": 7,
+    "payment": 5,
+    "data": 14,
+    "conduct": 5,
+    "other": 14,
+}
+
 
 class RegistrySettings(ConsumerSettings):
+    """A consumer too: with its own client (``registry-service``) it reads matching's placement
+    feed, for the visit plan and cohort enrolment (issue 15) and to tell residents of their
+    offers (issue 20), and it relays residents' own answers to matching."""
+
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
     service_name: str = "registry"
-    port: int = 8001
-    # Its own credentials at the gateway, to read matching's placement feed (the visit plan).
     client_id: str = "registry-service"
     client_secret: str = "dev-registry-secret"
-    consume_placements: bool = True
+    # Off in tests that drive the feed and the sender by hand.
+    consume_feeds: bool = True
+    port: int = 8001
     # The visit plan of a started placement: visits due this many days after the start, each
     # assigned to the organisation that placed the resident; for paid kinds, the provider is
     # assigned a wage confirmation at each of its offsets.
@@ -68,6 +83,23 @@ class RegistrySettings(ConsumerSettings):
     import_max_attempts: int = Field(default=3, ge=1)
     # Matching (matching_url, from ConsumerSettings) is asked whether the placement a
     # disclosure names is real before it is recorded, and its placement feed is read.
+    # Notifications to residents (services/registry/README.md): ``log`` writes each message to
+    # the log without its number; ``webhook`` posts it, signed, to an SMS/WhatsApp gateway.
+    notify_sender: Literal["log", "webhook"] = "log"
+    notify_language: Literal["id", "en"] = "id"
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    notify_webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_max_attempts: int = Field(default=6, ge=1)
+    notify_backoff_seconds: float = Field(default=30.0, ge=0)
+    notify_backoff_max_seconds: float = Field(default=3600.0, ge=0)
+    notify_poll_seconds: float = Field(default=5.0, gt=0)
+    notify_batch_size: int = Field(default=50, ge=1)
+    # The secret the SMS gateway signs inbound messages and receipts with; unset refuses all.
+    notify_inbound_secret: str = ""
+    grievance_sla_days: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_GRIEVANCE_SLA_DAYS)
+    )
     # Benchmark only: GET /bench/residents/{id} without a token, to measure authentication.
     bench_unauthenticated_reads: bool = False
 
@@ -77,6 +109,13 @@ class RegistrySettings(ConsumerSettings):
             problems.append(
                 "REGISTRY_BENCH_UNAUTHENTICATED_READS is on; it serves personal data without "
                 "a token and exists for benchmarks only"
+            )
+        if self.notify_sender == "webhook" and not (
+            self.notify_webhook_url and self.notify_webhook_secret
+        ):
+            problems.append(
+                "REGISTRY_NOTIFY_SENDER is webhook but REGISTRY_NOTIFY_WEBHOOK_URL or "
+                "REGISTRY_NOTIFY_WEBHOOK_SECRET is unset"
             )
         return problems
 

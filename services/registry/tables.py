@@ -12,5 +12,6 @@ class Base(SQLModel, registry=new_registry()):
     pass
 
 
-# A consumer too: of matching's placement feed (the visit plan, follow_ups/tasks.py).
+# A consumer too: of matching's placement feed (the visit plan, cohort enrolment and
+# residents' notifications; follow_ups/tasks.py).
 feed_tables = FeedTables(Base.metadata, producer=True, consumer=True)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from services.reporting.exports.views import router as exports_router
 from services.reporting.feed.views import router as feed_router
+from services.reporting.grievances.views import router as grievances_router
 from services.reporting.readmodel.tasks import (
     build_consumers,
     close_clients,
@@ -22,6 +23,7 @@ from services.reporting.stages.views import router as stages_router
 from services.reporting.targeting.views import router as targeting_router
 from shared.kit.app import create_service_app
 from shared.kit.tokens import TokenVerifier
+from shared.programme.messages import install as install_messages
 
 SERVICE_DIR = Path(__file__).parent
 
@@ -35,12 +37,21 @@ def create_app(
     """The app factory (``uvicorn --factory``); tests pass their own settings, verifier and
     transports ("registry", "opportunities", "matching", "gateway") to apps in process."""
     settings = settings or get_settings()
+    # Problems in Bahasa Indonesia for Accept-Language: id (the programme's messages).
+    install_messages()
     app = create_service_app(
         settings,
         title="Sinergi reporting",
         description="Indicators, programme stages, exports and a status feed.",
         service_dir=SERVICE_DIR,
-        routers=[exports_router, sync_router, feed_router, stages_router, targeting_router],
+        routers=[
+            exports_router,
+            grievances_router,
+            sync_router,
+            feed_router,
+            stages_router,
+            targeting_router,
+        ],
         feed_tables=None,
         background=[run_feeds, close_clients],
         verifier=verifier,

@@ -3,6 +3,7 @@
 from services.reporting.feed.models import StatusEvent
 from services.reporting.readmodel.models import (
     FollowUpFact,
+    GrievanceFact,
     OpportunityFact,
     PlacementFact,
     ResidentFact,
@@ -13,6 +14,7 @@ from services.reporting.tables import Base, feed_tables
 __all__ = [
     "Base",
     "FollowUpFact",
+    "GrievanceFact",
     "OpportunityFact",
     "PlacementFact",
     "ProgramStage",

@@ -20,6 +20,9 @@ from fastapi_problem.handler import (
 from rfc9457 import Problem, StatusProblem
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.responses import Response
+
+from shared.kit.messages import CATALOGUE, DEFAULT_LANGUAGE, preferred_language
 
 logger = logging.getLogger("sinergi.problems")
 
@@ -164,6 +167,49 @@ def _value_not_storable(_handler: ExceptionHandler, _request: Request, _exc: Exc
     )
 
 
+def translate_problem(content: dict[str, Any], language: str) -> dict[str, Any]:
+    """The problem's ``title``, ``detail`` and each field error's ``msg`` in ``language``,
+    from the message catalogue (shared/kit/messages.py); ``type``, ``loc`` and the rest, which
+    clients switch on, stay as they are."""
+    translated = dict(content)
+    for key in ("title", "detail"):
+        if isinstance(content.get(key), str):
+            translated[key] = CATALOGUE.translate(content[key], language)
+    errors = content.get("errors")
+    if isinstance(errors, list):
+        translated["errors"] = [
+            {**error, "msg": CATALOGUE.translate(str(error["msg"]), language)}
+            if isinstance(error, dict) and "msg" in error
+            else error
+            for error in errors
+        ]
+    return translated
+
+
+def localized(content: dict[str, Any], accept_language: str | None) -> tuple[dict[str, Any], str]:
+    """The problem in the language ``Accept-Language`` asks for (the default: unchanged), and
+    that language, for ``Content-Language``."""
+    language = preferred_language(accept_language, CATALOGUE.languages())
+    if language == DEFAULT_LANGUAGE:
+        return content, language
+    return translate_problem(content, language), language
+
+
+def _language_post_hook(
+    content: dict[str, Any], request: Request, response: Response
+) -> tuple[dict[str, Any], Response]:
+    # Vary on every problem: a cache must not serve one language's problem for another.
+    response.headers["Vary"] = ", ".join(
+        v for v in (response.headers.get("Vary"), "Accept-Language") if v
+    )
+    translated, language = localized(content, request.headers.get("accept-language"))
+    if language == DEFAULT_LANGUAGE:
+        return content, response
+    response.body = response.render(translated)
+    response.headers["Content-Language"] = language
+    return translated, response
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     mapped: dict[type[Exception], Any] = {
         OperationalError: _database_unavailable,
@@ -177,6 +223,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         handlers=mapped,
         documentation_uri_template=PROBLEM_TYPE_URI,
         strict_rfc9457=False,
+        # Accept-Language: title, detail and field errors from the message catalogue.
+        post_hooks=[_language_post_hook],
     )
     add_exception_handler(app, handler)
     # Registered by class too: Starlette hands a handler of plain Exception to its outermost

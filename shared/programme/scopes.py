@@ -26,6 +26,10 @@ PLACEMENTS_READ = "placements:read"
 PLACEMENTS_WRITE = "placements:write"
 PLACEMENTS_RESPOND = "placements:respond"
 PLACEMENTS_PROGRESS = "placements:progress"
+# The registry's own client answering an offer for the resident who replied by SMS (issue 20):
+# the resident's own decision, never an organisation's acting for them.
+PLACEMENTS_RESIDENT_DECISION = "placements:resident-decision"
+GRIEVANCES = "grievances"
 REPORTS_READ = "reports:read"
 PROGRAM_WRITE = "program:write"
 ORGANISATIONS_ADMIN = "organisations:admin"
@@ -37,8 +41,10 @@ _REGISTRY_EDIT = {
     RESIDENTS_PRIORITY,
     RESIDENTS_IMPORT,
     RESIDENTS_FOLLOW_UP,
+    GRIEVANCES,
 }
 _PROVIDER = {
+    GRIEVANCES,  # complaints about its own placements
     RESIDENTS_READ,  # rows limited to residents disclosed to the provider
     RESIDENTS_FOLLOW_UP,  # of residents disclosed to it
     OPPORTUNITIES_READ,
@@ -96,8 +102,9 @@ DEFAULT_SCOPES["district_government"] = DEFAULT_SCOPES["village_government"]
 SERVICE_CLIENT_SCOPES: dict[str, frozenset[str]] = {
     "matching-service": frozenset({CHANGES_READ, RESIDENTS_DISCLOSE}),
     "reporting-service": frozenset({CHANGES_READ}),
-    # Reads matching's placement feed for the visit plan (issue 15).
-    "registry-service": frozenset({CHANGES_READ}),
+    # Reads matching's placement feed (the visit plan, residents' notifications) and relays
+    # residents' own YA/TIDAK to matching.
+    "registry-service": frozenset({CHANGES_READ, PLACEMENTS_RESIDENT_DECISION}),
 }
 # The most any service token may carry: what a service checks a ``service`` caller against.
 DEFAULT_SCOPES["service"] = frozenset().union(*SERVICE_CLIENT_SCOPES.values())

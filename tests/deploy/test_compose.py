@@ -170,9 +170,10 @@ def test_the_configuration_passes_the_services_production_checks(
         assert clients == {
             "matching-service": variables["MATCHING_CLIENT_SECRET"],
             "reporting-service": variables["REPORTING_CLIENT_SECRET"],
+            "registry-service": variables["REGISTRY_CLIENT_SECRET"],
         }
         assert settings.cors_origins == []  # type: ignore[attr-defined]
-    if service in ("matching", "reporting"):
+    if service in ("matching", "reporting", "registry"):
         # The client the gateway creates is the one the consumer logs in with.
         assert settings.client_id == f"{service}-service"  # type: ignore[attr-defined]
         assert settings.client_secret == variables[f"{service.upper()}_CLIENT_SECRET"]  # type: ignore[attr-defined]

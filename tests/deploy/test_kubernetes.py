@@ -54,9 +54,11 @@ OPERATOR_SECRETS: dict[str, dict[str, str]] = {
         "admin-client-secret": "3f1c0a9e5b7d2c4e6f8a0b1c2d3e4f5a",
         "matching-client-secret": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
         "reporting-client-secret": "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+        "registry-client-secret": "7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b",
         "service-clients": (
             '{"matching-service": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d", '
-            '"reporting-service": "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"}'
+            '"reporting-service": "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d", '
+            '"registry-service": "7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"}'
         ),
     },
     "sinergi-reporting": {"pseudonym-key": "5e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d"},

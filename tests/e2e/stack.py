@@ -56,7 +56,7 @@ class Stack:
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service)
         for service in DOMAIN_SERVICES:
             env[f"{service.upper()}_JWKS_URL"] = f"{gateway}/v1/auth/jwks.json"
-        for consumer in ("MATCHING", "REPORTING"):
+        for consumer in ("MATCHING", "REPORTING", "REGISTRY"):
             env[f"{consumer}_GATEWAY_URL"] = gateway
             env[f"{consumer}_REGISTRY_URL"] = self.url("registry")
             env[f"{consumer}_OPPORTUNITIES_URL"] = self.url("opportunities")

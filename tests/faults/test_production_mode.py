@@ -24,7 +24,7 @@ from tests.support.ports import free_port
 from tests.support.tokens import TestKeys
 
 SERVICES = ("gateway", "registry", "opportunities", "matching", "reporting")
-CONSUMERS = ("matching", "reporting")
+CONSUMERS = ("matching", "reporting", "registry")
 # Refusal must come before any connection: nothing listens on port 1.
 POSTGRES = "postgresql://sinergi@127.0.0.1:1/{service}"
 STRONG = "Vx7Qm2Lp9Rt4Kw8Zc3Nh6Bd1Fg5Js0Ya"  # 32 characters, no development prefix
@@ -87,7 +87,11 @@ def _production_grade(service: str, signing_key: Path) -> dict[str, Any]:
             admin_client_id="secretariat",
             admin_client_secret=STRONG,
             cors_origins=["https://sinergi.kotabarukab.go.id"],
-            service_clients={"matching-service": STRONG, "reporting-service": STRONG[::-1]},
+            service_clients={
+                "matching-service": STRONG,
+                "reporting-service": STRONG[::-1],
+                "registry-service": STRONG[1:] + STRONG[0],
+            },
         )
     return values
 

@@ -75,6 +75,7 @@ def test_development_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert settings.effective_service_clients() == {
         "matching-service": "dev-matching-secret",
         "reporting-service": "dev-reporting-secret",
+        "registry-service": "dev-registry-secret",
     }
     monkeypatch.setenv("SINERGI_ADMIN_CLIENT_ID", "secretariat")
     monkeypatch.setenv("SINERGI_ADMIN_CLIENT_SECRET", "s3cret-from-env")

@@ -103,16 +103,22 @@ class Matching:
 
 @contextlib.asynccontextmanager
 async def registry_client(
-    url: str, keys: TestKeys, *, matching: Matching | None = None, **settings: Any
+    url: str,
+    keys: TestKeys,
+    *,
+    matching: Matching | None = None,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """``matching``: the matching app the registry asks before it records a disclosure and
-    whose placement feed it reads (with a token from a stand-in of the gateway's endpoint)."""
-    wired = {}
+    whose placement feed it reads (with a token from a stand-in of the gateway's endpoint);
+    ``transports``: others of the registry's, e.g. its SMS gateway ("notify_transport") or its
+    own token endpoint ("gateway_transport")."""
+    wired: dict[str, Any] = {}
     if matching is not None:
-        wired = {
-            "matching_transport": httpx.ASGITransport(app=matching.app),
-            "gateway_transport": httpx.ASGITransport(app=token_endpoint(keys, "org-registry")),
-        }
+        wired["matching_transport"] = httpx.ASGITransport(app=matching.app)
+        wired["gateway_transport"] = httpx.ASGITransport(app=token_endpoint(keys, "org-registry"))
+    wired.update(transports or {})
     app = create_app(
         RegistrySettings(database_url=url, jwks_url="", **settings),
         verifier=keys.verifier(),
@@ -123,7 +129,8 @@ async def registry_client(
         client.app = app  # type: ignore[attr-defined]
         yield client
     await app.state.matching.aclose()
-    await app.state.placement_client.aclose()
+    await app.state.matching_as_registry.aclose()
+    await app.state.sender.aclose()
     app.state.db.dispose()
     if matching is not None:
         matching.dispose()

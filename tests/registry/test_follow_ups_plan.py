@@ -63,7 +63,7 @@ async def test_a_started_placement_puts_its_visits_on_the_plan(
             rid, COMPANY, "started", started_at=started, created_by_org=AGENCY
         )
         matching.placement(neighbour, COMPANY, "accepted")  # not started: nothing due
-        consumer = client.app.state.placement_consumer  # type: ignore[attr-defined]
+        consumer = client.app.state.consumers["matching"]  # type: ignore[attr-defined]
         assert await consumer.catch_up() == 2
         assert await consumer.catch_up() == 0
 
@@ -141,7 +141,7 @@ async def test_an_accepted_placement_enrols_in_the_automatic_cohort(
             )
         )["id"]
         matching.placement(rid, COMPANY, "accepted")
-        await client.app.state.placement_consumer.catch_up()  # type: ignore[attr-defined]
+        await client.app.state.consumers["matching"].catch_up()  # type: ignore[attr-defined]
         [item] = (await client.get(f"/v1/residents/{rid}/enrolments", headers=agency)).json()[
             "items"
         ]

@@ -98,6 +98,10 @@ def stack(
     yield from iter_stack(backend, databases, keys, tmp_path)
 
 
+# Its time grows with the API (74 operations x 2 modes x EXAMPLES since issue 20): on a shared
+# 2-core machine at load 10 one backend took 580 s, past the suite's 300 s, and the timeout
+# fired inside whichever operation was running, reported as a flaky failure there.
+@pytest.mark.timeout(1200)
 def test_fuzz_the_whole_api(stack: Stack, backend: str) -> None:
     counted = CountingApp(stack.gateway)
     schema = schemathesis.openapi.from_asgi("/openapi.json", counted)

@@ -29,6 +29,7 @@ from shared.kit.problems import (
     DomainProblem,
     GatewayTimeout,
     ServiceUnavailable,
+    localized,
 )
 
 logger = logging.getLogger("sinergi.gateway.proxy")
@@ -42,6 +43,8 @@ ROUTES: dict[str, str] = {
     "/v1/cohorts": "registry",
     "/v1/villages": "registry",
     "/v1/follow-ups": "registry",
+    "/v1/notifications": "registry",
+    "/v1/grievances": "registry",
     "/v1/opportunities": "opportunities",
     "/v1/skills": "opportunities",
     "/v1/matching": "matching",
@@ -49,6 +52,10 @@ ROUTES: dict[str, str] = {
     "/v1/reports": "reporting",
     "/v1/program": "reporting",
 }
+
+# Exact paths the gateway forwards without a bearer token: the SMS gateway's callbacks, which
+# sign their body (HMAC-SHA256, X-Sinergi-Signature) for the registry to check instead.
+SIGNED_PATHS = frozenset({"/v1/notifications/inbound", "/v1/notifications/receipts"})
 
 HOP_BY_HOP = frozenset(
     {
@@ -85,11 +92,19 @@ def _connection_tokens(headers: Sequence[tuple[bytes, bytes]]) -> set[bytes]:
     return names
 
 
-async def send_problem(send: Send, problem: DomainProblem) -> None:
-    body = json.dumps(problem.marshal(uri=PROBLEM_TYPE_URI)).encode()
+async def send_problem(send: Send, problem: DomainProblem, scope: Scope | None = None) -> None:
+    """``scope``: the request's, whose Accept-Language picks the problem's language."""
+    accept = None
+    if scope is not None:
+        raw = next((v for k, v in scope["headers"] if k == b"accept-language"), None)
+        accept = raw.decode("latin-1") if raw else None
+    content, language = localized(problem.marshal(uri=PROBLEM_TYPE_URI), accept)
+    body = json.dumps(content).encode()
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
+        (b"vary", b"Accept-Language"),
+        (b"content-language", language.encode()),
     ]
     headers.extend((k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items())
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
@@ -130,18 +145,22 @@ class ProxyMiddleware:
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        authorization = next((v for k, v in headers if k == b"authorization"), None)
-        try:
-            principal = await self.admission.admit(
-                authorization.decode("latin-1") if authorization else None
-            )
-        except DomainProblem as problem:
-            await send_problem(send, problem)
-            return
-        # Request.state of the access log: it records the organisation, never the person.
-        scope.setdefault("state", {})["principal"] = principal
-
         drop = REQUEST_DROP | _connection_tokens(headers)
+        if raw_path.decode("latin-1") in SIGNED_PATHS and scope["method"] == "POST":
+            # No token is asked for, and none is passed on: the signature is the credential.
+            drop = drop | {b"authorization"}
+        else:
+            authorization = next((v for k, v in headers if k == b"authorization"), None)
+            try:
+                principal = await self.admission.admit(
+                    authorization.decode("latin-1") if authorization else None
+                )
+            except DomainProblem as problem:
+                await send_problem(send, problem, scope)
+                return
+            # Request.state of the access log: it records the organisation, never the person.
+            scope.setdefault("state", {})["principal"] = principal
+
         forward = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers if k not in drop]
         request_id = correlation_id.get()
         if request_id:
@@ -163,13 +182,15 @@ class ProxyMiddleware:
         except UpstreamUnavailable:
             logger.warning("upstream unavailable", extra={"service": upstream.name})
             await send_problem(
-                send, ServiceUnavailable(f"the {upstream.name} service is unavailable")
+                send, ServiceUnavailable(f"the {upstream.name} service is unavailable"), scope
             )
             return
         except UpstreamTimeout:
             logger.warning("upstream timeout", extra={"service": upstream.name})
             await send_problem(
-                send, GatewayTimeout(f"the {upstream.name} service did not answer in time")
+                send,
+                GatewayTimeout(f"the {upstream.name} service did not answer in time"),
+                scope,
             )
             return
         try:

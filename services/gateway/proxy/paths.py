@@ -58,6 +58,6 @@ class AmbiguousPathMiddleware:
             reason = ambiguity(raw_path)
             if reason is not None:
                 # The path itself is not echoed: it may carry an id a log or body should not.
-                await send_problem(send, AmbiguousPath(reason))
+                await send_problem(send, AmbiguousPath(reason), scope)
                 return
         await self.app(scope, receive, send)

@@ -43,6 +43,9 @@ class Placement(Base, table=True):
     completed_at: datetime | None = Field(default=None, sa_column=ts_column())
     ended_at: datetime | None = Field(default=None, sa_column=ts_column())
     created_at: datetime = Field(sa_column=ts_column(nullable=False))
+    # Who answered the offer: "resident" (their own reply, relayed by the registry) or
+    # "proxy" (an organisation accepting or declining on their behalf). None: not answered.
+    decided_by: str | None = Field(default=None, max_length=10)
 
 
 class PlacementTransition(Base, table=True):
@@ -56,6 +59,7 @@ class PlacementTransition(Base, table=True):
     org_id: str = Field(max_length=64)
     org_type: str = Field(max_length=30)
     at: datetime = Field(sa_column=ts_column(nullable=False))
+    decided_by: str | None = Field(default=None, max_length=10)
 
 
 class CapitalGrant(Base, table=True):
@@ -127,6 +131,7 @@ class PlacementPublic(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     ended_at: datetime | None
+    decided_by: Literal["resident", "proxy"] | None = None
 
 
 class TransitionPublic(BaseModel):
@@ -135,6 +140,17 @@ class TransitionPublic(BaseModel):
     version: int
     org_type: str
     at: datetime
+    decided_by: Literal["resident", "proxy"] | None = None
+
+
+class ResidentDecision(BaseModel):
+    """The resident's own answer to an offer, relayed by the registry from their SMS reply:
+    the placement must be this resident's, or it is unknown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: uuid.UUID
+    decision: Literal["accept", "decline"]
 
 
 class PlacementDetail(PlacementPublic):

@@ -34,6 +34,7 @@ from services.matching.placements.models import (
     PlacementDetail,
     PlacementPublic,
     PlacementTransition,
+    ResidentDecision,
     TransitionPublic,
 )
 from services.matching.readmodel.models import OpportunityView, ResidentView
@@ -49,6 +50,7 @@ from shared.programme.organisations import LOCAL_GOVERNMENT_TYPES, PROVIDER_TYPE
 from shared.programme.placements import PLACEMENT_TIMES
 from shared.programme.scopes import (
     PLACEMENTS_PROGRESS,
+    PLACEMENTS_RESIDENT_DECISION,
     PLACEMENTS_RESPOND,
     PLACEMENTS_WRITE,
     RESIDENTS_DISCLOSE,
@@ -147,6 +149,7 @@ def _record(
     org_id: str,
     org_type: str,
     at: datetime,
+    decided_by: str | None = None,
 ) -> None:
     session.add(
         PlacementTransition(
@@ -157,6 +160,7 @@ def _record(
             org_id=org_id,
             org_type=org_type,
             at=at,
+            decided_by=decided_by,
         )
     )
     record_change(
@@ -425,13 +429,26 @@ def transition(
     placement_id: uuid.UUID,
     action: str,
     settings: MatchingSettings,
+    *,
+    resident_id: uuid.UUID | None = None,
 ) -> Placement:
+    """``resident_id``: the resident's own answer (resident_decision), checked against the
+    placement instead of the caller's rights; an organisation's answer is a proxy's."""
     rule = TRANSITIONS[action]
-    placement = get_visible(session, principal, placement_id)
-    if not may_act(principal, placement, rule.actors):
-        raise Forbidden(
-            f"organisations of type {principal.org_type} may not {action} this placement"
-        )
+    if resident_id is not None:
+        found = session.get(Placement, placement_id)
+        if found is None or found.resident_id != resident_id:
+            raise NotFound("no such placement")
+        placement = found
+    else:
+        placement = get_visible(session, principal, placement_id)
+        if not may_act(principal, placement, rule.actors):
+            raise Forbidden(
+                f"organisations of type {principal.org_type} may not {action} this placement"
+            )
+    decided_by = None
+    if rule.actors == "respond":
+        decided_by = "resident" if resident_id is not None else "proxy"
     if placement.status == rule.target:
         return placement  # a retried request: already done, nothing more to do
     if placement.status not in rule.sources:
@@ -446,7 +463,12 @@ def transition(
             update(Placement)
             .where(col(Placement.id) == placement.id)
             .where(col(Placement.version) == placement.version)
-            .values(status=rule.target, version=placement.version + 1, **{rule.stamp: now})
+            .values(
+                status=rule.target,
+                version=placement.version + 1,
+                **{rule.stamp: now},
+                **({"decided_by": decided_by} if decided_by else {}),
+            )
             .execution_options(synchronize_session=False)
         )
     )
@@ -457,8 +479,25 @@ def transition(
         _on_accept(session, placement, settings)
     elif placement.status in ENDED:
         _on_end(session, placement, from_status)
-    _record(session, placement, from_status, principal.org_id, principal.org_type, now)
+    _record(session, placement, from_status, principal.org_id, principal.org_type, now, decided_by)
     return placement
+
+
+def resident_decision(
+    session: Session,
+    principal: Principal,
+    placement_id: uuid.UUID,
+    body: ResidentDecision,
+    settings: MatchingSettings,
+) -> Placement:
+    """The resident's own yes or no, relayed by the registry's client (the only holder of
+    ``placements:resident-decision``), which matched the reply to the number the offer went
+    to. Recorded as the resident's decision (``decided_by: resident``), not a proxy's."""
+    if PLACEMENTS_RESIDENT_DECISION not in principal.scopes:
+        raise Forbidden(f"this action needs the scope {PLACEMENTS_RESIDENT_DECISION}")
+    return transition(
+        session, principal, placement_id, body.decision, settings, resident_id=body.resident_id
+    )
 
 
 def create_direct(

@@ -18,6 +18,7 @@ from services.matching.placements.models import (
     PlacementDetail,
     PlacementPublic,
     PlacementStatus,
+    ResidentDecision,
 )
 from shared.kit.auth import CurrentPrincipal
 from shared.kit.database import DatabaseDep, SessionDep
@@ -92,6 +93,24 @@ def read_disclosure_proof(
         org_id=placement.provider_org_id,
         resident_id=placement.resident_id,
         status=placement.status,
+    )
+
+
+@router.post(
+    "/{placement_id}/resident-decision",
+    response_model=PlacementPublic,
+    responses=problem_responses(403, 404, 409),
+    summary="The resident's own answer to an offer, relayed by the registry from their SMS",
+)
+def resident_decision(
+    placement_id: uuid.UUID,
+    body: ResidentDecision,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> PlacementPublic:
+    return service.to_public(
+        service.resident_decision(session, principal, placement_id, body, settings)
     )
 
 

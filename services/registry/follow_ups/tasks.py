@@ -1,26 +1,24 @@
-"""The reader of matching's placement feed that keeps the visit plan (``plan.py``): the kit's
-feed consumer with the registry's own service token, polled until the app stops (off with
-``REGISTRY_CONSUME_PLACEMENTS=false``; tests drive ``catch_up()`` by hand)."""
+"""The reader of matching's placement feed: the kit's feed consumer with the registry's own
+service token, polled until the app stops (off with ``REGISTRY_CONSUME_FEEDS=false``; tests
+drive ``catch_up()`` by hand). What it applies is the app's to say (``main.py``: the visit
+plan of ``plan.py`` and the residents' messages)."""
 
 from __future__ import annotations
-
-from functools import partial
 
 import httpx
 from fastapi import FastAPI
 
-from services.registry.follow_ups.plan import apply_placement_changes
 from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
-from shared.kit.background import close_on_shutdown
 from shared.kit.database import Database
-from shared.kit.feed import FeedConsumer, HttpFeedSource
+from shared.kit.feed import Applier, FeedConsumer, HttpFeedSource
 from shared.kit.http import ClientCredentialsTokenSource, service_client
 
 
 def placement_consumer(
     settings: RegistrySettings,
     db: Database,
+    apply: Applier,
     *,
     matching_transport: httpx.AsyncBaseTransport | None = None,
     gateway_transport: httpx.AsyncBaseTransport | None = None,
@@ -43,7 +41,7 @@ def placement_consumer(
         db,
         feed_tables,
         HttpFeedSource(client),
-        partial(apply_placement_changes, settings=settings),
+        apply,
         batch_size=settings.feed_batch_size,
     )
     return consumer, client
@@ -51,9 +49,5 @@ def placement_consumer(
 
 async def placement_feed(app: FastAPI) -> None:
     settings: RegistrySettings = app.state.settings
-    if settings.consume_placements:
-        await app.state.placement_consumer.run(settings.feed_poll_seconds)
-
-
-async def close_placement_client(app: FastAPI) -> None:
-    await close_on_shutdown([app.state.placement_client])
+    if settings.consume_feeds:
+        await app.state.consumers["matching"].run(settings.feed_poll_seconds)

@@ -24,6 +24,8 @@ from services.registry.deciles.models import ResidentDecile
 from services.registry.disclosures.models import Disclosure
 from services.registry.duplicates.models import NikReview
 from services.registry.follow_ups.models import FollowUp
+from services.registry.grievances.models import Grievance
+from services.registry.notifications.models import Notification
 from services.registry.residents import nik as nik_rules
 from services.registry.residents import records
 from services.registry.residents.models import (
@@ -614,7 +616,8 @@ def erase(
     audit records (scrubbed of the erased values, the record itself stays: who saw what when
     is kept); their NIK reviews (closed); their disclosures (ended). The history and the feed
     hold no values by design; import files are deleted when their job ends and the row report
-    holds no cell values. tests/registry/test_erasure.py walks every table to prove it.
+    holds no cell values. tests/registry/test_erasure.py walks every table to prove it; their
+    messages lose the number and their complaints the text (test_notifications_inbound).
     """
     resident = access.get_editable(session, principal, resident_id)
     if resident.erased_at is not None:
@@ -654,6 +657,23 @@ def erase(
     )
     session.execute(
         sql_update(Resident).where(col(Resident.pending_nik).in_(niks)).values(pending_nik=None)
+    )
+    # Messages keep no number and no code that answers for them; those not sent never are.
+    # Complaints they opened keep their category, place and dates, not their words.
+    session.execute(
+        sql_update(Notification)
+        .where(col(Notification.resident_id).in_(ids))
+        .values(to_phone=None, reply_code=None)
+    )
+    session.execute(
+        sql_update(Notification)
+        .where(col(Notification.resident_id).in_(ids), col(Notification.status) == "queued")
+        .values(status="failed", last_error="resident erased")
+    )
+    session.execute(
+        sql_update(Grievance)
+        .where(col(Grievance.resident_id).in_(ids))
+        .values(description="", resolution=None)
     )
     # No provider reads the person again: disclosures end today (the rows stay, as the audit).
     yesterday = at.date() - timedelta(days=1)

@@ -22,6 +22,7 @@ from sqlmodel import col
 from services.reporting.feed.models import StatusEvent
 from services.reporting.readmodel.models import (
     FollowUpFact,
+    GrievanceFact,
     OpportunityFact,
     PlacementFact,
     ResidentFact,
@@ -31,7 +32,7 @@ from shared.kit.time import parse_utc
 from shared.programme.placements import PLACEMENT_TIMES
 from shared.programme.regions import district_of, regency_of
 
-Row = TypeVar("Row", ResidentFact, OpportunityFact, PlacementFact)
+Row = TypeVar("Row", ResidentFact, OpportunityFact, PlacementFact, GrievanceFact)
 logger = logging.getLogger("sinergi.reporting.readmodel")
 
 AGE_BANDS = ((15, 24), (25, 34), (35, 44), (45, 54), (55, 64))
@@ -225,6 +226,34 @@ def apply_registry(session: Session, changes: list[Change]) -> None:
         session.flush()
 
     _each(session, ResidentFact, held, residents, one)
+    _apply_grievances(session, changes)
+
+
+def _apply_grievances(session: Session, changes: list[Change]) -> None:
+    """The registry's complaints: a snapshot per change, newer versions only."""
+    grievances, held = _held(session, GrievanceFact, changes, "grievance")
+
+    def one(change: Change) -> None:
+        payload = change.payload
+        village = str(payload["village_code"])
+        opened_at = parse_utc(payload["opened_at"])
+        if opened_at is None:
+            raise KeyError("opened_at")
+        values = {
+            "version": change.version,
+            "category": str(payload["category"]),
+            "status": str(payload["status"]),
+            "village_code": village,
+            "district_code": _text(payload.get("district_code")) or district_of(village) or village,
+            "provider_org_id": _text(payload.get("provider_org_id")),
+            "due_on": date.fromisoformat(str(payload["due_on"])),
+            "opened_at": opened_at,
+            "closed_at": parse_utc(payload.get("closed_at")),
+        }
+        _upsert(session, GrievanceFact, held, change, values)
+        session.flush()
+
+    _each(session, GrievanceFact, held, grievances, one)
 
 
 def _record_follow_up(

@@ -104,6 +104,25 @@ class FollowUpFact(Base, table=True):
     organisation_id: str | None = Field(default=None, max_length=64)
 
 
+class GrievanceFact(Base, table=True):
+    """A complaint as the registry's feed shows it: category, place, status and dates, never
+    its text or who made it (issue 20)."""
+
+    __tablename__ = "rm_grievance"
+    __table_args__ = (Index("ix_rm_grievance_district_village", "district_code", "village_code"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    version: int
+    category: str = Field(max_length=20)
+    status: str = Field(max_length=20)
+    village_code: str = Field(max_length=20)
+    district_code: str = Field(max_length=20)
+    provider_org_id: str | None = Field(default=None, max_length=64, index=True)
+    due_on: date
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
 class SyncState(BaseModel):
     """Where the read model stands in each feed (``GET /v1/reports/sync``)."""
 
