@@ -55,6 +55,8 @@ chroot "$root" /bin/sh -euc '
 '
 umount "$root/proc"
 
+# mktemp made the directory 0700; as the image's / it would shut every non-root user out.
+chmod 0755 "$root"
 echo "base-image: importing as $tag"
 tar --numeric-owner -C "$root" -c . | docker import \
   --change 'ENV PATH=/opt/python/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
