@@ -99,3 +99,12 @@ bench-quick: install
 check-security: install
 	$(PY) -m tests.security.audit
 	$(BIN)/pytest tests/security tests/faults -q
+
+# Issue 19: the image built and the compose stack run for real, with a smoke test through the
+# gateway, then torn down (minutes; not part of `make test`). Needs root; installs Debian's
+# docker.io and debootstrap when missing, starts dockerd when none answers (and stops it).
+.PHONY: image-test
+image-test: install
+	@command -v dockerd >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io)
+	@command -v debootstrap >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap)
+	$(PY) -m tests.deploy.image_stack

@@ -33,6 +33,7 @@ from services.gateway.proxy.paths import AmbiguousPathMiddleware
 from services.gateway.settings import GatewaySettings, get_settings
 from shared.kit.app import BodySizeLimitMiddleware, RejectNulBytesMiddleware
 from shared.kit.database import Database
+from shared.kit.docs import docs_router
 from shared.kit.http import service_client
 from shared.kit.logging import AccessLogMiddleware, configure_logging
 from shared.kit.problems import install_problem_handlers
@@ -137,6 +138,7 @@ def create_app(
 
     app.include_router(health_router)
     app.include_router(openapi_router)
+    app.include_router(docs_router(app.title))
     app.include_router(auth_router)
     app.include_router(organisations_router)
 

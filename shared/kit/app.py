@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.kit.auth import current_principal
 from shared.kit.database import Database
+from shared.kit.docs import docs_router
 from shared.kit.feed import FeedTables, changes_router
 from shared.kit.health import health_router
 from shared.kit.logging import AccessLogMiddleware, configure_logging
@@ -206,7 +207,15 @@ def create_service_app(
                     await task
             app.state.db.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # /docs and /redoc come from docs_router: FastAPI's own pages load their assets from a CDN.
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.db = Database(settings.effective_database_url())
     app.state.reads_write = reads_write
@@ -214,6 +223,7 @@ def create_service_app(
     install_problem_handlers(app)
 
     app.include_router(health_router(service_dir))
+    app.include_router(docs_router(title))
     for router in public_routers:
         app.include_router(router)
     if feed_tables is not None:

@@ -167,7 +167,8 @@ def test_every_service_runs_its_command_on_its_port(service: str, render_name: s
     container = main_container(objects, service)
     command = container["command"]
     compose = load_compose()["services"][service]["command"]
-    assert command == compose, "Kubernetes and compose run the service the same way"
+    # Behind the ingress alone, the gateway trusts its forwarded headers (test below).
+    assert without_forwarded_trust(command) == compose, "Kubernetes and compose run it the same way"
     assert uvicorn_target(command) == f"services.{service}.main:create_app"
     port = default_port(service)
     assert option(command, "--port") == str(port)
@@ -366,6 +367,28 @@ def test_network_policies_name_ports_the_pods_have() -> None:
         for rule in policy["spec"]["ingress"]:
             for port in rule["ports"]:
                 assert port["port"] in declared, policy["metadata"]["name"]
+
+
+FORWARDED_TRUST = ["--proxy-headers", "--forwarded-allow-ips", "$(GATEWAY_TRUSTED_PROXIES)"]
+
+
+def without_forwarded_trust(command: list[str]) -> list[str]:
+    text = " ".join(command).replace(" " + " ".join(FORWARDED_TRUST), "")
+    return text.split(" ")
+
+
+@pytest.mark.parametrize("render_name", ["base", "production"])
+def test_uvicorn_trusts_forwarded_headers_in_the_gateway_alone(render_name: str) -> None:
+    objects = RENDERS[render_name]
+    gateway = main_container(objects, "gateway")
+    command = gateway["command"]
+    start = command.index("--proxy-headers")
+    assert command[start : start + 3] == FORWARDED_TRUST
+    # Kubernetes expands $(NAME) from the container's own environment.
+    assert "GATEWAY_TRUSTED_PROXIES" in {e["name"] for e in gateway["env"]}
+    for service in SERVICES:
+        if service != "gateway":
+            assert "--no-proxy-headers" in main_container(objects, service)["command"], service
 
 
 @pytest.mark.parametrize("render_name", ["base", "production"])

@@ -1,12 +1,11 @@
-"""``/openapi.json`` (merged across services) and Swagger UI at ``/docs``."""
+"""``/openapi.json``, merged across services; its pages (``/docs``, ``/redoc``) are the kit's."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from services.gateway.openapi.service import MergedOpenAPI
 
@@ -18,8 +17,3 @@ async def openapi(request: Request) -> JSONResponse:
     merged: MergedOpenAPI = request.app.state.openapi
     base: dict[str, Any] = request.app.openapi()
     return JSONResponse(await merged.document(base))
-
-
-@router.get("/docs")
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Sinergi API")
