@@ -110,7 +110,7 @@ SELECT pg_current_xact_id()::text::bigint, %(entity)s::text, id, 'created', 1, j
         AND welfare_decile <= %(target_max_decile)s::int,
     'status', 'registered', 'priority_rank', NULL,
     'registered_at', %(at_iso)s::text, 'verified_at', NULL, 'independent_at', NULL,
-    'follow_up', NULL, 'consent', NULL
+    'follow_up', NULL, 'cohort', NULL, 'graduation', NULL, 'consent', NULL
 ), %(occurred_at)s::timestamptz
 FROM (
     SELECT *, age BETWEEN %(productive_min)s::int AND %(productive_max)s::int AS productive
