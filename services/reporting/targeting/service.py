@@ -22,6 +22,7 @@ from services.reporting.targeting import rules
 from services.reporting.targeting.models import TargetingRow
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
 from shared.kit.problems import Forbidden
+from shared.kit.time import as_utc
 from shared.programme.regions import district_of
 
 Cell = tuple[str, str]  # (measure, region code)
@@ -42,10 +43,11 @@ def _people(session: Session, scope: ReportScope) -> dict[str, list[rules.Person
         residents = residents.where(col(ResidentFact.registered_at) < scope.cutoff)
     proposed: set[str] = set()
     placed: set[str] = set()
+    # SQLite hands the times back naive (UTC); the cutoff is aware.
     for resident_id, proposed_at, started_at in session.execute(placements):
-        if scope.cutoff is None or (proposed_at is not None and proposed_at < scope.cutoff):
+        if scope.cutoff is None or (proposed_at is not None and as_utc(proposed_at) < scope.cutoff):
             proposed.add(resident_id)
-        if started_at is not None and (scope.cutoff is None or started_at < scope.cutoff):
+        if started_at is not None and (scope.cutoff is None or as_utc(started_at) < scope.cutoff):
             placed.add(resident_id)
     by_village: dict[str, list[rules.Person]] = defaultdict(list)
     for fact in session.scalars(residents):
