@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.reporting.cohorts.views import router as cohorts_router
 from services.reporting.exports.views import router as exports_router
 from services.reporting.feed.views import router as feed_router
 from services.reporting.grievances.views import router as grievances_router
@@ -51,6 +52,7 @@ def create_app(
             feed_router,
             stages_router,
             targeting_router,
+            cohorts_router,
         ],
         feed_tables=None,
         background=[run_feeds, close_clients],

@@ -2,6 +2,7 @@
 
 from services.reporting.feed.models import StatusEvent
 from services.reporting.readmodel.models import (
+    EnrolmentFact,
     FollowUpFact,
     GrievanceFact,
     OpportunityFact,
@@ -13,6 +14,7 @@ from services.reporting.tables import Base, feed_tables
 
 __all__ = [
     "Base",
+    "EnrolmentFact",
     "FollowUpFact",
     "GrievanceFact",
     "OpportunityFact",

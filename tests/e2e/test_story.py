@@ -126,6 +126,14 @@ def test_the_story_of_the_pilot(pilot: Pilot) -> None:
     # Known only for residents enrolled before their first visit: the three of step 1 when the
     # round placed them (interns it found elsewhere were visited before they were enrolled).
     assert counts["median_income_per_member_change_idr"] in (None, 3_500_000 // 4)
+    # The reporting service's cohort report: the same graduates, against the cohort's targets.
+    cohort = story.cohort_report
+    assert cohort["graduated"] >= len(story.completed) and cohort["enrolled"] >= cohort["graduated"]
+    assert cohort["placed"] >= len(story.completed)
+    assert cohort["targets"]["residents_to_place"] == sum(
+        t["residents_to_place"] for t in data.TARGETS
+    )
+    assert any(line.strip().startswith("all ") for line in told)
     # 11. The report counts the day's work, village by village, and the targeting table.
     assert {row["village_code"] for row in story.villages} == {
         v.code for v in data.pilot_villages() if v.code.startswith(data.KELUMPANG_HILIR)

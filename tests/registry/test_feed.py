@@ -30,6 +30,7 @@ CONTRACT_KEYS = {
     "welfare_decile",
     "decile_source",
     "decile_edition",
+    "decile_effective_on",
     "household_size",
     "disability",
     "productive_age",

@@ -13,8 +13,8 @@ from sqlmodel import Field
 
 from services.registry.tables import Base
 from shared.kit.time import UtcDateTime
+from shared.programme.cohorts import CohortCode
 
-CohortCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
 # One call enrols at most this many; a village's participants fit many times over.
 MAX_ENROLMENTS_PER_CALL = 1000
 
@@ -47,8 +47,8 @@ class Enrolment(Base, table=True):
     enrolled_via: str = Field(max_length=12)
     baseline_on: date
     welfare_decile: int | None = None
-    # Where the decile came from and which edition of the register: null until the registry
-    # keeps the decile's source and edition (the data-integration issue's decile history).
+    # Where the decile came from and which edition of the register, as the resident's decile
+    # history held them on ``baseline_on``: null for a decile given by an edit (no edition).
     decile_source: str | None = Field(default=None, max_length=40)
     decile_edition: str | None = Field(default=None, max_length=40)
     household_income_idr: int | None = Field(default=None, sa_type=BigInteger)
@@ -116,7 +116,8 @@ class EnrolmentsResult(BaseModel):
 class CohortCounts(BaseModel):
     enrolled: int
     graduated: int
-    # Enrolled in a targeted decile, now in a decile above the targeted ones.
+    # Enrolled in a targeted decile, now in a decile above the targeted ones given by a later
+    # register edition or an edit after the enrolment (shared/programme/cohorts.py).
     left_targeted_deciles: int
     # Median change of income per household member, from the baseline to the latest visit.
     median_income_per_member_change_idr: int | None

@@ -1,6 +1,7 @@
 """Cohorts and enrolments: who takes part in a programme year, and where each one started.
 
-Enrolling freezes the baseline (decile, the household's income and size at the enrolment
+Enrolling freezes the baseline (decile with its source and edition, from the resident's decile
+history on the enrolment day; the household's income and size at the enrolment
 date, income per member, employment status); nothing writes it again. A resident is enrolled
 by an organisation that governs it (``POST /v1/cohorts/{code}/enrolments``), or on its first
 accepted placement when ``REGISTRY_AUTO_ENROL_COHORT`` names a cohort (the registry's reader
@@ -29,6 +30,7 @@ from services.registry.cohorts.models import (
     EnrolmentsIn,
     EnrolmentsResult,
 )
+from services.registry.deciles.models import DecileEntry, ResidentDecile, effective_on
 from services.registry.follow_ups.rules import programme_today
 from services.registry.households import service as households
 from services.registry.residents import service as residents
@@ -36,6 +38,7 @@ from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
 from shared.kit.problems import Conflict, Forbidden, NotFound, UnprocessableEntity
 from shared.kit.tokens import Principal
+from shared.programme.cohorts import DecileStamp, baseline_from, left_targeted_deciles
 from shared.programme.organisations import PROGRAMME_TYPES
 
 SYSTEM = Principal(
@@ -74,15 +77,42 @@ def _cohort(session: Session, code: str) -> Cohort:
     return cohort
 
 
+def decile_on(session: Session, resident: Resident, on: date) -> DecileEntry | None:
+    """The decile in effect on ``on`` from the resident's decile history: the entry with the
+    latest effective day not after it (the later recorded of a tie). A resident whose history
+    starts after ``on`` (an enrolment recorded late, for a resident registered since) starts
+    from the decile it holds now: the earliest one known to the registry would be a guess too,
+    and the one held now is what the village saw when it enrolled the resident."""
+    entry = session.scalars(
+        select(ResidentDecile)
+        .where(
+            col(ResidentDecile.resident_id) == resident.id,
+            col(ResidentDecile.effective_on) <= on,
+        )
+        .order_by(col(ResidentDecile.effective_on).desc(), col(ResidentDecile.id).desc())
+        .limit(1)
+    ).first()
+    if entry is not None:
+        return DecileEntry.model_validate(entry, from_attributes=True)
+    if resident.welfare_decile is None:
+        return None
+    return DecileEntry(
+        welfare_decile=resident.welfare_decile,
+        source=resident.decile_source,
+        edition=resident.decile_edition,
+        effective_on=resident.decile_effective_on or on,
+    )
+
+
 def baseline_of(session: Session, resident: Resident, on: date) -> Baseline:
     figures = households.figures_at(session, households.members_of(session, resident), on)
+    # A resident whose decile was cleared has none to start from, whatever its history held.
+    decile = decile_on(session, resident, on) if resident.welfare_decile is not None else None
     return Baseline(
         baseline_on=on,
-        welfare_decile=resident.welfare_decile,
-        # The resident record keeps no decile source or edition yet (the decile history of
-        # the data-integration issue will): frozen as unknown rather than guessed.
-        decile_source=None,
-        decile_edition=None,
+        welfare_decile=decile.welfare_decile if decile else None,
+        decile_source=decile.source if decile else None,
+        decile_edition=decile.edition if decile else None,
         household_income_idr=figures.monthly_income_idr,
         household_size=figures.household_size,
         income_per_member_idr=figures.income_per_member_idr,
@@ -123,7 +153,14 @@ def _enrol(
             "code": cohort.code,
             "baseline_on": on.isoformat(),
             "welfare_decile": enrolment.welfare_decile,
+            "decile_source": enrolment.decile_source,
+            "decile_edition": enrolment.decile_edition,
+            # The day the baseline's decile speaks from, which a later edition must follow.
+            "decile_effective_on": baseline_day(enrolment).isoformat(),
             "income_per_member_idr": enrolment.income_per_member_idr,
+            # The deciles the programme targeted when the baseline was frozen: reporting
+            # counts who left them without a setting of its own that could disagree.
+            "target_max_decile": settings.target_max_decile,
         },
     )
     return enrolment
@@ -214,6 +251,21 @@ def enrol_on_placement(
     return True
 
 
+def baseline_day(enrolment: Enrolment) -> date:
+    """The day the baseline's decile speaks from (shared/programme/cohorts.py)."""
+    starts = None
+    if enrolment.decile_edition is not None:
+        try:
+            starts = effective_on(enrolment.decile_edition)
+        except ValueError:
+            starts = None  # editions are checked on import; an odd one speaks from enrolment
+    return baseline_from(starts, enrolment.baseline_on)
+
+
+def baseline_stamp(enrolment: Enrolment) -> DecileStamp:
+    return DecileStamp(enrolment.welfare_decile, enrolment.decile_edition, baseline_day(enrolment))
+
+
 def _latest_income_per_member(session: Session, resident: Resident) -> int | None:
     visits = households.counting_visits(
         session, households.members_of(session, resident), programme_today()
@@ -232,11 +284,12 @@ def counts(
     changes = []
     left = 0
     for enrolment, resident in rows:
-        targeted = enrolment.welfare_decile is not None and (
-            enrolment.welfare_decile <= settings.target_max_decile
+        # The decile the resident holds now is the latest of its history (deciles/models.py).
+        now = DecileStamp(
+            resident.welfare_decile, resident.decile_edition, resident.decile_effective_on
         )
-        # The current decile, until the registry keeps a decile history by register edition.
-        if targeted and (resident.welfare_decile or 0) > settings.target_max_decile:
+        stamp = baseline_stamp(enrolment)
+        if left_targeted_deciles(stamp, enrolment.baseline_on, now, settings.target_max_decile):
             left += 1
         latest = _latest_income_per_member(session, resident)
         if latest is not None and enrolment.income_per_member_idr is not None:

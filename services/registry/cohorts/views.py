@@ -19,9 +19,10 @@ from services.registry.deps import PurposeDep, ResidentsReader, ResidentsWriter,
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page
 from shared.kit.problems import problem_responses
+from shared.programme.cohorts import COHORT_CODE_PATTERN
 
 router = APIRouter(tags=["cohorts"])
-CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+CodePath = Annotated[str, Path(pattern=COHORT_CODE_PATTERN)]
 
 
 @router.post(

@@ -104,6 +104,8 @@ SELECT pg_current_xact_id()::text::bigint, %(entity)s::text, id, 'created', 1, j
     'employment_status', employment_status, 'welfare_decile', welfare_decile,
     'decile_source', CASE WHEN welfare_decile IS NOT NULL THEN %(source)s::text END,
     'decile_edition', CASE WHEN welfare_decile IS NOT NULL THEN %(edition)s::text END,
+    'decile_effective_on',
+        CASE WHEN welfare_decile IS NOT NULL THEN to_char(%(effective_on)s::date, 'YYYY-MM-DD') END,
     'household_size', household_size, 'disability', coalesce(disability, '[]'::json),
     'productive_age', productive,
     'in_target_group', productive AND welfare_decile IS NOT NULL

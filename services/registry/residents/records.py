@@ -233,6 +233,8 @@ def snapshot(
         # The register edition the decile comes from, so reporting can compare editions.
         "decile_source": record.get("decile_source"),
         "decile_edition": record.get("decile_edition"),
+        # The day that decile speaks from: a cohort's "left the targeted deciles" needs it.
+        "decile_effective_on": _day(record.get("decile_effective_on")),
         "household_size": record["household_size"],
         "disability": list(record["disability"] or []),
         "productive_age": extra["productive_age"],
@@ -248,6 +250,10 @@ def snapshot(
         "graduation": None,
         "consent": consent_word(record["consent_given"], record["consent_status"]),
     }
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def iso(value: datetime | None) -> str | None:

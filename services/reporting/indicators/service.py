@@ -24,7 +24,7 @@ from services.reporting.readmodel.models import (
     PlacementFact,
     ResidentFact,
 )
-from services.reporting.stages.models import ProgramTarget
+from services.reporting.stages.models import STANDING, ProgramTarget
 from shared.kit.database import table_of
 from shared.programme.regions import children_of, district_of, get_region, level_of
 
@@ -254,7 +254,10 @@ def target_totals(session: Session, region: str | None) -> dict[str, int] | None
     )
     if region is not None and level_of(region) == "village":
         return None  # targets are set per district
-    statement = statement.where(*in_region(region, t.c.district_code, None))
+    # The standing targets: a cohort's are its cohort report's (services/reporting/cohorts).
+    statement = statement.where(
+        t.c.cohort_code == STANDING, *in_region(region, t.c.district_code, None)
+    )
     row = session.execute(statement).one()
     if not row.districts:
         return None
@@ -647,7 +650,7 @@ def stage_measures(session: Session) -> dict[str, int]:
     r, o, p, f, t = RESIDENTS, OPPORTUNITIES, PLACEMENTS, FOLLOW_UPS, TARGETS
     one = literal(1)
     return {
-        "districts_with_targets": session.execute(select(func.count()).select_from(t)).scalar_one(),
+        "districts_with_targets": _distinct(session, t.c.district_code),
         "villages_with_data": _distinct(session, r.c.village_code, r.c.removed_at.is_(None)),
         "residents_verified": session.execute(
             select(func.count(one)).where(r.c.verified_at.is_not(None), r.c.removed_at.is_(None))
@@ -664,7 +667,7 @@ def stage_measures(session: Session) -> dict[str, int]:
 
 
 def villages_in_target_districts(session: Session) -> int:
-    codes = session.execute(select(TARGETS.c.district_code)).scalars()
+    codes = session.execute(select(TARGETS.c.district_code).distinct()).scalars()
     return sum(len([v for v in children_of(code) if v.level == "village"]) for code in codes)
 
 

@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from services.reporting.feed.models import StatusEvent
 from services.reporting.readmodel.models import (
+    EnrolmentFact,
     FollowUpFact,
     GrievanceFact,
     OpportunityFact,
@@ -159,6 +160,10 @@ def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _day(value: Any) -> date | None:
+    return None if value is None else date.fromisoformat(str(value))
+
+
 # The status events each fact writes: the timestamp whose first setting is the event.
 RESIDENT_EVENTS = {"verified_at": "verified", "independent_at": "independent"}
 PLACEMENT_EVENTS = {"accepted_at": "placed", "completed_at": "completed"}
@@ -172,6 +177,8 @@ RESIDENT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "age": ("age", _int_or_none),
     "education_level": ("education_level", _text),
     "welfare_decile": ("welfare_decile", _int_or_none),
+    "decile_edition": ("decile_edition", _text),
+    "decile_effective_on": ("decile_effective_on", _day),
     "has_disability": ("disability", bool),
     "productive_age": ("productive_age", bool),
     "in_target_group": ("in_target_group", bool),
@@ -223,6 +230,9 @@ def apply_registry(session: Session, changes: list[Change]) -> None:
         follow_up = payload.get("follow_up")
         if change.event == "follow_up" and isinstance(follow_up, Mapping):
             _record_follow_up(session, row, follow_up)
+        cohort = payload.get("cohort")
+        if change.event == "enrolled" and isinstance(cohort, Mapping):
+            _record_enrolment(session, row, cohort, change.occurred_at)
         session.flush()
 
     _each(session, ResidentFact, held, residents, one)
@@ -273,6 +283,30 @@ def _record_follow_up(
             employment_status=follow_up.get("employment_status"),
             income_per_member_idr=follow_up.get("income_per_member_idr"),
             organisation_id=follow_up.get("organisation_id"),
+        )
+    )
+
+
+def _record_enrolment(
+    session: Session, resident: ResidentFact, cohort: Mapping[str, Any], at: datetime
+) -> None:
+    code = str(cohort["code"])
+    if session.get(EnrolmentFact, (code, resident.id)) is not None:
+        return  # the baseline is frozen: an enrolment seen again changes nothing
+    baseline_on = _day(cohort["baseline_on"])
+    if baseline_on is None:
+        raise KeyError("baseline_on")
+    session.add(
+        EnrolmentFact(
+            cohort_code=code,
+            resident_id=resident.id,
+            enrolled_at=at,
+            baseline_on=baseline_on,
+            welfare_decile=_int_or_none(cohort.get("welfare_decile")),
+            decile_edition=_text(cohort.get("decile_edition")),
+            decile_effective_on=_day(cohort.get("decile_effective_on")),
+            income_per_member_idr=_int_or_none(cohort.get("income_per_member_idr")),
+            target_max_decile=_int_or_none(cohort.get("target_max_decile")),
         )
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import BigInteger, Column, DateTime, Index
 from sqlmodel import Field
 
 from services.reporting.tables import Base
@@ -35,6 +35,10 @@ class ResidentFact(Base, table=True):
     age_band: str = Field(max_length=10)
     education_level: str | None = Field(default=None, max_length=40)
     welfare_decile: int | None = None
+    # The register edition the decile comes from and the day it speaks from (a cohort's
+    # "left the targeted deciles" compares them with the baseline's).
+    decile_edition: str | None = Field(default=None, max_length=10)
+    decile_effective_on: date | None = None
     has_disability: bool = False
     productive_age: bool = False
     in_target_group: bool = False
@@ -102,6 +106,26 @@ class FollowUpFact(Base, table=True):
     employment_status: str | None = Field(default=None, max_length=30)
     income_per_member_idr: int | None = None
     organisation_id: str | None = Field(default=None, max_length=64)
+
+
+class EnrolmentFact(Base, table=True):
+    """A resident in a registry cohort, with the baseline the registry froze (``enrolled``
+    events): the decile and its edition, and income per member. Never updated: the first
+    enrolment seen is the baseline, as in the registry."""
+
+    __tablename__ = "rm_enrolment"
+
+    cohort_code: str = Field(primary_key=True, max_length=40)
+    resident_id: str = Field(primary_key=True, max_length=64, index=True)
+    enrolled_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    baseline_on: date
+    welfare_decile: int | None = None
+    decile_edition: str | None = Field(default=None, max_length=10)
+    # The day the baseline's decile speaks from (shared/programme/cohorts.py).
+    decile_effective_on: date | None = None
+    income_per_member_idr: int | None = Field(default=None, sa_type=BigInteger)
+    # The registry's targeted deciles (1 .. this) when the baseline was frozen.
+    target_max_decile: int | None = None
 
 
 class GrievanceFact(Base, table=True):

@@ -13,6 +13,7 @@ from sqlmodel import Field
 
 from services.reporting.tables import Base
 from shared.programme.codes import DistrictCode
+from shared.programme.cohorts import CohortCode
 
 
 class StageCode(StrEnum):
@@ -45,9 +46,22 @@ class ProgramStage(Base, table=True):
     updated_by: str = Field(max_length=64)
 
 
+# The cohort of a district's standing target: the one the summary and the stages compare with.
+STANDING = ""
+
+
 class ProgramTarget(Base, table=True):
+    """A district's target, of a cohort (a programme year, defined in the registry) or, with
+    ``cohort_code`` empty, standing: targets set before cohorts existed stay standing."""
+
     __tablename__ = "program_target"
 
+    cohort_code: str = Field(
+        default=STANDING,
+        primary_key=True,
+        max_length=40,
+        sa_column_kwargs={"server_default": STANDING},
+    )
     district_code: str = Field(primary_key=True, max_length=20)
     residents_to_place: int = Field(ge=0)
     residents_to_become_independent: int = Field(ge=0)
@@ -104,6 +118,10 @@ class StageList(BaseModel):
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # A cohort code as the registry's cohorts have (``POST /v1/cohorts``); none: the district's
+    # standing target. Reporting learns of cohorts only from enrolments, so a cohort's targets
+    # may be set before anyone is enrolled in it.
+    cohort: CohortCode | None = None
     district_code: DistrictCode
     residents_to_place: int = Check(ge=0, le=10_000_000)
     residents_to_become_independent: int = Check(ge=0, le=10_000_000)
@@ -116,6 +134,7 @@ class TargetsUpdate(BaseModel):
 
 
 class TargetPublic(BaseModel):
+    cohort: str | None
     district_code: str
     residents_to_place: int
     residents_to_become_independent: int

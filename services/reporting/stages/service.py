@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from services.reporting.indicators import service as indicators
 from services.reporting.indicators.models import ReportScope
 from services.reporting.stages.models import (
     STAGE_ORDER,
+    STANDING,
     ProgramStage,
     ProgramTarget,
     StageCode,
@@ -121,19 +123,30 @@ def set_stage(session: Session, code: StageCode, update: StageUpdate, org_id: st
 
 
 def set_targets(session: Session, targets: list[TargetIn], org_id: str) -> None:
-    seen: set[str] = set()
+    seen: set[tuple[str | None, str]] = set()
     for index, target in enumerate(targets):
         if not is_known(target.district_code, "district"):
             raise UnprocessableEntity(
                 ["body", "targets", index, "district_code"], "not a known district code"
             )
-        if target.district_code in seen:
-            raise UnprocessableEntity(["body", "targets", index, "district_code"], "given twice")
-        seen.add(target.district_code)
+        key = (target.cohort, target.district_code)
+        if key in seen:
+            raise UnprocessableEntity(
+                ["body", "targets", index, "district_code"], "given twice for this cohort"
+            )
+        seen.add(key)
     for target in targets:
-        row = session.get(ProgramTarget, target.district_code)
+        cohort = target.cohort or STANDING
+        row = session.get(ProgramTarget, (cohort, target.district_code))
         if row is None:
-            row = ProgramTarget(**target.model_dump(), updated_at=utcnow(), updated_by=org_id)
+            row = ProgramTarget(
+                cohort_code=cohort,
+                district_code=target.district_code,
+                residents_to_place=target.residents_to_place,
+                residents_to_become_independent=target.residents_to_become_independent,
+                updated_at=utcnow(),
+                updated_by=org_id,
+            )
             session.add(row)
         else:
             row.residents_to_place = target.residents_to_place
@@ -143,13 +156,19 @@ def set_targets(session: Session, targets: list[TargetIn], org_id: str) -> None:
     session.flush()
 
 
-def list_targets(session: Session) -> list[TargetPublic]:
-    rows = session.execute(select(ProgramTarget).order_by(ProgramTarget.district_code)).scalars()
+def list_targets(session: Session, cohort: str | None = None) -> list[TargetPublic]:
+    """Every target, the standing ones first, then each cohort's; ``cohort``: only its own."""
+    statement = select(ProgramTarget).order_by(
+        col(ProgramTarget.cohort_code), col(ProgramTarget.district_code)
+    )
+    if cohort is not None:
+        statement = statement.where(col(ProgramTarget.cohort_code) == cohort)
     return [
         TargetPublic(
+            cohort=row.cohort_code or None,
             district_code=row.district_code,
             residents_to_place=row.residents_to_place,
             residents_to_become_independent=row.residents_to_become_independent,
         )
-        for row in rows
+        for row in session.execute(statement).scalars()
     ]

@@ -3,7 +3,9 @@ by the programme secretariat (scope ``program:write``) with idempotent PUTs."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from services.reporting.deps import ProgramWriter, ReportsReader, SettingsDep
 from services.reporting.indicators.access import ReportSessionDep
@@ -18,6 +20,7 @@ from services.reporting.stages.models import (
 )
 from shared.kit.database import SessionDep
 from shared.kit.problems import problem_responses
+from shared.programme.cohorts import COHORT_CODE_PATTERN
 
 router = APIRouter(prefix="/v1/program", tags=["program"])
 WRITE_RESPONSES = problem_responses(401, 403, 422)
@@ -45,15 +48,31 @@ def put_stage(
     return next(stage for stage in service.list_stages(session) if stage.code == code)
 
 
-@router.get("/targets", response_model=TargetList, summary="Targets per district")
-def get_targets(session: SessionDep, _principal: ReportsReader) -> TargetList:
-    return TargetList(items=service.list_targets(session))
+@router.get(
+    "/targets",
+    response_model=TargetList,
+    summary="Targets per district, standing (`cohort` null) and per cohort",
+    responses=problem_responses(401, 403, 422),
+)
+def get_targets(
+    session: SessionDep,
+    _principal: ReportsReader,
+    cohort: Annotated[
+        str | None, Query(pattern=COHORT_CODE_PATTERN, description="Only this cohort's targets")
+    ] = None,
+) -> TargetList:
+    return TargetList(items=service.list_targets(session, cohort))
 
 
 @router.put(
     "/targets",
     response_model=TargetList,
-    summary="Set targets of the districts given (others unchanged)",
+    summary="Set targets of the (cohort, district) pairs given (others unchanged)",
+    description=(
+        "A target without `cohort` is the district's standing target, the one the summary and "
+        "the stages compare progress with; a target with `cohort` is that cohort's, which "
+        "`GET /v1/reports/cohorts` compares the cohort's funnel with."
+    ),
     responses=WRITE_RESPONSES,
 )
 def put_targets(update: TargetsUpdate, session: SessionDep, principal: ProgramWriter) -> TargetList:
