@@ -54,9 +54,7 @@ def read_grievance(grievance_id: str, call: GrievanceCall) -> GrievanceDetail:
     summary="Assign, move on or resolve a complaint; the resident who opened it is told",
 )
 def update_grievance(
-    grievance_id: str,
-    body: GrievanceUpdate,
-    call: GrievanceCall,
+    grievance_id: str, body: GrievanceUpdate, call: GrievanceCall
 ) -> GrievancePublic:
     return GrievancePublic.model_validate(
         service.update(call.session, call.principal, grievance_id, body, call.settings)

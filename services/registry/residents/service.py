@@ -52,7 +52,6 @@ from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
 from shared.kit.attributes import build
 from shared.kit.database import table_of
-from shared.kit.feed import record_change
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import (
     Conflict,
@@ -65,6 +64,7 @@ from shared.kit.problems import (
 from shared.kit.time import as_utc as as_utc
 from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
+from shared.kit.versioned import record_row_change
 
 REQUIRED_FIELDS = ("nik", "full_name", "sex", "birth_date", "village_code")
 now_utc = utcnow  # the name the registry's other domains call
@@ -229,15 +229,7 @@ def publish(
         return
     payload = records.snapshot(records.values_of(resident), settings)
     payload.update(extra)
-    record_change(
-        session,
-        feed_tables,
-        entity=ENTITY,
-        entity_id=resident.id,
-        event=event,
-        version=resident.version,
-        payload=payload,
-    )
+    record_row_change(session, feed_tables, ENTITY, resident, event, payload)
 
 
 def log_change(
