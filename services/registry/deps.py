@@ -4,8 +4,7 @@ Each scope check is a static ``Annotated`` alias named after what its holder doe
 signature says what it needs and mypy can check it (``scoped`` returns a plain dependency).
 """
 
-from __future__ import annotations
-
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -34,14 +33,8 @@ SettingsDep = Annotated[RegistrySettings, Depends(settings_dependency(RegistrySe
 
 ResidentsReader = Annotated[Principal, Depends(scoped(RESIDENTS_READ))]
 ResidentsWriter = Annotated[Principal, Depends(scoped(RESIDENTS_WRITE))]
-ResidentsVerifier = Annotated[Principal, Depends(scoped(RESIDENTS_VERIFY))]
-PriorityEditor = Annotated[Principal, Depends(scoped(RESIDENTS_PRIORITY))]
-Importer = Annotated[Principal, Depends(scoped(RESIDENTS_IMPORT))]
-FollowUpRecorder = Annotated[Principal, Depends(scoped(RESIDENTS_FOLLOW_UP))]
-Eraser = Annotated[Principal, Depends(scoped(RESIDENTS_ERASE))]
 DisclosureRecorder = Annotated[Principal, Depends(scoped(RESIDENTS_DISCLOSE))]
 AuditReader = Annotated[Principal, Depends(scoped(AUDIT_READ))]
-GrievanceHandler = Annotated[Principal, Depends(scoped(GRIEVANCES))]
 
 
 # ``async def``: it does no I/O, and FastAPI runs a plain ``def`` dependency in the thread pool,
@@ -62,31 +55,60 @@ PurposeDep = Annotated[str | None, Depends(stated_purpose)]
 
 
 @dataclass(frozen=True)
-class ResidentsRequest:
-    """What a route that shows residents' personal data hands its service: the request's
-    session (it owns the transaction), the caller as its scope admitted it, the purpose it
-    stated (kept in the audit trail with every disclosure) and the settings."""
+class Caller:
+    """What a route hands its service: the request's session (it owns the transaction), the
+    caller as its scope admitted it, and the settings."""
 
     session: Session
     principal: Principal
-    purpose: str | None
     settings: RegistrySettings
 
 
-# ``async def``: the four are built by their own dependencies; this only bundles them.
-async def _reviewing(
-    session: SessionDep, principal: ResidentsWriter, purpose: PurposeDep, settings: SettingsDep
-) -> ResidentsRequest:
-    return ResidentsRequest(session, principal, purpose, settings)
+@dataclass(frozen=True)
+class ResidentsRequest(Caller):
+    """What a route that shows residents' personal data hands its service: a ``Caller`` and
+    the purpose it stated (kept in the audit trail with every disclosure)."""
+
+    purpose: str | None
 
 
-async def _reading(
-    session: SessionDep, principal: ResidentsReader, purpose: PurposeDep, settings: SettingsDep
-) -> ResidentsRequest:
-    return ResidentsRequest(session, principal, purpose, settings)
+# The bundles' annotations are objects, not strings (no ``from __future__ import annotations``
+# in this module): FastAPI resolves a string annotation in the module's globals, where the
+# factory's ``scope`` is not. ``async def``: each part is built by its own dependency; a bundle
+# only gathers them, and a plain ``def`` would cost a hop to the thread pool.
+def _caller(scope: str) -> Callable[..., Awaitable[Caller]]:
+    async def bundle(
+        session: SessionDep,
+        principal: Annotated[Principal, Depends(scoped(scope))],
+        settings: SettingsDep,
+    ) -> Caller:
+        return Caller(session, principal, settings)
+
+    return bundle
 
 
-# Reviewing possible duplicates and held registrations needs the write scope; reading, the
-# read scope.
-Reviewing = Annotated[ResidentsRequest, Depends(_reviewing)]
-Reading = Annotated[ResidentsRequest, Depends(_reading)]
+def _residents_request(scope: str) -> Callable[..., Awaitable[ResidentsRequest]]:
+    async def bundle(
+        caller: Annotated[Caller, Depends(_caller(scope))], purpose: PurposeDep
+    ) -> ResidentsRequest:
+        return ResidentsRequest(caller.session, caller.principal, caller.settings, purpose)
+
+    return bundle
+
+
+# Routes that show personal data (X-Purpose), by the scope they need.
+Reading = Annotated[ResidentsRequest, Depends(_residents_request(RESIDENTS_READ))]
+Writing = Annotated[ResidentsRequest, Depends(_residents_request(RESIDENTS_WRITE))]
+Verifying = Annotated[ResidentsRequest, Depends(_residents_request(RESIDENTS_VERIFY))]
+Ranking = Annotated[ResidentsRequest, Depends(_residents_request(RESIDENTS_PRIORITY))]
+# Reviewing possible duplicates and held registrations needs the write scope.
+Reviewing = Writing
+
+# Routes that show none, by the scope they need.
+ReadCall = Annotated[Caller, Depends(_caller(RESIDENTS_READ))]
+WriteCall = Annotated[Caller, Depends(_caller(RESIDENTS_WRITE))]
+PriorityCall = Annotated[Caller, Depends(_caller(RESIDENTS_PRIORITY))]
+ImportCall = Annotated[Caller, Depends(_caller(RESIDENTS_IMPORT))]
+FollowUpCall = Annotated[Caller, Depends(_caller(RESIDENTS_FOLLOW_UP))]
+GrievanceCall = Annotated[Caller, Depends(_caller(GRIEVANCES))]
+EraseCall = Annotated[Caller, Depends(_caller(RESIDENTS_ERASE))]

@@ -6,8 +6,7 @@ from fastapi import APIRouter
 
 from services.registry.deciles import service
 from services.registry.deciles.models import DecileEntry
-from services.registry.deps import PurposeDep, ResidentsReader
-from shared.kit.database import SessionDep
+from services.registry.deps import Reading
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
 
@@ -19,12 +18,8 @@ router = APIRouter(prefix="/v1/residents", tags=["residents"])
     responses=problem_responses(403, 404),
     summary="The resident's welfare deciles, one per register edition or edit",
 )
-def resident_deciles(
-    resident_id: str,
-    session: SessionDep,
-    principal: ResidentsReader,
-    purpose: PurposeDep,
-    page: PageParamsDep,
-) -> Page[DecileEntry]:
-    items, cursor = service.history(session, principal, resident_id, page, purpose=purpose)
+def resident_deciles(resident_id: str, desk: Reading, page: PageParamsDep) -> Page[DecileEntry]:
+    items, cursor = service.history(
+        desk.session, desk.principal, resident_id, page, purpose=desk.purpose
+    )
     return Page(items=items, next_cursor=cursor)

@@ -10,18 +10,16 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field
 
-from services.registry.tables import Base
+from services.registry.tables import ResidentRecord
 from shared.kit.time import UtcDateTime
 
 
-class Disclosure(Base, table=True):
+class Disclosure(ResidentRecord, table=True):
     __tablename__ = "disclosure"
     __table_args__ = (
         UniqueConstraint("resident_id", "org_id", "placement_id", name="uq_disclosure_key"),
     )
 
-    id: str = Field(primary_key=True, max_length=36)
-    resident_id: str = Field(max_length=36, index=True)
     org_id: str = Field(max_length=64)
     purpose: str = Field(max_length=40)
     placement_id: str = Field(max_length=36)

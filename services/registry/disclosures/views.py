@@ -8,7 +8,7 @@ from services.registry.deps import DisclosureRecorder
 from services.registry.disclosures import service
 from services.registry.disclosures.models import DisclosureCreate, DisclosurePublic
 from shared.kit.database import DatabaseDep
-from shared.kit.problems import problem_responses
+from shared.kit.routes import answer_retry, retry_responses
 
 router = APIRouter(prefix="/v1/residents", tags=["disclosures"])
 
@@ -16,10 +16,7 @@ router = APIRouter(prefix="/v1/residents", tags=["disclosures"])
 @router.post(
     "/{resident_id}/disclosures",
     status_code=status.HTTP_201_CREATED,
-    responses={
-        200: {"description": "Already recorded"},
-        **problem_responses(403, 404, 422, 503),
-    },
+    responses=retry_responses("Already recorded", 403, 404, 422, 503),
     summary="Let a provider see a resident (matching service)",
 )
 async def create_disclosure(
@@ -39,6 +36,5 @@ async def create_disclosure(
         resident_id,
         data,
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    answer_retry(response, created)
     return DisclosurePublic.model_validate(disclosure)

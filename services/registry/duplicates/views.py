@@ -15,19 +15,16 @@ from services.registry.duplicates.models import (
 from services.registry.residents.models import ResidentPublic
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
+from shared.kit.routes import page_of
 
 router = APIRouter(prefix="/v1/residents/duplicates", tags=["duplicates"])
 
 
 @router.get("", responses=problem_responses(403), summary="Possible duplicates to review")
-def list_duplicates(
-    desk: Reviewing,
-    page: PageParamsDep,
-) -> Page[DuplicateGroup]:
-    groups, cursor = service.list_groups(
-        desk.session, desk.principal, page, desk.settings, desk.purpose
+def list_duplicates(desk: Reviewing, page: PageParamsDep) -> Page[DuplicateGroup]:
+    return page_of(
+        service.list_groups(desk.session, desk.principal, page, desk.settings, desk.purpose)
     )
-    return Page(items=groups, next_cursor=cursor)
 
 
 @router.post(
@@ -35,10 +32,7 @@ def list_duplicates(
     responses=problem_responses(404, 422),
     summary="Merge possible duplicates into one resident, or dismiss them as different people",
 )
-def resolve_duplicates(
-    data: DuplicateResolution,
-    desk: Reviewing,
-) -> list[ResidentPublic]:
+def resolve_duplicates(data: DuplicateResolution, desk: Reviewing) -> list[ResidentPublic]:
     return service.resolve(desk.session, desk.principal, data, desk.settings, desk.purpose)
 
 
@@ -47,14 +41,10 @@ def resolve_duplicates(
     responses=problem_responses(403),
     summary="Registrations held because a resident out of the registrant's sight has the NIK",
 )
-def list_nik_reviews(
-    desk: Reviewing,
-    page: PageParamsDep,
-) -> Page[NikReviewPublic]:
-    items, cursor = service.list_nik_reviews(
-        desk.session, desk.principal, page, desk.settings, desk.purpose
+def list_nik_reviews(desk: Reviewing, page: PageParamsDep) -> Page[NikReviewPublic]:
+    return page_of(
+        service.list_nik_reviews(desk.session, desk.principal, page, desk.settings, desk.purpose)
     )
-    return Page(items=items, next_cursor=cursor)
 
 
 @router.post(
@@ -63,9 +53,7 @@ def list_nik_reviews(
     summary="Merge a held registration into the resident with its NIK, or reject it",
 )
 def resolve_nik_review(
-    review_id: str,
-    data: NikReviewResolution,
-    desk: Reviewing,
+    review_id: str, data: NikReviewResolution, desk: Reviewing
 ) -> ResidentPublic:
     return service.resolve_nik_review(
         desk.session, desk.principal, review_id, data, desk.settings, desk.purpose

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
 from sqlmodel import Field
 
 from services.registry.residents.models import EmploymentStatus
-from services.registry.tables import Base
+from services.registry.tables import ResidentRecord
 from shared.kit.time import UtcDateTime
 
 # Where a visit's income figure comes from: what the graduation rule asks for beyond a
@@ -23,15 +23,13 @@ SELF_REPORT = "self_report"
 EvidenceRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/#-]{1,128}$")]
 
 
-class FollowUp(Base, table=True):
+class FollowUp(ResidentRecord, table=True):
     __tablename__ = "follow_up"
     # One visit per resident, day and organisation: a retried POST finds the same record.
     __table_args__ = (
         UniqueConstraint("resident_id", "visited_on", "organisation_id", name="uq_follow_up_visit"),
     )
 
-    id: str = Field(primary_key=True, max_length=36)
-    resident_id: str = Field(max_length=36, index=True)
     visited_on: date
     employment_status: str = Field(max_length=20)
     # The household's figures as seen on this visit (the family card's income and size, not
@@ -54,7 +52,7 @@ class FollowUp(Base, table=True):
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class FollowUpDue(Base, table=True):
+class FollowUpDue(ResidentRecord, table=True):
     """A visit the plan expects: written when matching's feed says a placement started, at
     each of the settings' offsets from the start; closed by the visit that answers it."""
 
@@ -63,8 +61,6 @@ class FollowUpDue(Base, table=True):
         UniqueConstraint("placement_id", "kind", "offset_days", name="uq_follow_up_due"),
     )
 
-    id: str = Field(primary_key=True, max_length=36)
-    resident_id: str = Field(max_length=36, index=True)
     placement_id: str = Field(max_length=36, index=True)
     # "visit" (how the resident is doing) or "wage_confirmation" (the provider's word on pay).
     kind: str = Field(max_length=20)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.registry.deps import FollowUpRecorder, Reading, SettingsDep
+from services.registry.deps import FollowUpCall, Reading
 from services.registry.follow_ups import plan, service
 from services.registry.follow_ups.models import (
     DueVisit,
@@ -14,37 +14,32 @@ from services.registry.follow_ups.models import (
     FollowUpPublic,
     FollowUpVisit,
 )
-from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
+from shared.kit.routes import ProseRoute, answer_retry, page_of, retry_responses
 
-router = APIRouter(prefix="/v1/residents", tags=["follow-ups"])
-due_router = APIRouter(prefix="/v1/follow-ups", tags=["follow-ups"])
+# Each route's docstring is its description in the API docs (ProseRoute).
+router = APIRouter(prefix="/v1/residents", tags=["follow-ups"], route_class=ProseRoute)
+due_router = APIRouter(prefix="/v1/follow-ups", tags=["follow-ups"], route_class=ProseRoute)
 
 
 @router.post(
     "/{resident_id}/follow-ups",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "Already recorded"}, **problem_responses(404, 409, 422)},
+    responses=retry_responses("Already recorded", 404, 409, 422),
     summary="Record a follow-up visit",
-    description=(
-        "`visited_on` is no later than today in Asia/Makassar. A provider names its "
-        "`placement_id` (a placement of this resident disclosed to it) and dates the visit no "
-        "earlier than the placement's start; an agency may record a visit late, with its real "
-        "date, and may name the placement it was about."
-    ),
 )
 def create_follow_up(
-    resident_id: str,
-    data: FollowUpCreate,
-    session: SessionDep,
-    principal: FollowUpRecorder,
-    settings: SettingsDep,
-    response: Response,
+    resident_id: str, data: FollowUpCreate, call: FollowUpCall, response: Response
 ) -> FollowUpPublic:
-    follow_up, resident, created = service.record(session, principal, resident_id, data, settings)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    """`visited_on` is no later than today in Asia/Makassar. A provider names its
+    `placement_id` (a placement of this resident disclosed to it) and dates the visit no
+    earlier than the placement's start; an agency may record a visit late, with its real
+    date, and may name the placement it was about."""
+    follow_up, resident, created = service.record(
+        call.session, call.principal, resident_id, data, call.settings
+    )
+    answer_retry(response, created)
     return FollowUpPublic(
         **service.to_visit(follow_up).model_dump(), resident_status=resident.status
     )
@@ -54,31 +49,19 @@ def create_follow_up(
     "/{resident_id}/follow-ups",
     responses=problem_responses(404, 422),
     summary="The resident's follow-up visits, newest first",
-    description=(
-        "A provider sees only the visits about its placements disclosed to it. A page that "
-        "shows visits is recorded in the audit trail (`X-Purpose` states why)."
-    ),
 )
-def list_follow_ups(
-    resident_id: str,
-    desk: Reading,
-    page: PageParamsDep,
-) -> Page[FollowUpVisit]:
-    items, cursor = service.list_for_resident(
-        desk.session, desk.principal, resident_id, page, desk.purpose
+def list_follow_ups(resident_id: str, desk: Reading, page: PageParamsDep) -> Page[FollowUpVisit]:
+    """A provider sees only the visits about its placements disclosed to it. A page that
+    shows visits is recorded in the audit trail (`X-Purpose` states why)."""
+    return page_of(
+        service.list_for_resident(desk.session, desk.principal, resident_id, page, desk.purpose)
     )
-    return Page(items=items, next_cursor=cursor)
 
 
 @due_router.get(
     "/due",
     responses=problem_responses(403, 422),
     summary="Visits the plan expects, earliest first",
-    description=(
-        "Written when a placement starts (matching's feed), at the plan's offsets from the "
-        "start; a recorded visit closes the entry it answers. A provider sees the entries "
-        "assigned to it, a local government those of its region."
-    ),
 )
 def list_due(
     desk: Reading,
@@ -89,6 +72,9 @@ def list_due(
     district_code: Annotated[str | None, Query(max_length=8)] = None,
     resident_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[DueVisit]:
+    """Written when a placement starts (matching's feed), at the plan's offsets from the
+    start; a recorded visit closes the entry it answers. A provider sees the entries
+    assigned to it, a local government those of its region."""
     rows, cursor = plan.list_due(
         desk.session,
         desk.principal,

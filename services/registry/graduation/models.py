@@ -10,15 +10,13 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field
 
-from services.registry.tables import Base
+from services.registry.tables import ResidentRecord
 from shared.kit.time import UtcDateTime
 
 
-class Graduation(Base, table=True):
+class Graduation(ResidentRecord, table=True):
     __tablename__ = "graduation"
 
-    id: str = Field(primary_key=True, max_length=36)
-    resident_id: str = Field(max_length=36, index=True)
     # The day of the last visit the rule rested on.
     graduated_on: date
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -29,6 +29,7 @@ from services.registry.households import service as households
 from services.registry.residents import service as residents
 from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
+from shared.kit.attributes import build
 from shared.kit.problems import Conflict, Forbidden
 from shared.kit.time import as_utc
 from shared.kit.tokens import Principal
@@ -49,18 +50,7 @@ def _judge(
     session: Session, members: list[Resident], settings: RegistrySettings
 ) -> tuple[rules.Judgement, list[FollowUp]]:
     visits = list(reversed(households.counting_visits(session, members, programme_today())))
-    facts = [
-        rules.Visit(
-            id=v.id,
-            resident_id=v.resident_id,
-            visited_on=v.visited_on,
-            monthly_income_idr=v.monthly_income_idr,
-            household_size=v.household_size,
-            income_per_member_idr=v.income_per_member_idr,
-            income_source=v.income_source,
-        )
-        for v in visits
-    ]
+    facts = [build(rules.Visit, v) for v in visits]
     return rules.judge(facts, rule_of(settings)), visits
 
 

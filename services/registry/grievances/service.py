@@ -31,11 +31,11 @@ from services.registry.residents.models import Resident
 from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
 from shared.kit.database import table_of
-from shared.kit.feed import record_change
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import Forbidden, NotFound, UnprocessableEntity
 from shared.kit.time import as_utc, utcnow
 from shared.kit.tokens import Principal
+from shared.kit.versioned import record_row_change
 from shared.programme.organisations import LOCAL_GOVERNMENT_TYPES, PROGRAMME_TYPES, PROVIDER_TYPES
 from shared.programme.regions import district_of
 
@@ -61,15 +61,7 @@ def payload(grievance: Grievance) -> dict[str, Any]:
 
 
 def _publish(session: Session, grievance: Grievance) -> None:
-    record_change(
-        session,
-        feed_tables,
-        entity=ENTITY,
-        entity_id=grievance.id,
-        event=grievance.status,
-        version=grievance.version,
-        payload=payload(grievance),
-    )
+    record_row_change(session, feed_tables, ENTITY, grievance, grievance.status, payload(grievance))
 
 
 def _history(

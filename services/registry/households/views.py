@@ -7,10 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from services.registry.deps import PurposeDep, ResidentsReader, SettingsDep
+from services.registry.deps import Reading
 from services.registry.households import service
 from services.registry.households.models import HouseholdPublic
-from shared.kit.database import SessionDep
 from shared.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
@@ -23,10 +22,9 @@ router = APIRouter(prefix="/v1/households", tags=["households"])
 )
 def get_household(
     family_card_number: Annotated[str, Path(pattern=r"^\d{16}$")],
-    session: SessionDep,
-    principal: ResidentsReader,
-    settings: SettingsDep,
-    purpose: PurposeDep,
+    desk: Reading,
     on: Annotated[date | None, Query(description="The household's figures on this day")] = None,
 ) -> HouseholdPublic:
-    return service.read_household(session, principal, family_card_number, settings, purpose, on)
+    return service.read_household(
+        desk.session, desk.principal, family_card_number, desk.settings, desk.purpose, on
+    )

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Response, UploadFile, status
 
-from services.registry.deps import Importer, SettingsDep
+from services.registry.deps import ImportCall
 from services.registry.imports import service
 from services.registry.imports.models import ImportJobPublic, RejectedRow
-from shared.kit.database import DatabaseDep, SessionDep
+from shared.kit.database import DatabaseDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
+from shared.kit.routes import page_of
 
 router = APIRouter(prefix="/v1/residents", tags=["imports"])
 IMPORT_PATH = "/v1/residents/import"
@@ -25,9 +26,7 @@ IMPORT_PATH = "/v1/residents/import"
 )
 def start_import(
     file: UploadFile,
-    session: SessionDep,
-    principal: Importer,
-    settings: SettingsDep,
+    call: ImportCall,
     db: DatabaseDep,
     background: BackgroundTasks,
     response: Response,
@@ -48,22 +47,22 @@ def start_import(
     ] = None,
 ) -> ImportJobPublic:
     declared = service.Edition.of(source, edition)
-    content = file.file.read(settings.import_max_bytes + 1)
+    content = file.file.read(call.settings.import_max_bytes + 1)
     job = service.submit(
-        session,
-        principal,
+        call.session,
+        call.principal,
         file.filename,
         content,
         dry_run,
-        settings,
+        call.settings,
         edition=declared,
         mapping=mapping,
     )
     # Runs in this process once the response is sent (the job is committed by then); the
     # service's worker loop picks up any job whose process died.
-    background.add_task(service.run_job, db, job.id, settings)
+    background.add_task(service.run_job, db, job.id, call.settings)
     response.headers["Location"] = f"/v1/residents/imports/{job.id}"
-    return service.to_public(session, job)
+    return service.to_public(call.session, job)
 
 
 @router.get(
@@ -71,12 +70,8 @@ def start_import(
     responses=problem_responses(404),
     summary="Progress and report of an import",
 )
-def get_import(
-    job_id: str,
-    session: SessionDep,
-    principal: Importer,
-) -> ImportJobPublic:
-    return service.to_public(session, service.get_job(session, principal, job_id))
+def get_import(job_id: str, call: ImportCall) -> ImportJobPublic:
+    return service.to_public(call.session, service.get_job(call.session, call.principal, job_id))
 
 
 @router.get(
@@ -84,12 +79,6 @@ def get_import(
     responses=problem_responses(404),
     summary="Every rejected row of an import, page by page",
 )
-def list_rejections(
-    job_id: str,
-    session: SessionDep,
-    principal: Importer,
-    page: PageParamsDep,
-) -> Page[RejectedRow]:
-    service.get_job(session, principal, job_id)
-    items, cursor = service.rejections(session, job_id, page)
-    return Page(items=items, next_cursor=cursor)
+def list_rejections(job_id: str, call: ImportCall, page: PageParamsDep) -> Page[RejectedRow]:
+    service.get_job(call.session, call.principal, job_id)
+    return page_of(service.rejections(call.session, job_id, page))

@@ -11,20 +11,18 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field
 
-from services.registry.tables import Base
+from services.registry.tables import Base, ResidentRecord
 from shared.kit.time import UtcDateTime
 
 NotificationStatus = Literal["queued", "sent", "delivered", "failed"]
 
 
-class Notification(Base, table=True):
+class Notification(ResidentRecord, table=True):
     """One message to one resident, written in the transaction of the event that causes it
     (a placement change applied from matching's feed, a complaint's status change)."""
 
     __tablename__ = "notification"
 
-    id: str = Field(primary_key=True, max_length=36)
-    resident_id: str = Field(max_length=36, index=True)
     template: str = Field(max_length=40)
     language: str = Field(max_length=5)
     # Rendered once, at the event: what the resident reads, never a NIK or family card number.

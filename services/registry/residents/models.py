@@ -32,24 +32,6 @@ Status = Literal["registered", "verified", "independent", "archived"]
 DisabilityKind = Literal["physical", "intellectual", "mental", "visual", "hearing", "speech"]
 
 PERSONAL_FIELDS = ("nik", "family_card_number", "full_name", "address", "phone")
-# Fields a client may set; status, version, priority and the source organisation are ours.
-WRITABLE_FIELDS = (
-    "nik",
-    "family_card_number",
-    "full_name",
-    "sex",
-    "birth_date",
-    "village_code",
-    "address",
-    "phone",
-    "education_level",
-    "skills",
-    "employment_status",
-    "monthly_income_idr",
-    "household_size",
-    "welfare_decile",
-    "disability",
-)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -237,6 +219,11 @@ class ResidentCreate(_ResidentFields):
     consent: ConsentIn | None = None
 
 
+# Fields a client may set, in the order of ResidentCreate (an import's columns follow it);
+# status, version, priority and the source organisation are ours, consent is its own record.
+WRITABLE_FIELDS = tuple(name for name in ResidentCreate.model_fields if name != "consent")
+
+
 class ResidentUpdate(_ResidentFields):
     """A partial change; a field sent as null clears it (required fields cannot be cleared)."""
 
@@ -286,11 +273,12 @@ class ResidentPublic(BaseModel):
     version: int
     source_org_id: str
     merged_into: str | None
-    registered_at: datetime
-    updated_at: datetime
-    verified_at: datetime | None
-    independent_at: datetime | None
-    erased_at: datetime | None
+    # Aware and in UTC whichever database the row was read from (SQLite keeps no offset).
+    registered_at: UtcDateTime
+    updated_at: UtcDateTime
+    verified_at: UtcDateTime | None
+    independent_at: UtcDateTime | None
+    erased_at: UtcDateTime | None
 
 
 class ResidentProviderView(BaseModel):
@@ -331,7 +319,7 @@ class HistoryEntry(BaseModel):
     org_id: str
     org_type: str
     subject: str
-    changed_at: datetime
+    changed_at: UtcDateTime
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,8 @@ from services.registry.residents.records import decile_row, history_row, name_ke
 from services.registry.residents.records import new_id as new_id
 from services.registry.settings import RegistrySettings
 from services.registry.tables import feed_tables
+from shared.kit.attributes import build
 from shared.kit.database import table_of
-from shared.kit.feed import record_change
 from shared.kit.pagination import PageParams, paginate
 from shared.kit.problems import (
     Conflict,
@@ -64,6 +64,7 @@ from shared.kit.problems import (
 from shared.kit.time import as_utc as as_utc
 from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
+from shared.kit.versioned import record_row_change
 
 REQUIRED_FIELDS = ("nik", "full_name", "sex", "birth_date", "village_code")
 now_utc = utcnow  # the name the registry's other domains call
@@ -92,37 +93,15 @@ def to_public(resident: Resident, settings: RegistrySettings, today: date) -> Re
             at=as_utc(resident.consent_at),
             recorded_by=resident.consent_recorded_by,
         )
-    return ResidentPublic(
-        id=resident.id,
+    return build(
+        ResidentPublic,
+        resident,
         # A registration or an edit held for NIK review shows the NIK it was sent with.
         nik=visible_nik(resident),
-        family_card_number=resident.family_card_number,
-        full_name=resident.full_name,
-        sex=resident.sex,
         birth_date=None if resident.erased_at else resident.birth_date,
-        village_code=resident.village_code,
-        district_code=resident.district_code,
-        regency_code=resident.regency_code,
-        address=resident.address,
-        phone=resident.phone,
-        education_level=resident.education_level,
         skills=list(resident.skills or []),
-        employment_status=resident.employment_status,
-        monthly_income_idr=resident.monthly_income_idr,
-        household_size=resident.household_size,
-        welfare_decile=resident.welfare_decile,
         disability=list(resident.disability or []),
         consent=consent,
-        status=resident.status,
-        priority_rank=resident.priority_rank,
-        version=resident.version,
-        source_org_id=resident.source_org_id,
-        merged_into=resident.merged_into,
-        registered_at=as_utc(resident.registered_at),
-        updated_at=as_utc(resident.updated_at),
-        verified_at=as_utc(resident.verified_at),
-        independent_at=as_utc(resident.independent_at),
-        erased_at=as_utc(resident.erased_at),
         **records.derived(resident.birth_date, resident.welfare_decile, settings, today),
     )
 
@@ -218,18 +197,7 @@ def read(
 
 
 def to_provider_view(resident: Resident) -> ResidentProviderView:
-    return ResidentProviderView(
-        id=resident.id,
-        nik=resident.nik,
-        full_name=resident.full_name,
-        phone=resident.phone,
-        address=resident.address,
-        village_code=resident.village_code,
-        district_code=resident.district_code,
-        education_level=resident.education_level,
-        skills=list(resident.skills or []),
-        version=resident.version,
-    )
+    return build(ResidentProviderView, resident, skills=list(resident.skills or []))
 
 
 def is_provider_reading(principal: Principal) -> bool:
@@ -261,15 +229,7 @@ def publish(
         return
     payload = records.snapshot(records.values_of(resident), settings)
     payload.update(extra)
-    record_change(
-        session,
-        feed_tables,
-        entity=ENTITY,
-        entity_id=resident.id,
-        event=event,
-        version=resident.version,
-        payload=payload,
-    )
+    record_row_change(session, feed_tables, ENTITY, resident, event, payload)
 
 
 def log_change(
@@ -834,15 +794,4 @@ def history(
     access.get_visible(session, principal, resident_id)
     statement = select(ResidentChange).where(col(ResidentChange.resident_id) == resident_id)
     rows, cursor = paginate(session, statement, [table_of(ResidentChange).c.id], params)
-    return [
-        HistoryEntry(
-            version=row.version,
-            event=row.event,
-            fields=list(row.fields),
-            org_id=row.org_id,
-            org_type=row.org_type,
-            subject=row.subject,
-            changed_at=as_utc(row.changed_at),
-        )
-        for row in rows
-    ], cursor
+    return [HistoryEntry.model_validate(row, from_attributes=True) for row in rows], cursor

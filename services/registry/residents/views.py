@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
-from sqlalchemy.orm import Session
 
 from services.registry.deps import (
-    Eraser,
-    PriorityEditor,
-    PurposeDep,
-    ResidentsReader,
-    ResidentsVerifier,
-    ResidentsWriter,
-    SettingsDep,
+    EraseCall,
+    Ranking,
+    ReadCall,
+    Reading,
+    ResidentsRequest,
+    Verifying,
+    Writing,
 )
 from services.registry.residents import service
 from services.registry.residents.models import (
@@ -26,46 +25,22 @@ from services.registry.residents.models import (
     ResidentUpdate,
     ResidentView,
 )
-from services.registry.settings import RegistrySettings
-from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
-from shared.kit.tokens import Principal
+from shared.kit.routes import page_of
 
 router = APIRouter(prefix="/v1/residents", tags=["residents"])
 
 
 def _public(
-    session: Session,
-    principal: Principal,
-    resident: service.Resident,
-    settings: RegistrySettings,
-    response: Response,
-    *,
-    action: str,
-    purpose: str | None,
+    desk: ResidentsRequest, resident: service.Resident, response: Response, *, action: str
 ) -> ResidentPublic:
     """The answer to a change: only the registry's own organisations change residents."""
     response.headers["ETag"] = service.etag(resident)
     [public] = service.present(
-        session, principal, [resident], settings, action=action, purpose=purpose
+        desk.session, desk.principal, [resident], desk.settings, action=action, purpose=desk.purpose
     )
     return public
-
-
-def read_resident(
-    session: Session,
-    principal: Principal,
-    resident_id: str,
-    settings: RegistrySettings,
-    response: Response,
-    purpose: str | None,
-) -> ResidentView:
-    """GET /v1/residents/{id}; also the benchmark's unauthenticated twin, so both do the
-    same work."""
-    resident, view = service.read(session, principal, resident_id, settings, purpose=purpose)
-    response.headers["ETag"] = service.etag(resident)
-    return view
 
 
 @router.post(
@@ -74,47 +49,37 @@ def read_resident(
     responses=problem_responses(403, 409, 422),
     summary="Register a resident",
 )
-def create_resident(
-    data: ResidentCreate,
-    session: SessionDep,
-    principal: ResidentsWriter,
-    settings: SettingsDep,
-    response: Response,
-    purpose: PurposeDep,
-) -> ResidentPublic:
-    resident = service.create(session, principal, data, settings)
+def create_resident(data: ResidentCreate, desk: Writing, response: Response) -> ResidentPublic:
+    resident = service.create(desk.session, desk.principal, data, desk.settings)
     response.headers["Location"] = f"/v1/residents/{resident.id}"
-    return _public(
-        session, principal, resident, settings, response, action="resident.create", purpose=purpose
-    )
+    return _public(desk, resident, response, action="resident.create")
 
 
 @router.get("", responses=problem_responses(403, 422), summary="List residents")
 def list_residents(
-    session: SessionDep,
-    principal: ResidentsReader,
-    settings: SettingsDep,
-    page: PageParamsDep,
-    purpose: PurposeDep,
-    filters: Annotated[ResidentFilters, Depends()],
+    desk: Reading, page: PageParamsDep, filters: Annotated[ResidentFilters, Depends()]
 ) -> Page[ResidentPublic]:
-    rows, cursor = service.list_residents(session, principal, page, settings, filters)
+    rows, cursor = service.list_residents(
+        desk.session, desk.principal, page, desk.settings, filters
+    )
     items = service.present(
-        session, principal, rows, settings, action="resident.list", purpose=purpose
+        desk.session,
+        desk.principal,
+        rows,
+        desk.settings,
+        action="resident.list",
+        purpose=desk.purpose,
     )
     return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/{resident_id}", responses=problem_responses(404), summary="A resident")
-def get_resident(
-    resident_id: str,
-    session: SessionDep,
-    principal: ResidentsReader,
-    settings: SettingsDep,
-    response: Response,
-    purpose: PurposeDep,
-) -> ResidentView:
-    return read_resident(session, principal, resident_id, settings, response, purpose)
+def get_resident(resident_id: str, desk: Reading, response: Response) -> ResidentView:
+    resident, view = service.read(
+        desk.session, desk.principal, resident_id, desk.settings, purpose=desk.purpose
+    )
+    response.headers["ETag"] = service.etag(resident)
+    return view
 
 
 @router.patch(
@@ -125,32 +90,20 @@ def get_resident(
 def update_resident(
     resident_id: str,
     data: ResidentUpdate,
-    session: SessionDep,
-    principal: ResidentsWriter,
-    settings: SettingsDep,
+    desk: Writing,
     response: Response,
-    purpose: PurposeDep,
     if_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ResidentPublic:
-    resident = service.update(session, principal, resident_id, data, if_match, settings)
-    return _public(
-        session, principal, resident, settings, response, action="resident.update", purpose=purpose
+    resident = service.update(
+        desk.session, desk.principal, resident_id, data, if_match, desk.settings
     )
+    return _public(desk, resident, response, action="resident.update")
 
 
 @router.post("/{resident_id}/verify", responses=problem_responses(404, 409), summary="Verify")
-def verify_resident(
-    resident_id: str,
-    session: SessionDep,
-    principal: ResidentsVerifier,
-    settings: SettingsDep,
-    response: Response,
-    purpose: PurposeDep,
-) -> ResidentPublic:
-    resident = service.verify(session, principal, resident_id, settings)
-    return _public(
-        session, principal, resident, settings, response, action="resident.verify", purpose=purpose
-    )
+def verify_resident(resident_id: str, desk: Verifying, response: Response) -> ResidentPublic:
+    resident = service.verify(desk.session, desk.principal, resident_id, desk.settings)
+    return _public(desk, resident, response, action="resident.verify")
 
 
 @router.put(
@@ -159,49 +112,25 @@ def verify_resident(
     summary="Set the resident's rank within the village",
 )
 def set_priority(
-    resident_id: str,
-    data: PriorityIn,
-    session: SessionDep,
-    principal: PriorityEditor,
-    settings: SettingsDep,
-    response: Response,
-    purpose: PurposeDep,
+    resident_id: str, data: PriorityIn, desk: Ranking, response: Response
 ) -> ResidentPublic:
-    resident = service.set_priority(session, principal, resident_id, data.rank, settings)
-    return _public(
-        session,
-        principal,
-        resident,
-        settings,
-        response,
-        action="resident.priority",
-        purpose=purpose,
+    resident = service.set_priority(
+        desk.session, desk.principal, resident_id, data.rank, desk.settings
     )
+    return _public(desk, resident, response, action="resident.priority")
 
 
 @router.get(
     "/{resident_id}/history", responses=problem_responses(404), summary="Who changed what, when"
 )
-def resident_history(
-    resident_id: str,
-    session: SessionDep,
-    principal: ResidentsReader,
-    page: PageParamsDep,
-) -> Page[HistoryEntry]:
-    items, cursor = service.history(session, principal, resident_id, page)
-    return Page(items=items, next_cursor=cursor)
+def resident_history(resident_id: str, call: ReadCall, page: PageParamsDep) -> Page[HistoryEntry]:
+    return page_of(service.history(call.session, call.principal, resident_id, page))
 
 
 @router.post(
     "/{resident_id}/erase", responses=problem_responses(404), summary="Right to erasure (admin)"
 )
-def erase_resident(
-    resident_id: str,
-    session: SessionDep,
-    principal: Eraser,
-    settings: SettingsDep,
-    response: Response,
-) -> ResidentPublic:
-    resident = service.erase(session, principal, resident_id, settings)
+def erase_resident(resident_id: str, call: EraseCall, response: Response) -> ResidentPublic:
+    resident = service.erase(call.session, call.principal, resident_id, call.settings)
     response.headers["ETag"] = service.etag(resident)
-    return service.to_public(resident, settings, service.now_utc().date())
+    return service.to_public(resident, call.settings, service.now_utc().date())
