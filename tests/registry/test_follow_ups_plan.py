@@ -24,6 +24,8 @@ from tests.support.databases import DatabaseFactory
 from tests.support.problems import error_fields
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 AGENCY = "org-dinsos"
 COMPANY = "org-company-cement"
 
@@ -47,7 +49,6 @@ async def due(
             return items
 
 
-@pytest.mark.anyio
 async def test_a_started_placement_puts_its_visits_on_the_plan(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -118,7 +119,6 @@ async def test_a_started_placement_puts_its_visits_on_the_plan(
         ]
 
 
-@pytest.mark.anyio
 async def test_an_accepted_placement_enrols_in_the_automatic_cohort(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:

@@ -16,6 +16,8 @@ from tests.registry.support import Disclosures, register, registry_with_matching
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 COMPANY = "org-company-cement"
 CARD = "6302061204910033"
 # 4,000,000 for a household of 2: well above the 600,000 per member of the default line.
@@ -45,7 +47,6 @@ async def graduation(
     return data
 
 
-@pytest.mark.anyio
 async def test_self_reports_do_not_graduate_and_an_employer_confirmation_does(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -104,7 +105,6 @@ async def test_self_reports_do_not_graduate_and_an_employer_confirmation_does(
         ).status_code == 403
 
 
-@pytest.mark.anyio
 async def test_the_household_graduates_and_an_agency_revokes_it(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:

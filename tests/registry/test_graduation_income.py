@@ -15,11 +15,12 @@ from tests.support.databases import DatabaseFactory
 from tests.support.problems import error_fields
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 CARD = "6302061204910077"
 COMPANY = "org-company-cement"
 
 
-@pytest.mark.anyio
 async def test_two_members_visited_give_the_households_income_once(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -54,7 +55,6 @@ async def test_two_members_visited_give_the_households_income_once(
         assert before["monthly_income_idr"] == 3_000_000 and before["figures_as_of"] == "2025-09-10"
 
 
-@pytest.mark.anyio
 async def test_a_visit_states_its_income_source_and_evidence(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:

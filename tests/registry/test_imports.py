@@ -31,6 +31,8 @@ from tests.registry.support import (
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 COLUMNS = [
     "nik",
     "full_name",
@@ -82,7 +84,6 @@ async def upload(
     return job
 
 
-@pytest.mark.anyio
 async def test_report_names_bad_rows_and_the_same_file_twice_changes_nothing(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -149,7 +150,6 @@ async def test_report_names_bad_rows_and_the_same_file_twice_changes_nothing(
         ).status_code == 404
 
 
-@pytest.mark.anyio
 async def test_dry_run_xlsx_and_refused_files(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     async with registry_client(
@@ -217,7 +217,6 @@ async def test_dry_run_xlsx_and_refused_files(keys, backend: str, databases) -> 
         ).status_code == 403
 
 
-@pytest.mark.anyio
 async def test_a_worker_that_dies_half_way_loses_nothing_and_applies_nothing_twice(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -283,7 +282,6 @@ def _job(job_id: str, content: bytes) -> ImportJob:
     )
 
 
-@pytest.mark.anyio
 async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -320,7 +318,6 @@ async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
             assert session.scalar(select(func.count()).select_from(Resident)) == 0
 
 
-@pytest.mark.anyio
 async def test_consent_status_is_the_same_word_whichever_path_records_consent(
     registry: httpx.AsyncClient, keys: TestKeys
 ) -> None:

@@ -37,6 +37,8 @@ from tests.registry.test_imports import COLUMNS, row, to_csv
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 SAMPLES = Path(__file__).parents[2] / "services" / "registry" / "samples"
 
 
@@ -60,7 +62,6 @@ async def finished(
     return job
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize("sample", ["dtsen_extract.csv", "dtsen_extract.xlsx"])
 async def test_a_dtsen_extract_imports_every_row_and_lists_the_columns_it_ignores(
     keys: TestKeys, backend: str, databases: DatabaseFactory, sample: str
@@ -97,7 +98,6 @@ async def test_a_dtsen_extract_imports_every_row_and_lists_the_columns_it_ignore
         assert ahmad["family_card_number"] == "6302179601010001"
 
 
-@pytest.mark.anyio
 async def test_a_mapping_serves_another_layout_and_a_bad_one_names_the_field(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -175,7 +175,6 @@ async def deciles(
     ]
 
 
-@pytest.mark.anyio
 async def test_two_editions_in_either_order_leave_the_newer_decile_current_and_both_in_history(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -239,7 +238,6 @@ async def test_two_editions_in_either_order_leave_the_newer_decile_current_and_b
         assert history[-1][:3] == (1, None, None) and len(history) == 3
 
 
-@pytest.mark.anyio
 async def test_a_decile_history_is_read_as_the_resident_is(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -323,7 +321,6 @@ def _written(app: Any) -> dict[str, Any]:
     }
 
 
-@pytest.mark.anyio
 async def test_the_fast_path_writes_what_the_row_by_row_path_writes(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -401,7 +398,6 @@ def test_the_column_checks_accept_only_what_the_row_checks_accept() -> None:
     assert 0 < sum(o is not None for o in accepted) < len(data)
 
 
-@pytest.mark.anyio
 async def test_a_running_job_reports_its_progress_and_the_time_it_still_needs(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
