@@ -1,5 +1,7 @@
 """Registry fixtures: ``registry``, the registry app over a fresh database of the backend
-under test, which is where most registry tests start."""
+under test, which is where most registry tests start; ``wired``, the registry reading the real
+matching app's placement feed (``tests.registry.notifying``), where the notification tests
+start."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.registry.notifying import Wired, notifying
 from tests.registry.support import registry_client
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
@@ -19,3 +22,9 @@ async def registry(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with registry_client(databases.new(backend, "registry"), keys) as client:
         yield client
+
+
+@pytest.fixture
+async def wired(keys: TestKeys, backend: str, databases: DatabaseFactory) -> AsyncIterator[Wired]:
+    async with notifying(keys, backend, databases) as wired:
+        yield wired
