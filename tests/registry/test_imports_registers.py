@@ -14,7 +14,6 @@ from sqlalchemy import select
 from services.registry.imports import columns, layouts
 from services.registry.imports.service import Validator, run_job
 from services.registry.models import (
-    ImportJob,
     ImportRejection,
     Resident,
     ResidentChange,
@@ -33,7 +32,7 @@ from tests.registry.support import (
     registry_client,
     resident,
 )
-from tests.registry.test_imports import COLUMNS, row, to_csv
+from tests.registry.test_imports import COLUMNS, queued_job, row, to_csv
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
@@ -406,18 +405,9 @@ async def test_a_running_job_reports_its_progress_and_the_time_it_still_needs(
     ) as client:
         app = client.app  # type: ignore[attr-defined]
         with app.state.db.session() as session:
-            session.add(
-                ImportJob(
-                    id="job-progress",
-                    org_id="org-agency",
-                    org_type="government_agency",
-                    subject="user:x",
-                    file_format="csv",
-                    content=to_csv([row(i) for i in range(1, 10)]),
-                    content_sha256="x",
-                    created_at=datetime.now(UTC) - timedelta(seconds=30),
-                )
-            )
+            content = to_csv([row(i) for i in range(1, 10)])
+            started = datetime.now(UTC) - timedelta(seconds=30)
+            session.add(queued_job("job-progress", content, sha256="x", created_at=started))
         run_job(app.state.db, "job-progress", app.state.settings, max_chunks=1)
         job = (
             await client.get("/v1/residents/imports/job-progress", headers=keys.headers("admin"))
