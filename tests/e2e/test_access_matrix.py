@@ -284,6 +284,14 @@ def _any(world: World, org_type: str, method: str, path: str, **kwargs: Any) -> 
     return world.clients[org_type].request(method, path, expect=range(100, 600), **kwargs)
 
 
+def _on_resident(
+    world: World, org_type: str, target: str, method: str, suffix: str = "", **kwargs: Any
+) -> httpx.Response:
+    """The call on the target's resident (``suffix`` after the resident's path)."""
+    path = f"/v1/residents/{world.residents[target]}{suffix}"
+    return _any(world, org_type, method, path, **kwargs)
+
+
 def _village_for(target: str) -> str:
     return OWN_VILLAGE if target == "own" else FOREIGN_VILLAGE
 
@@ -294,20 +302,13 @@ def register(world: World, org_type: str, target: str) -> httpx.Response:
 
 
 def edit(world: World, org_type: str, target: str) -> httpx.Response:
-    resident = world.residents[target]
-    etag = world.admin.request("GET", f"/v1/residents/{resident}").headers["ETag"]
-    return _any(
-        world,
-        org_type,
-        "PATCH",
-        f"/v1/residents/{resident}",
-        json={"monthly_income_idr": 100_000 + next(world.serials)},
-        headers={"If-Match": etag},
-    )
+    etag = world.admin.request("GET", f"/v1/residents/{world.residents[target]}").headers["ETag"]
+    income = {"monthly_income_idr": 100_000 + next(world.serials)}
+    return _on_resident(world, org_type, target, "PATCH", json=income, headers={"If-Match": etag})
 
 
 def verify(world: World, org_type: str, target: str) -> httpx.Response:
-    return _any(world, org_type, "POST", f"/v1/residents/{world.residents[target]}/verify")
+    return _on_resident(world, org_type, target, "POST", "/verify")
 
 
 def read(world: World, org_type: str, target: str) -> httpx.Response:
@@ -337,13 +338,8 @@ def list_residents(world: World, org_type: str, target: str) -> httpx.Response:
 
 
 def priority(world: World, org_type: str, target: str) -> httpx.Response:
-    return _any(
-        world,
-        org_type,
-        "PUT",
-        f"/v1/residents/{world.residents[target]}/priority",
-        json={"rank": 50_000 + next(world.serials)},
-    )
+    rank = {"rank": 50_000 + next(world.serials)}
+    return _on_resident(world, org_type, target, "PUT", "/priority", json=rank)
 
 
 def publish(world: World, org_type: str, target: str) -> httpx.Response:

@@ -26,6 +26,7 @@ from shared.kit.app import create_service_app
 from shared.kit.auth import CurrentPrincipal
 from shared.kit.settings import ServiceSettings
 from shared.kit.tokens import TokenVerifier
+from tests.support.answers import json_body
 from tests.support.ports import free_port
 
 ADMIN = (DEV_ADMIN_CLIENT_ID, DEV_ADMIN_CLIENT_SECRET)
@@ -110,10 +111,7 @@ async def new_organisation(
 ) -> dict[str, Any]:
     """``fields``: the organisation's other fields; a company unless ``type`` says otherwise."""
     body = {"name": unique(name), "type": "company", **fields}
-    response = await client.post("/v1/organisations", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+    return json_body(await client.post("/v1/organisations", json=body, headers=headers), 201)
 
 
 @dataclass
@@ -130,10 +128,7 @@ class Company:
 async def new_client(
     client: httpx.AsyncClient, headers: dict[str, str], org_id: str
 ) -> dict[str, Any]:
-    response = await client.post(f"/v1/organisations/{org_id}/clients", headers=headers)
-    assert response.status_code == 201, response.text
-    issued: dict[str, Any] = response.json()
-    return issued
+    return json_body(await client.post(f"/v1/organisations/{org_id}/clients", headers=headers), 201)
 
 
 def verifier_for(app: FastAPI) -> TokenVerifier:
@@ -142,6 +137,13 @@ def verifier_for(app: FastAPI) -> TokenVerifier:
     settings: GatewaySettings = app.state.settings
     verifier: TokenVerifier = keys.verifier(settings)
     return verifier
+
+
+async def trusting(settings: GatewaySettings) -> TokenVerifier:
+    """The verifier of a service trusting the gateway of ``settings``: the gateway is started
+    once first, so that its signing keys exist before the services behind it are built."""
+    async with running_gateway(settings) as (probe, _client):
+        return verifier_for(probe)
 
 
 # A real service app built with the shared factory: it checks the token again, like every

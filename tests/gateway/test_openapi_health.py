@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from services.registry.main import create_app as create_registry
 from services.registry.settings import RegistrySettings
-from tests.gateway.support import gateway_settings, running_gateway, verifier_for
+from tests.gateway.support import gateway_settings, running_gateway, trusting
 from tests.support.databases import DatabaseFactory
 from tests.support.ports import free_port
 
@@ -39,11 +39,9 @@ def tiny_service(*, ready: bool = True) -> FastAPI:
 
 
 async def _registry(backend: str, databases: DatabaseFactory, gateway_db: str, data_dir: Path):  # type: ignore[no-untyped-def]
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (probe, _client):
-        verifier = verifier_for(probe)
     return create_registry(
         RegistrySettings(database_url=databases.new(backend, "registry"), jwks_url=""),
-        verifier=verifier,
+        verifier=await trusting(gateway_settings(gateway_db, data_dir)),
     )
 
 

@@ -22,14 +22,7 @@ import pytest
 from services.gateway.main import create_app
 from services.registry.main import create_app as create_registry
 from services.registry.settings import RegistrySettings
-from tests.gateway.support import (
-    ADMIN,
-    gateway_settings,
-    running_gateway,
-    token,
-    uvicorn_server,
-    verifier_for,
-)
+from tests.gateway.support import ADMIN, gateway_settings, token, trusting, uvicorn_server
 from tests.support.databases import DatabaseFactory
 
 pytestmark = pytest.mark.anyio
@@ -78,11 +71,9 @@ async def stack(
     backend: str, databases: DatabaseFactory, gateway_db: str, data_dir: Path
 ) -> AsyncIterator[Stack]:
     settings = gateway_settings(gateway_db, data_dir)
-    async with running_gateway(settings) as (probe, _client):
-        verifier = verifier_for(probe)
     registry = create_registry(
         RegistrySettings(database_url=databases.new(backend, "registry"), jwks_url=""),
-        verifier=verifier,
+        verifier=await trusting(settings),
     )
     with uvicorn_server(registry) as registry_url:
         gateway = create_app(

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from jose import jwt
 
-from shared.kit.tokens import TokenVerifier
 from tests.gateway.support import (
     ADMIN,
     echo_service,
@@ -19,8 +18,8 @@ from tests.gateway.support import (
     gateway_settings,
     running_gateway,
     token,
+    trusting,
     uvicorn_server,
-    verifier_for,
 )
 
 pytestmark = pytest.mark.anyio
@@ -34,17 +33,11 @@ async def _chunks() -> AsyncIterator[bytes]:
     yield b"a" * (BIG % 65536)
 
 
-async def _upstream_verifier(gateway_db: str, data_dir: Path) -> TokenVerifier:
-    async with running_gateway(gateway_settings(gateway_db, data_dir)) as (probe, _client):
-        return verifier_for(probe)
-
-
 @pytest.fixture
 async def echo_url(gateway_db: str, data_dir: Path, tmp_path: Path) -> AsyncIterator[str]:
     """The echo service over a real socket, trusting the gateway's keys."""
-    upstream = echo_service(
-        await _upstream_verifier(gateway_db, data_dir), f"sqlite:///{tmp_path / 'echo.db'}"
-    )
+    verifier = await trusting(gateway_settings(gateway_db, data_dir))
+    upstream = echo_service(verifier, f"sqlite:///{tmp_path / 'echo.db'}")
     with uvicorn_server(upstream) as url:
         yield url
 

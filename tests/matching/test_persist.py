@@ -103,11 +103,11 @@ def _seed(url: str) -> Database:
 
 
 def _persist_per_row(db: Database, result: RoundResult) -> None:
-    """The per-row persistence runs used before: one ``new_placement`` per proposal."""
+    """The per-row persistence runs used before: one ``new_placement`` per proposal, and its
+    proposal written as one ORM row (not the bulk insert the set-based path uses)."""
     with db.session() as session:
         run = session.get(Run, RUN_ID)
         assert run is not None
-        rows = []
         for rank, pair in enumerate(result.proposals, start=1):
             opportunity = session.get(OpportunityView, pair.opportunity.id)
             assert opportunity is not None
@@ -121,21 +121,19 @@ def _persist_per_row(db: Database, result: RoundResult) -> None:
                 run_id=run.id,
                 score=pair.score,
             )
-            rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "run_id": run.id,
-                    "rank": rank,
-                    "resident_id": pair.resident.id,
-                    "opportunity_id": pair.opportunity.id,
-                    "kind": pair.opportunity.kind,
-                    "village_code": pair.resident.village_code,
-                    "score": pair.score,
-                    "features": pair.features,
-                    "placement_id": placement.id,
-                }
+            session.add(
+                Proposal(
+                    run_id=run.id,
+                    rank=rank,
+                    resident_id=pair.resident.id,
+                    opportunity_id=pair.opportunity.id,
+                    kind=pair.opportunity.kind,
+                    village_code=pair.resident.village_code,
+                    score=pair.score,
+                    features=pair.features,
+                    placement_id=placement.id,
+                )
             )
-        session.execute(insert(Proposal), rows)
 
 
 def _persist_bulk(db: Database, result: RoundResult) -> None:

@@ -89,42 +89,38 @@ def _feasible(problem: Problem, candidates: Candidates, chosen: np.ndarray) -> N
 
 
 SEEDS = st.integers(0, 2**32 - 1)
+# A random round as (seed, regions, per_resident), the arguments of ``_instance``.
+Round = tuple[int, int, int]
+ROUNDS = st.tuples(SEEDS, st.integers(1, 3), st.integers(1, 2))
+
+
+def _by_priority(round_: Round, capped: bool) -> tuple[Problem, Candidates, np.ndarray]:
+    """A random round and the priority policy's allocation of it, checked feasible."""
+    problem, candidates = _instance(*round_, capped=capped)
+    chosen = solve("priority", problem, candidates)
+    _feasible(problem, candidates, chosen)
+    return problem, candidates, chosen
 
 
 @settings(max_examples=150, deadline=None)
-@given(seed=SEEDS, regions=st.integers(1, 3), per_resident=st.integers(1, 2))
-def test_priority_policy_is_stable_without_justified_envy(
-    seed: int, regions: int, per_resident: int
-) -> None:
-    problem, candidates = _instance(seed, regions, per_resident, capped=False)
-    chosen = solve("priority", problem, candidates)
-    _feasible(problem, candidates, chosen)
+@given(round_=ROUNDS)
+def test_priority_policy_is_stable_without_justified_envy(round_: Round) -> None:
+    problem, candidates, chosen = _by_priority(round_, capped=False)
     assert _blocking_pairs(problem, candidates, chosen) == []
     assert justified_envy(candidates, chosen, problem.priority_key) == 0
 
 
 @settings(max_examples=100, deadline=None)
-@given(seed=SEEDS, regions=st.integers(1, 3), per_resident=st.integers(1, 2))
-def test_priority_policy_respects_village_fair_shares(
-    seed: int, regions: int, per_resident: int
-) -> None:
-    problem, candidates = _instance(seed, regions, per_resident, capped=True)
-    chosen = solve("priority", problem, candidates)
-    _feasible(problem, candidates, chosen)
+@given(round_=ROUNDS)
+def test_priority_policy_respects_village_fair_shares(round_: Round) -> None:
+    problem, candidates, chosen = _by_priority(round_, capped=True)
     assert np.array_equal(chosen, ComponentSolver("priority", problem, workers=2)(candidates))
 
 
 @settings(max_examples=100, deadline=None)
-@given(
-    seed=SEEDS,
-    regions=st.integers(1, 3),
-    per_resident=st.integers(1, 2),
-    capped=st.booleans(),
-)
-def test_max_score_per_component_reaches_the_exact_optimum(
-    seed: int, regions: int, per_resident: int, capped: bool
-) -> None:
-    problem, candidates = _instance(seed, regions, per_resident, capped)
+@given(round_=ROUNDS, capped=st.booleans())
+def test_max_score_per_component_reaches_the_exact_optimum(round_: Round, capped: bool) -> None:
+    problem, candidates = _instance(*round_, capped=capped)
     by_component = ComponentSolver("max_score", problem, workers=2)(candidates)
     globally = solve("max_score", problem, candidates)
     _feasible(problem, candidates, by_component)

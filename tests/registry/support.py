@@ -14,12 +14,11 @@ import httpx
 
 from services.matching.main import create_app as create_matching
 from services.matching.placements.models import Placement
-from services.matching.placements.service import payload as placement_payload
+from services.matching.placements.service import _record as record_step
 from services.matching.settings import MatchingSettings
-from services.matching.tables import feed_tables as matching_feed_tables
 from services.registry.main import create_app
 from services.registry.settings import RegistrySettings
-from shared.kit.feed import record_change
+from tests.support.answers import json_body
 from tests.support.databases import DatabaseFactory
 from tests.support.people import nik_for
 from tests.support.places import KELUMPANG_HILIR, MEGASARI, PULAU_LAUT_UTARA, SERONGGA, TARJUN  # noqa: F401 - this area's names
@@ -46,6 +45,16 @@ def resident(
     return body
 
 
+def employed(income_idr: int, household_size: int, **fields: Any) -> dict[str, Any]:
+    """A follow-up visit's body: the resident employed, the household's monthly income."""
+    return {
+        "employment_status": "employed",
+        "monthly_income_idr": income_idr,
+        "household_size": household_size,
+        **fields,
+    }
+
+
 class Matching:
     """The real matching app over its own fresh database, reached by the registry through an
     ASGITransport; its background loops do not run. ``placement`` writes a placement as
@@ -66,7 +75,8 @@ class Matching:
         created_by_org: str = "org-dinsos",
         kind: str = "internship",
     ) -> str:
-        """A placement as matching's transitions leave it, its change on matching's feed."""
+        """A placement as matching's transitions leave it, its step recorded as matching
+        records one (history and feed)."""
         now = datetime.now(UTC)
         placement = Placement(
             status=status,
@@ -86,15 +96,8 @@ class Matching:
         with self.app.state.db.session() as session:
             session.add(placement)
             session.flush()
-            record_change(
-                session,
-                matching_feed_tables,
-                entity="placement",
-                entity_id=str(placement.id),
-                event=placement.status,
-                version=placement.version,
-                payload=placement_payload(placement),
-            )
+            # Matching's own record of a step: its history row and its change on the feed.
+            record_step(session, placement, None, created_by_org, "government_agency", now)
         return str(placement.id)
 
     def dispose(self) -> None:
@@ -136,10 +139,14 @@ async def registry_client(
         matching.dispose()
 
 
+# The registry's client and the matching app it asks, as ``registry_with_matching`` yields them.
+WithMatching = tuple[httpx.AsyncClient, Matching]
+
+
 @contextlib.asynccontextmanager
 async def registry_with_matching(
     keys: TestKeys, backend: str, databases: DatabaseFactory, **settings: Any
-) -> AsyncIterator[tuple[httpx.AsyncClient, Matching]]:
+) -> AsyncIterator[WithMatching]:
     """The registry asking the real matching app, each over a fresh database of ``backend``."""
     matching = Matching(databases.new(backend, "matching"), keys)
     async with registry_client(
@@ -151,10 +158,7 @@ async def registry_with_matching(
 async def register(
     client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
 ) -> dict[str, Any]:
-    response = await client.post("/v1/residents", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    return data
+    return json_body(await client.post("/v1/residents", json=body, headers=headers), 201)
 
 
 async def feed(

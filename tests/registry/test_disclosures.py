@@ -15,9 +15,9 @@ from services.gateway.main import create_app as create_gateway
 from tests.gateway.support import gateway_settings
 from tests.registry.support import (
     Matching,
+    WithMatching,
     register,
     registry_client,
-    registry_with_matching,
     resident,
 )
 from tests.support.databases import DatabaseFactory
@@ -91,43 +91,43 @@ async def test_only_matchings_client_may_disclose(
 
 
 async def test_a_disclosure_needs_a_placement_the_resident_accepted_with_that_organisation(
-    backend: str, databases: DatabaseFactory, keys: TestKeys
+    registry_matching: WithMatching, keys: TestKeys
 ) -> None:
+    client, matching = registry_matching
     service = keys.headers("service")
     provider = keys.headers("company", org_id=PROVIDER)
-    async with registry_with_matching(keys, backend, databases) as (client, matching):
-        agency = keys.headers("government_agency")
-        rid = (await register(client, agency, resident(1)))["id"]
-        other = (await register(client, agency, resident(2)))["id"]
-        url = f"/v1/residents/{rid}/disclosures"
-        refused = {
-            "another organisation's": matching.placement(rid, OTHER_PROVIDER),
-            "another resident's": matching.placement(other, PROVIDER),
-            "only offered": matching.placement(rid, PROVIDER, status="offered"),
-            "declined": matching.placement(rid, PROVIDER, status="declined"),
-            "unknown": str(uuid.uuid4()),
-            "no placement id at all": "p-7",
-            "a path, not an id": "../../v1/changes",
-        }
-        for why, placement_id in refused.items():
-            response = await client.post(url, json=_body(placement_id), headers=service)
-            assert response.status_code == 422, (why, response.text)
-            problem = response.json()
-            assert problem["reason"] == "not_a_placement", why
-            assert problem["errors"][0]["loc"] == ["body", "placement_id"], why
-        assert await _granted(client, keys) == []
-        assert (await client.get(f"/v1/residents/{rid}", headers=provider)).status_code == 404
+    agency = keys.headers("government_agency")
+    rid = (await register(client, agency, resident(1)))["id"]
+    other = (await register(client, agency, resident(2)))["id"]
+    url = f"/v1/residents/{rid}/disclosures"
+    refused = {
+        "another organisation's": matching.placement(rid, OTHER_PROVIDER),
+        "another resident's": matching.placement(other, PROVIDER),
+        "only offered": matching.placement(rid, PROVIDER, status="offered"),
+        "declined": matching.placement(rid, PROVIDER, status="declined"),
+        "unknown": str(uuid.uuid4()),
+        "no placement id at all": "p-7",
+        "a path, not an id": "../../v1/changes",
+    }
+    for why, placement_id in refused.items():
+        response = await client.post(url, json=_body(placement_id), headers=service)
+        assert response.status_code == 422, (why, response.text)
+        problem = response.json()
+        assert problem["reason"] == "not_a_placement", why
+        assert problem["errors"][0]["loc"] == ["body", "placement_id"], why
+    assert await _granted(client, keys) == []
+    assert (await client.get(f"/v1/residents/{rid}", headers=provider)).status_code == 404
 
-        accepted = matching.placement(rid, PROVIDER)
-        first = await client.post(url, json=_body(accepted), headers=service)
-        assert first.status_code == 201, first.text
-        again = await client.post(url, json=_body(accepted), headers=service)
-        assert again.status_code == 200 and again.json() == first.json()
-        # Started later: the resident still accepted it.
-        started = matching.placement(rid, PROVIDER, status="started")
-        assert (await client.post(url, json=_body(started), headers=service)).status_code == 201
-        assert (await client.get(f"/v1/residents/{rid}", headers=provider)).status_code == 200
-        assert len(await _granted(client, keys)) == 2
+    accepted = matching.placement(rid, PROVIDER)
+    first = await client.post(url, json=_body(accepted), headers=service)
+    assert first.status_code == 201, first.text
+    again = await client.post(url, json=_body(accepted), headers=service)
+    assert again.status_code == 200 and again.json() == first.json()
+    # Started later: the resident still accepted it.
+    started = matching.placement(rid, PROVIDER, status="started")
+    assert (await client.post(url, json=_body(started), headers=service)).status_code == 201
+    assert (await client.get(f"/v1/residents/{rid}", headers=provider)).status_code == 200
+    assert len(await _granted(client, keys)) == 2
 
 
 async def test_matching_unreachable_is_503_and_nothing_is_written(

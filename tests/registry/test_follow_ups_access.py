@@ -20,6 +20,8 @@ from tests.registry.support import Disclosures, Matching, register, registry_cli
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 VISIT = {"employment_status": "employed", "monthly_income_idr": 1_200_000, "household_size": 4}
 # Well above the poverty line (600,000 per member): such visits drive independence.
 PROSPEROUS = {"employment_status": "employed", "monthly_income_idr": 8_000_000, "household_size": 2}
@@ -62,7 +64,6 @@ def error_loc(response: httpx.Response) -> list[Any]:
     return loc
 
 
-@pytest.mark.anyio
 async def test_a_visit_after_today_in_makassar_is_refused(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     company = keys.headers("company", org_id=COMPANY_A)
@@ -82,7 +83,6 @@ async def test_a_visit_after_today_in_makassar_is_refused(keys, backend: str, da
         assert [v["visited_on"] for v in listed.json()["items"]] == [today.isoformat()] * 2
 
 
-@pytest.mark.anyio
 async def test_a_provider_writes_only_about_its_own_placements_from_their_start(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -131,7 +131,6 @@ async def test_a_provider_writes_only_about_its_own_placements_from_their_start(
         assert error_loc(unknown) == ["body", "placement_id"]
 
 
-@pytest.mark.anyio
 async def test_providers_read_only_their_placements_visits_and_every_read_is_audited(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -194,7 +193,6 @@ async def test_providers_read_only_their_placements_visits_and_every_read_is_aud
         ]
 
 
-@pytest.mark.anyio
 async def test_forged_visits_no_longer_make_a_resident_independent(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:

@@ -13,16 +13,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.registry.support import (
-    MEGASARI,
-    Matching,
-    register,
-    registry_client,
-    resident,
-)
+from tests.registry.support import MEGASARI, employed, register, registry_with_matching, resident
 from tests.support.databases import DatabaseFactory
 from tests.support.problems import error_fields
 from tests.support.tokens import TestKeys
+
+pytestmark = pytest.mark.anyio
 
 AGENCY = "org-dinsos"
 COMPANY = "org-company-cement"
@@ -47,15 +43,11 @@ async def due(
             return items
 
 
-@pytest.mark.anyio
 async def test_a_started_placement_puts_its_visits_on_the_plan(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
     agency = keys.headers("government_agency", org_id=AGENCY)
-    matching = Matching(databases.new(backend, "matching"), keys)
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=matching
-    ) as client:
+    async with registry_with_matching(keys, backend, databases) as (client, matching):
         rid = (await register(client, agency, resident(1)))["id"]
         neighbour = (await register(client, agency, resident(2, village_code=MEGASARI)))["id"]
         started = datetime.now(UTC) - timedelta(days=100)
@@ -100,12 +92,7 @@ async def test_a_started_placement_puts_its_visits_on_the_plan(
 
         # The agency's visit 65 days after the start answers the 30-day visit, not the wage
         # confirmation (its income is the resident's word).
-        visit = {
-            "employment_status": "employed",
-            "monthly_income_idr": 2_000_000,
-            "household_size": 4,
-            "visited_on": (start + timedelta(days=65)).isoformat(),
-        }
+        visit = employed(2_000_000, 4, visited_on=(start + timedelta(days=65)).isoformat())
         recorded = await client.post(f"/v1/residents/{rid}/follow-ups", json=visit, headers=agency)
         assert recorded.status_code == 201, recorded.text
         left = await due(client, agency, resident_id=rid)
@@ -118,15 +105,14 @@ async def test_a_started_placement_puts_its_visits_on_the_plan(
         ]
 
 
-@pytest.mark.anyio
 async def test_an_accepted_placement_enrols_in_the_automatic_cohort(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
     agency = keys.headers("government_agency", org_id=AGENCY)
-    matching = Matching(databases.new(backend, "matching"), keys)
-    async with registry_client(
-        databases.new(backend, "registry"), keys, matching=matching, auto_enrol_cohort="KTB-AUTO"
-    ) as client:
+    async with registry_with_matching(keys, backend, databases, auto_enrol_cohort="KTB-AUTO") as (
+        client,
+        matching,
+    ):
         cohort = {
             "code": "KTB-AUTO",
             "name": "Enrolled on placement",

@@ -31,6 +31,8 @@ from tests.registry.support import (
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 COLUMNS = [
     "nik",
     "full_name",
@@ -67,6 +69,22 @@ def to_csv(rows: list[dict[str, Any]], columns: list[str] = COLUMNS, delimiter: 
     return out.getvalue().encode()
 
 
+def queued_job(
+    job_id: str, content: bytes, *, sha256: str | None = None, created_at: datetime | None = None
+) -> ImportJob:
+    """A CSV import an agency queued (the job's hash its id unless given), for a worker to run."""
+    return ImportJob(
+        id=job_id,
+        org_id="org-agency",
+        org_type="government_agency",
+        subject="user:x",
+        file_format="csv",
+        content=content,
+        content_sha256=job_id if sha256 is None else sha256,
+        created_at=created_at or datetime.now(UTC),
+    )
+
+
 async def upload(
     client: httpx.AsyncClient,
     headers: dict[str, str],
@@ -82,7 +100,6 @@ async def upload(
     return job
 
 
-@pytest.mark.anyio
 async def test_report_names_bad_rows_and_the_same_file_twice_changes_nothing(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -149,7 +166,6 @@ async def test_report_names_bad_rows_and_the_same_file_twice_changes_nothing(
         ).status_code == 404
 
 
-@pytest.mark.anyio
 async def test_dry_run_xlsx_and_refused_files(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     async with registry_client(
@@ -217,7 +233,6 @@ async def test_dry_run_xlsx_and_refused_files(keys, backend: str, databases) -> 
         ).status_code == 403
 
 
-@pytest.mark.anyio
 async def test_a_worker_that_dies_half_way_loses_nothing_and_applies_nothing_twice(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -236,18 +251,7 @@ async def test_a_worker_that_dies_half_way_loses_nothing_and_applies_nothing_twi
             | {"full_name": "Budi 2", "welfare_decile": 3},
         )
         with app.state.db.session() as session:
-            session.add(
-                ImportJob(
-                    id="job-1",
-                    org_id="org-agency",
-                    org_type="government_agency",
-                    subject="user:x",
-                    file_format="csv",
-                    content=content,
-                    content_sha256="x",
-                    created_at=datetime.now(UTC),
-                )
-            )
+            session.add(queued_job("job-1", content, sha256="x"))
         settings = app.state.settings
         run_job(app.state.db, "job-1", settings, max_chunks=1)  # dies after the first chunk
         with app.state.db.session(write=False) as session:
@@ -270,20 +274,6 @@ async def test_a_worker_that_dies_half_way_loses_nothing_and_applies_nothing_twi
         assert sorted(c["event"] for c in changes) == ["created"] * 10 + ["updated"]
 
 
-def _job(job_id: str, content: bytes) -> ImportJob:
-    return ImportJob(
-        id=job_id,
-        org_id="org-agency",
-        org_type="government_agency",
-        subject="user:x",
-        file_format="csv",
-        content=content,
-        content_sha256=job_id,
-        created_at=datetime.now(UTC),
-    )
-
-
-@pytest.mark.anyio
 async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -294,8 +284,8 @@ async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
         app = client.app  # type: ignore[attr-defined]
         db, settings = app.state.db, app.state.settings
         with db.session() as session:
-            session.add(_job("job-error", to_csv([row(1), row(2)])))
-            session.add(_job("job-crash", to_csv([row(3)])))
+            session.add(queued_job("job-error", to_csv([row(1), row(2)])))
+            session.add(queued_job("job-crash", to_csv([row(3)])))
             # A real database error on every chunk: the table of residents' history is gone.
             session.execute(text("DROP TABLE resident_change"))
 
@@ -320,7 +310,6 @@ async def test_a_job_that_keeps_failing_is_marked_failed_after_its_attempts(
             assert session.scalar(select(func.count()).select_from(Resident)) == 0
 
 
-@pytest.mark.anyio
 async def test_consent_status_is_the_same_word_whichever_path_records_consent(
     registry: httpx.AsyncClient, keys: TestKeys
 ) -> None:

@@ -17,6 +17,8 @@ from tests.registry.support import registry_client
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 HEADER = ["nik", "full_name", "sex", "birth_date", "village_code"]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -115,7 +117,6 @@ def _assert_failed_while_serving(
     assert elapsed < 20 and answered >= 1
 
 
-@pytest.mark.anyio
 async def test_a_row_numbered_a_billion_fails_at_once(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     # No <dimension>: the size is unknown, and the one data row says it is row 1,000,000,000.
@@ -126,7 +127,6 @@ async def test_a_row_numbered_a_billion_fails_at_once(keys, backend: str, databa
     _assert_failed_while_serving(job, elapsed, answered, "more than 100000 data rows")
 
 
-@pytest.mark.anyio
 async def test_two_million_blank_csv_lines_count_toward_the_limit(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -144,7 +144,6 @@ async def test_two_million_blank_csv_lines_count_toward_the_limit(
             assert (job["status"], job["error"]) == ("failed", "more than 2 data rows")
 
 
-@pytest.mark.anyio
 async def test_half_a_million_shared_strings_are_capped(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     agency = keys.headers("government_agency")
     strings = "".join(f"<si><t>{n:07d}</t></si>" for n in range(500_000))
@@ -168,7 +167,6 @@ async def test_half_a_million_shared_strings_are_capped(keys, backend: str, data
         assert job["error"] == "the XLSX holds more than 1000 shared strings"
 
 
-@pytest.mark.anyio
 async def test_entities_are_refused_and_the_reader_is_bounded(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:

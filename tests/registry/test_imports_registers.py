@@ -14,7 +14,6 @@ from sqlalchemy import select
 from services.registry.imports import columns, layouts
 from services.registry.imports.service import Validator, run_job
 from services.registry.models import (
-    ImportJob,
     ImportRejection,
     Resident,
     ResidentChange,
@@ -33,9 +32,11 @@ from tests.registry.support import (
     registry_client,
     resident,
 )
-from tests.registry.test_imports import COLUMNS, row, to_csv
+from tests.registry.test_imports import COLUMNS, queued_job, row, to_csv
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
+
+pytestmark = pytest.mark.anyio
 
 SAMPLES = Path(__file__).parents[2] / "services" / "registry" / "samples"
 
@@ -60,7 +61,6 @@ async def finished(
     return job
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize("sample", ["dtsen_extract.csv", "dtsen_extract.xlsx"])
 async def test_a_dtsen_extract_imports_every_row_and_lists_the_columns_it_ignores(
     keys: TestKeys, backend: str, databases: DatabaseFactory, sample: str
@@ -97,7 +97,6 @@ async def test_a_dtsen_extract_imports_every_row_and_lists_the_columns_it_ignore
         assert ahmad["family_card_number"] == "6302179601010001"
 
 
-@pytest.mark.anyio
 async def test_a_mapping_serves_another_layout_and_a_bad_one_names_the_field(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -175,7 +174,6 @@ async def deciles(
     ]
 
 
-@pytest.mark.anyio
 async def test_two_editions_in_either_order_leave_the_newer_decile_current_and_both_in_history(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -239,7 +237,6 @@ async def test_two_editions_in_either_order_leave_the_newer_decile_current_and_b
         assert history[-1][:3] == (1, None, None) and len(history) == 3
 
 
-@pytest.mark.anyio
 async def test_a_decile_history_is_read_as_the_resident_is(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -323,7 +320,6 @@ def _written(app: Any) -> dict[str, Any]:
     }
 
 
-@pytest.mark.anyio
 async def test_the_fast_path_writes_what_the_row_by_row_path_writes(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -401,7 +397,6 @@ def test_the_column_checks_accept_only_what_the_row_checks_accept() -> None:
     assert 0 < sum(o is not None for o in accepted) < len(data)
 
 
-@pytest.mark.anyio
 async def test_a_running_job_reports_its_progress_and_the_time_it_still_needs(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -410,18 +405,9 @@ async def test_a_running_job_reports_its_progress_and_the_time_it_still_needs(
     ) as client:
         app = client.app  # type: ignore[attr-defined]
         with app.state.db.session() as session:
-            session.add(
-                ImportJob(
-                    id="job-progress",
-                    org_id="org-agency",
-                    org_type="government_agency",
-                    subject="user:x",
-                    file_format="csv",
-                    content=to_csv([row(i) for i in range(1, 10)]),
-                    content_sha256="x",
-                    created_at=datetime.now(UTC) - timedelta(seconds=30),
-                )
-            )
+            content = to_csv([row(i) for i in range(1, 10)])
+            started = datetime.now(UTC) - timedelta(seconds=30)
+            session.add(queued_job("job-progress", content, sha256="x", created_at=started))
         run_job(app.state.db, "job-progress", app.state.settings, max_chunks=1)
         job = (
             await client.get("/v1/residents/imports/job-progress", headers=keys.headers("admin"))

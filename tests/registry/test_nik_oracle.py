@@ -14,6 +14,8 @@ from tests.registry.test_imports import row, to_csv, upload
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 # What differs between any two registrations, whatever their NIK.
 OWN_VALUES = {"id", "nik", "full_name", "registered_at", "updated_at"}
 
@@ -35,7 +37,6 @@ def _job_report(job: dict[str, Any]) -> dict[str, Any]:
     return {k: job[k] for k in ("status", "created", "updated", "unchanged", "rejected")}
 
 
-@pytest.mark.anyio
 async def test_a_nik_registered_out_of_sight_answers_as_an_unknown_one(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -138,7 +139,6 @@ async def test_a_nik_registered_out_of_sight_answers_as_an_unknown_one(
         assert queue["items"] == []
 
 
-@pytest.mark.anyio
 async def test_within_the_callers_region_a_taken_nik_is_still_409_with_its_id(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:
@@ -169,7 +169,6 @@ def _edit_shape(response: httpx.Response) -> tuple[int, dict[str, Any], dict[str
     return response.status_code, {k: v for k, v in body.items() if k not in OWN_VALUES}, headers
 
 
-@pytest.mark.anyio
 async def test_an_edit_to_a_nik_held_out_of_sight_answers_as_an_edit_to_a_free_one(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:

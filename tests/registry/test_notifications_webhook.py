@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -36,90 +37,89 @@ def webhook(gateway: SmsGateway, **overrides: Any) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Offer:
+    """A resident offered a placement, the offer's one message queued for the gateway."""
+
+    wired: Wired
+    person: dict[str, Any]
+
+    async def send(self) -> int:
+        return await self.wired.send()
+
+    async def message(self) -> dict[str, Any]:
+        (message,) = await self.wired.notifications(self.person["id"])
+        return message
+
+
 @pytest.fixture
 async def offered(
     backend: str, databases: DatabaseFactory, keys: TestKeys, gateway: SmsGateway, request: Any
-) -> AsyncIterator[tuple[Wired, dict[str, Any]]]:
+) -> AsyncIterator[Offer]:
     overrides = getattr(request, "param", {})
     async with notifying(keys, backend, databases, **webhook(gateway, **overrides)) as wired:
         person = await wired.register(1)
         await wired.offer(person["id"])
         await wired.catch_up(1)
-        yield wired, person
-
-
-async def _message(wired: Wired, person: dict[str, Any]) -> dict[str, Any]:
-    (message,) = await wired.notifications(person["id"])
-    return message
+        yield Offer(wired, person)
 
 
 async def test_the_message_is_signed_over_its_exact_body(
-    offered: tuple[Wired, dict[str, Any]], gateway: SmsGateway
+    offered: Offer, gateway: SmsGateway
 ) -> None:
-    wired, person = offered
-    assert await wired.send() == 1
+    assert await offered.send() == 1
     (received,) = gateway.received
     assert received.signed
     assert received.signature is not None and received.signature.startswith("sha256=")
-    message = await _message(wired, person)
+    message = await offered.message()
     assert received.body == {"message_id": message["id"], "to": PHONE, "text": message["text"]}
     assert received.idempotency_key == message["id"]
     assert message["status"] == "sent"
 
 
 async def test_5xx_and_timeouts_are_retried_and_the_message_is_delivered_once(
-    offered: tuple[Wired, dict[str, Any]], gateway: SmsGateway
+    offered: Offer, gateway: SmsGateway
 ) -> None:
-    wired, person = offered
     # Refused, too slow, taken with its answer lost, then taken again: one delivery.
     gateway.script.extend([503, "slow", 599, 200])
     for _ in range(4):
-        assert await wired.send() == 1
-    message = await _message(wired, person)
+        assert await offered.send() == 1
+    message = await offered.message()
     assert message["status"] == "sent" and message["attempts"] == 4
     assert len(gateway.received) == 4
     assert {r.body["message_id"] for r in gateway.received} == {message["id"]}
     assert {r.idempotency_key for r in gateway.received} == {message["id"]}
     assert list(gateway.delivered) == [message["id"]]
     # Sent: later passes send nothing more.
-    assert await wired.send() == 0
+    assert await offered.send() == 0
     assert len(gateway.received) == 4
 
 
 @pytest.mark.parametrize("offered", [{"notify_backoff_seconds": 3600}], indirect=True)
-async def test_a_failed_attempt_waits_its_backoff(
-    offered: tuple[Wired, dict[str, Any]], gateway: SmsGateway
-) -> None:
-    wired, person = offered
+async def test_a_failed_attempt_waits_its_backoff(offered: Offer, gateway: SmsGateway) -> None:
     gateway.script.append(500)
-    assert await wired.send() == 1
-    assert await wired.send() == 0  # not due for an hour
-    message = await _message(wired, person)
+    assert await offered.send() == 1
+    assert await offered.send() == 0  # not due for an hour
+    message = await offered.message()
     assert message["status"] == "queued" and message["attempts"] == 1
     assert len(gateway.received) == 1
 
 
 @pytest.mark.parametrize("offered", [{"notify_max_attempts": 2}], indirect=True)
-async def test_retries_end_after_the_last_attempt(
-    offered: tuple[Wired, dict[str, Any]], gateway: SmsGateway
-) -> None:
-    wired, person = offered
+async def test_retries_end_after_the_last_attempt(offered: Offer, gateway: SmsGateway) -> None:
     gateway.script.extend([500, 500])
-    assert await wired.send() == 1
-    assert await wired.send() == 1
-    assert await wired.send() == 0
-    assert (await _message(wired, person))["status"] == "failed"
+    assert await offered.send() == 1
+    assert await offered.send() == 1
+    assert await offered.send() == 0
+    assert (await offered.message())["status"] == "failed"
     assert len(gateway.received) == 2
 
 
-async def test_a_rejected_message_fails_at_once(
-    offered: tuple[Wired, dict[str, Any]], gateway: SmsGateway
-) -> None:
-    wired, person = offered
+async def test_a_rejected_message_fails_at_once(offered: Offer, gateway: SmsGateway) -> None:
     gateway.script.append(400)
-    assert await wired.send() == 1
-    assert await wired.send() == 0
-    message = await _message(wired, person)
+    assert await offered.send() == 1
+    assert await offered.send() == 0
+    message = await offered.message()
     assert message["status"] == "failed" and message["attempts"] == 1
 
 
@@ -133,7 +133,7 @@ async def test_a_gateway_down_is_retried(
         await wired.offer(person["id"])
         await wired.catch_up(1)
         assert await wired.send() == 1
-        message = await _message(wired, person)
+        message = await Offer(wired, person).message()
         assert message["status"] == "queued" and message["attempts"] == 1
 
 
@@ -148,20 +148,19 @@ async def _receipt(wired: Wired, body: dict[str, Any], secret: str = INBOUND_SEC
 
 
 async def test_a_signed_receipt_marks_the_message_delivered(
-    offered: tuple[Wired, dict[str, Any]], gateway: SmsGateway
+    offered: Offer, gateway: SmsGateway
 ) -> None:
-    wired, person = offered
-    message_id = (await _message(wired, person))["id"]
+    message_id = (await offered.message())["id"]
     receipt = {"message_id": message_id, "status": "delivered"}
     # Before it was sent, a receipt changes nothing.
-    assert await _receipt(wired, receipt) == 204
-    assert (await _message(wired, person))["status"] == "queued"
-    assert await wired.send() == 1
-    assert await _receipt(wired, receipt, secret="not-the-secret") == 401
-    assert (await _message(wired, person))["status"] == "sent"
-    assert await _receipt(wired, receipt) == 204
-    assert await _receipt(wired, receipt) == 204  # repeated: still delivered
-    message = await _message(wired, person)
+    assert await _receipt(offered.wired, receipt) == 204
+    assert (await offered.message())["status"] == "queued"
+    assert await offered.send() == 1
+    assert await _receipt(offered.wired, receipt, secret="not-the-secret") == 401
+    assert (await offered.message())["status"] == "sent"
+    assert await _receipt(offered.wired, receipt) == 204
+    assert await _receipt(offered.wired, receipt) == 204  # repeated: still delivered
+    message = await offered.message()
     assert message["status"] == "delivered" and message["delivered_at"] is not None
-    assert await _receipt(wired, {"message_id": "unknown", "status": "delivered"}) == 404
-    assert await _receipt(wired, {"message_id": message_id, "status": "read"}) == 422
+    assert await _receipt(offered.wired, {"message_id": "unknown", "status": "delivered"}) == 404
+    assert await _receipt(offered.wired, {"message_id": message_id, "status": "read"}) == 422

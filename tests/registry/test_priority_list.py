@@ -10,6 +10,8 @@ from tests.registry.support import SERONGGA, TARJUN, register, resident
 from tests.support.problems import error_fields
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 MEETING = {"held_on": "2025-08-14", "minutes_number": "BA-07/TRJ/2025", "minutes_sha256": "a" * 64}
 
 
@@ -17,7 +19,6 @@ def url(village: str = TARJUN) -> str:
     return f"/v1/villages/{village}/priority-list"
 
 
-@pytest.mark.anyio
 async def test_a_list_ranks_in_order_and_unlisted_residents_lose_their_rank(
     registry: httpx.AsyncClient, keys: TestKeys
 ) -> None:
@@ -53,7 +54,6 @@ async def test_a_list_ranks_in_order_and_unlisted_residents_lose_their_rank(
     assert after == before
 
 
-@pytest.mark.anyio
 async def test_one_resident_of_another_village_changes_nothing_and_is_named(
     registry: httpx.AsyncClient, keys: TestKeys
 ) -> None:
@@ -92,7 +92,6 @@ async def test_one_resident_of_another_village_changes_nothing_and_is_named(
     assert (await registry.get(url(), headers=agency)).json() == first.json()
 
 
-@pytest.mark.anyio
 async def test_a_village_government_sets_only_its_own_village(
     registry: httpx.AsyncClient, keys: TestKeys
 ) -> None:

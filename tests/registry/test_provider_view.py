@@ -17,6 +17,8 @@ from tests.registry.support import register, registry_client, resident
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
 
+pytestmark = pytest.mark.anyio
+
 # ResidentProviderView, as issue 13 item 8 and DESIGN.md's access table list it.
 PROVIDER_FIELDS = {
     "id",
@@ -80,7 +82,6 @@ def disclose(client: httpx.AsyncClient, resident_id: str, org_id: str, purpose: 
         )
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize("org_type", PROVIDER_TYPES)
 async def test_a_provider_reads_only_its_own_view(
     keys: TestKeys, backend: str, databases: DatabaseFactory, org_type: str
@@ -112,7 +113,6 @@ async def test_a_provider_reads_only_its_own_view(
             assert (await client.get(url, headers=provider)).status_code == 403
 
 
-@pytest.mark.anyio
 async def test_the_openapi_names_the_provider_view(keys, backend: str, databases) -> None:  # type: ignore[no-untyped-def]
     async with registry_client(databases.new(backend, "registry"), keys) as client:
         spec = (await client.get("/openapi.json")).json()
@@ -127,7 +127,6 @@ async def test_the_openapi_names_the_provider_view(keys, backend: str, databases
     assert "#/components/schemas/ResidentProviderView" in refs
 
 
-@pytest.mark.anyio
 async def test_a_providers_read_is_audited_with_the_disclosures_purpose(
     keys: TestKeys, backend: str, databases: DatabaseFactory
 ) -> None:

@@ -13,6 +13,7 @@ from tests.registry.support import (
     MEGASARI,
     SERONGGA,
     TARJUN,
+    employed,
     field_errors,
     register,
     registry_client,
@@ -182,11 +183,7 @@ async def test_household_follow_ups_independence_and_erasure(keys, backend: str,
         ).status_code == 404
 
         url = f"/v1/residents/{mother['id']}/follow-ups"
-        visit = {
-            "employment_status": "employed",
-            "monthly_income_idr": 3_000_000,
-            "household_size": 3,
-        }
+        visit = employed(3_000_000, 3)
         first = await client.post(url, json={**visit, "visited_on": "2026-01-10"}, headers=agency)
         assert first.status_code == 201 and first.json()["income_per_member_idr"] == 1_000_000
         retry = await client.post(url, json={**visit, "visited_on": "2026-01-10"}, headers=agency)
