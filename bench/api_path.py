@@ -17,18 +17,7 @@ from bench.clients import (
     resident_csv,
     resident_ids,
 )
-from bench.harness import (
-    SEED,
-    BenchError,
-    BenchKeys,
-    Report,
-    Service,
-    fresh_database,
-    ratio,
-    run_wrk,
-    service_env,
-    workdir,
-)
+from bench.harness import SEED, BenchError, Report, Service, benchmark, ratio, rig, run_wrk
 
 SIZES = {
     "quick": {"residents": 500, "seconds": 3, "warmup_seconds": 1},
@@ -40,33 +29,22 @@ THREADS = 2
 READ_SET = 1_000
 
 
-def run(*, quick: bool) -> Report:
-    size = SIZES["quick" if quick else "full"]
-    report = Report(
-        "api_path",
-        "API path: GET /v1/residents/{id}",
-        quick,
-        sizes={
-            "residents": size["residents"],
-            "ids_walked": min(READ_SET, size["residents"]),
-            "connections": CONNECTIONS,
-            "threads": THREADS,
-            "seconds": size["seconds"],
-        },
-    )
+@benchmark("api_path", "API path: GET /v1/residents/{id}", SIZES)
+def run(report: Report, size: dict[str, int]) -> None:
+    report.sizes |= {
+        "residents": size["residents"],
+        "ids_walked": min(READ_SET, size["residents"]),
+        "connections": CONNECTIONS,
+        "threads": THREADS,
+        "seconds": size["seconds"],
+    }
     admin = ("bench-admin", secrets.token_urlsafe(24))
-    with (
-        workdir("api") as work,
-        fresh_database("api_registry", "registry") as registry_db,
-        fresh_database("api_gateway", "gateway") as gateway_db,
-    ):
-        keys = BenchKeys(work)
-        registry_env = service_env("REGISTRY", registry_db, keys)
-        registry_env["REGISTRY_BENCH_UNAUTHENTICATED_READS"] = "true"
-        with registry_behind_gateway(work, keys, registry_env, gateway_db, admin) as (
-            reg,
-            gateway,
-        ):
+    with rig("api", "registry", "gateway") as bench:
+        work = bench.work
+        registry_env = bench.env("registry") | {"REGISTRY_BENCH_UNAUTHENTICATED_READS": "true"}
+        with registry_behind_gateway(
+            work, bench.keys, registry_env, bench.databases["gateway"], admin
+        ) as (reg, gateway):
             token = gateway_token(gateway.url, *admin)
             auth = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=reg.url, headers=auth, timeout=60) as client:
@@ -126,8 +104,6 @@ def run(*, quick: bool) -> Report:
     report.notes.append(
         "ratios are of requests per second; every registry read writes its audit record"
     )
-    report.write()
-    return report
 
 
 def _paths(folder: Path, kind: str, ids: list[str]) -> Path:

@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 
 from bench.data import residents
-from bench.harness import BenchError, BenchKeys, Service
-from tests.support.ports import free_port
+from bench.harness import BenchError, BenchKeys, Service, upstream_env
 
 
 def resident_csv(count: int, seed: int) -> bytes:
@@ -97,15 +96,10 @@ def gateway_env(
     """The gateway signs with the run's key (so every service trusts its tokens through the
     public key file), routes to the given upstreams, and has its per-organisation rate limit
     lifted: a benchmark is one organisation sending far more than 1,200 requests a minute."""
-    unused = f"http://127.0.0.1:{free_port()}"
-    return {
+    return upstream_env("gateway", upstreams) | {
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_SIGNING_KEY_FILE": str(keys.private_key_file),
         "GATEWAY_RATE_LIMIT": "100000000/minute",
-        "GATEWAY_REGISTRY_URL": upstreams.get("registry", unused),
-        "GATEWAY_OPPORTUNITIES_URL": upstreams.get("opportunities", unused),
-        "GATEWAY_MATCHING_URL": upstreams.get("matching", unused),
-        "GATEWAY_REPORTING_URL": upstreams.get("reporting", unused),
         "SINERGI_ADMIN_CLIENT_ID": admin[0],
         "SINERGI_ADMIN_CLIENT_SECRET": admin[1],
         "SINERGI_ENV": "development",

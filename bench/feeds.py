@@ -29,13 +29,13 @@ from bench.harness import (
     BenchKeys,
     Report,
     Service,
+    benchmark,
     fresh_database,
     ratio,
-    service_env,
-    workdir,
+    rig,
+    upstream_env,
 )
 from shared.kit.settings import ConsumerSettings
-from tests.support.ports import free_port
 
 SIZES = {
     "quick": {"writes_per_second": 10, "seconds": 8, "hold_seconds": 2},
@@ -161,45 +161,30 @@ def _row(lags: list[float]) -> dict[str, Any]:
     }
 
 
-def run(*, quick: bool) -> Report:
-    size = SIZES["quick" if quick else "full"]
+@benchmark("feeds", "Feeds: registry write to visible in the regency summary", SIZES)
+def run(report: Report, size: dict[str, int]) -> None:
     # Reporting runs with its production default poll interval.
     poll = float(ConsumerSettings.model_fields["feed_poll_seconds"].default)
     admin = ("bench-admin", secrets.token_urlsafe(24))
-    report = Report(
-        "feeds",
-        "Feeds: registry write to visible in the regency summary",
-        quick,
-        sizes={
-            "writes_per_second": size["writes_per_second"],
-            "steady_seconds": size["seconds"],
-            "hold_seconds": size["hold_seconds"],
-            "observer_poll_ms": OBSERVE_EVERY_SECONDS * 1000,
-            "reporting_feed_poll_ms": poll * 1000,
-        },
-    )
+    report.sizes |= {
+        "writes_per_second": size["writes_per_second"],
+        "steady_seconds": size["seconds"],
+        "hold_seconds": size["hold_seconds"],
+        "observer_poll_ms": OBSERVE_EVERY_SECONDS * 1000,
+        "reporting_feed_poll_ms": poll * 1000,
+    }
     with (
-        workdir("feeds") as work,
-        fresh_database("feeds_registry", "registry") as registry_db,
-        fresh_database("feeds_reporting", "reporting") as reporting_db,
-        fresh_database("feeds_gateway", "gateway") as gateway_db,
+        rig("feeds", "registry", "reporting", "gateway") as bench,
         fresh_database("feeds_other") as other_db,
     ):
-        keys = BenchKeys(work)
-        registry_env = service_env("REGISTRY", registry_db, keys)
-        with registry_behind_gateway(work, keys, registry_env, gateway_db, admin) as (
-            reg,
-            gateway,
-        ):
-            env = service_env("REPORTING", reporting_db, keys)
-            nowhere = f"http://127.0.0.1:{free_port()}"
-            env |= {
-                "REPORTING_GATEWAY_URL": gateway.url,
-                "REPORTING_REGISTRY_URL": reg.url,
-                # Catalogue and matching feeds are not part of this path.
-                "REPORTING_OPPORTUNITIES_URL": nowhere,
-                "REPORTING_MATCHING_URL": nowhere,
-            }
+        work, keys = bench.work, bench.keys
+        with registry_behind_gateway(
+            work, keys, bench.env("registry"), bench.databases["gateway"], admin
+        ) as (reg, gateway):
+            # Catalogue and matching feeds are not part of this path: they lead nowhere.
+            env = bench.env("reporting") | upstream_env(
+                "reporting", {"gateway": gateway.url, "registry": reg.url}
+            )
             with Service("reporting", "services.reporting.main:create_app", env, work) as reporting:
                 phases = asyncio.run(measure(reg.url, reporting.url, keys, size, other_db))
     lags, latencies = phases["steady"]
@@ -222,5 +207,3 @@ def run(*, quick: bool) -> Report:
         "second row: another database of the same server holds a transaction (with an id) "
         "open; the feed must wait only for transactions of its own database (shared/kit/feed.py)"
     )
-    report.write()
-    return report

@@ -9,6 +9,7 @@ database round trips that production pays.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -19,17 +20,18 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
 
 from shared.kit.migrations import upgrade
+from tests.support.ports import free_port
 from tests.support.processes import UvicornProcess
 from tests.support.tokens import TestKeys
 
@@ -42,6 +44,7 @@ BIN_DIR = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Every benchmark derives its data from this seed, so two runs measure the same rows.
 SEED = 20260828
+Size = TypeVar("Size")
 
 
 class BenchError(RuntimeError):
@@ -164,6 +167,46 @@ def workdir(label: str) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+# The services each service calls, by the names of its ``<PREFIX>_<NAME>_URL`` settings.
+UPSTREAMS = {
+    "gateway": ("registry", "opportunities", "matching", "reporting"),
+    "reporting": ("gateway", "registry", "opportunities", "matching"),
+}
+
+
+def upstream_env(service: str, urls: Mapping[str, str]) -> dict[str, str]:
+    """Where ``service`` finds the services it calls: the URLs given, and for the others a
+    port where nothing listens (a benchmark runs only the services it measures)."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    prefix = service.upper()
+    return {f"{prefix}_{name.upper()}_URL": urls.get(name, nowhere) for name in UPSTREAMS[service]}
+
+
+@dataclass(frozen=True)
+class Rig:
+    """What a benchmark runs its services in: a working directory, the run's signing keys and
+    a fresh migrated database per service it names (see :func:`rig`)."""
+
+    work: Path
+    keys: BenchKeys
+    databases: dict[str, str]
+
+    def env(self, service: str) -> dict[str, str]:
+        """The service's :func:`service_env` over its database."""
+        return service_env(service.upper(), self.databases[service], self.keys)
+
+
+@contextmanager
+def rig(label: str, *services: str) -> Iterator[Rig]:
+    """A :class:`Rig` for the services named, removed afterwards whatever happened."""
+    with workdir(label) as work, ExitStack() as stack:
+        databases = {
+            service: stack.enter_context(fresh_database(f"{label}_{service}", service))
+            for service in services
+        }
+        yield Rig(work, BenchKeys(work), databases)
 
 
 # Load --------------------------------------------------------------------------------------
@@ -342,6 +385,25 @@ class Report:
         print(self.table(), flush=True)
         print(f"-> {self.path.relative_to(REPO)}\n", flush=True)
         return self.path
+
+
+def benchmark(
+    name: str, title: str, sizes: Mapping[str, Size]
+) -> Callable[[Callable[[Report, Size], None]], Callable[..., Report]]:
+    """A benchmark's ``run(quick=...)`` around its body: the sizes of the mode asked for, a
+    :class:`Report` for the body to fill, printed and written when the body returns."""
+
+    def decorate(body: Callable[[Report, Size], None]) -> Callable[..., Report]:
+        @functools.wraps(body)
+        def run(*, quick: bool) -> Report:
+            report = Report(name, title, quick)
+            body(report, sizes["quick" if quick else "full"])
+            report.write()
+            return report
+
+        return run
+
+    return decorate
 
 
 def _cell(value: Any) -> str:

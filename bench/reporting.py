@@ -13,7 +13,7 @@ import random
 import statistics
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import psycopg
@@ -22,17 +22,15 @@ from bench.data import EDUCATION_LEVELS, EDUCATION_WEIGHTS, villages
 from bench.harness import (
     SEED,
     BenchError,
-    BenchKeys,
     Report,
     Service,
     Stopwatch,
-    fresh_database,
+    benchmark,
     ratio,
+    rig,
     run_wrk,
-    service_env,
-    workdir,
+    upstream_env,
 )
-from tests.support.ports import free_port
 
 SIZES = {
     "quick": {"residents": 20_000, "placements": 2_000, "opportunities": 500, "seconds": 3},
@@ -83,6 +81,15 @@ SELECT village_code,
        coalesce(p.completed, 0) AS completed, coalesce(p.dropped, 0) AS dropped
 FROM r FULL JOIN p USING (village_code)
 """
+
+
+class Offer(NamedTuple):
+    """An opportunity's columns that its placements carry too, in the read model's order."""
+
+    id: str
+    provider_org_id: str
+    provider_org_type: str
+    kind: str
 
 
 def _band(age: int) -> str:
@@ -138,7 +145,7 @@ def load_read_model(url: str, size: dict[str, int], seed: int) -> None:
                         independent,
                     )
                 )
-        opportunities: list[tuple[str, str, str, str]] = []
+        opportunities: list[Offer] = []
         with cursor.copy(
             "COPY rm_opportunity (id, version, provider_org_id, provider_org_type, kind,"
             " location_village_code, district_code, slots, status, created_at, opened_at)"
@@ -148,17 +155,17 @@ def load_read_model(url: str, size: dict[str, int], seed: int) -> None:
                 opportunity = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 provider = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 kind = rng.choice(KINDS)
-                provider_type = rng.choice(PROVIDER_TYPES)
+                offer = Offer(opportunity, provider, rng.choice(PROVIDER_TYPES), kind)
                 village = rng.choice(codes)
-                opportunities.append((opportunity, provider, provider_type, kind))
+                opportunities.append(offer)
                 created = START + timedelta(days=rng.randrange(60))
                 copy.write_row(
                     (
-                        opportunity,
+                        offer.id,
                         1,
-                        provider,
-                        provider_type,
-                        kind,
+                        offer.provider_org_id,
+                        offer.provider_org_type,
+                        offer.kind,
                         village,
                         village.rsplit(".", 1)[0],
                         rng.randint(1, 5),
@@ -174,7 +181,7 @@ def load_read_model(url: str, size: dict[str, int], seed: int) -> None:
             " completed_at, ended_at) FROM STDIN"
         ) as copy:
             for resident, village in rng.sample(resident_ids, size["placements"]):
-                opportunity, provider, provider_type, kind = rng.choice(opportunities)
+                offer = rng.choice(opportunities)
                 proposed = START + timedelta(days=60 + rng.randrange(30))
                 stage = rng.random()
                 offered = proposed + timedelta(days=1) if stage < 0.8 else None
@@ -202,13 +209,12 @@ def load_read_model(url: str, size: dict[str, int], seed: int) -> None:
                         1,
                         status,
                         resident,
-                        opportunity,
-                        provider,
-                        provider_type,
-                        kind,
+                        *offer,
                         village,
                         village.rsplit(".", 1)[0],
-                        rng.choice((2_000_000, 5_000_000)) if kind == "business_capital" else None,
+                        rng.choice((2_000_000, 5_000_000))
+                        if offer.kind == "business_capital"
+                        else None,
                         proposed,
                         offered,
                         accepted,
@@ -269,29 +275,25 @@ def check_same_counts(
         raise BenchError("more residents proposed than placements loaded")
 
 
-def run(*, quick: bool) -> Report:
-    size = SIZES["quick" if quick else "full"]
-    report = Report(
-        "reporting",
-        "Reporting: regency summary and village table",
-        quick,
-        sizes={k: v for k, v in size.items() if k != "seconds"}
-        | {"villages": len(villages()), "wrk_connections": 1, "wrk_seconds": size["seconds"]},
-    )
-    with workdir("reporting") as work, fresh_database("reporting", "reporting") as url:
+@benchmark("reporting", "Reporting: regency summary and village table", SIZES)
+def run(report: Report, size: dict[str, int]) -> None:
+    report.sizes |= {k: v for k, v in size.items() if k != "seconds"}
+    report.sizes |= {
+        "villages": len(villages()),
+        "wrk_connections": 1,
+        "wrk_seconds": size["seconds"],
+    }
+    with rig("reporting", "reporting") as bench:
+        url = bench.databases["reporting"]
         clock = Stopwatch()
         load_read_model(url, size, SEED + 4)
         report.sizes["load_seconds"] = round(clock.seconds, 1)
         sql_seconds, rows = baseline(url)
-        keys = BenchKeys(work)
-        env = service_env("REPORTING", url, keys)
         # No producers run here: the feed consumers find nobody and wait a minute between tries.
-        nowhere = f"http://127.0.0.1:{free_port()}"
-        for name in ("GATEWAY", "REGISTRY", "OPPORTUNITIES", "MATCHING"):
-            env[f"REPORTING_{name}_URL"] = nowhere
+        env = bench.env("reporting") | upstream_env("reporting", {})
         env["REPORTING_FEED_POLL_SECONDS"] = "60"
-        auth = {"Authorization": keys.authorization("admin")}
-        with Service("reporting", "services.reporting.main:create_app", env, work) as service:
+        auth = {"Authorization": bench.keys.authorization("admin")}
+        with Service("reporting", "services.reporting.main:create_app", env, bench.work) as service:
             with httpx.Client(base_url=service.url, headers=auth, timeout=300) as client:
                 check_same_counts(client, rows, size["residents"], size["placements"])
             results = {
@@ -321,5 +323,3 @@ def run(*, quick: bool) -> Report:
     report.notes.append(
         "ratios are how many times longer the endpoint takes than the one hand-written query"
     )
-    report.write()
-    return report

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from shared.kit.http import CachedToken
+
 DEFAULT_GATEWAY = "http://127.0.0.1:8000"
 T = TypeVar("T")
 
@@ -127,23 +129,21 @@ class OrgClient:
         self.gateway = gateway
         self.credential = credential
         self.who = who
-        self._token: str | None = None
-        self._expires_at = 0.0
+        self._cached = CachedToken()
         self._lock = threading.Lock()
         self.claims: dict[str, Any] = {}
 
     def token(self) -> str:
         with self._lock:
-            if self._token is None or time.monotonic() > self._expires_at - 60:
+            token = self._cached.fresh()
+            if token is None:
                 response = self.gateway.http.post(
                     "/v1/auth/token", **self.credential.token_request()
                 )
                 if response.status_code != 200:
                     raise UnexpectedAnswer(response, {200}, self.who)
-                body = response.json()
-                self._token = str(body["access_token"])
-                self._expires_at = time.monotonic() + float(body.get("expires_in", 300))
-            return self._token
+                token = self._cached.keep(response.json())
+            return token
 
     def request(
         self,

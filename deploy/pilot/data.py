@@ -33,7 +33,7 @@ import random
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -204,22 +204,12 @@ class ResidentRecord:
         return {column: row[column] for column in CSV_COLUMNS}
 
     def as_json(self) -> dict[str, Any]:
-        """The body of ``POST /v1/residents`` for this record."""
-        return {
-            "nik": self.nik,
-            "family_card_number": self.family_card_number,
-            "full_name": self.full_name,
-            "sex": self.sex,
+        """The body of ``POST /v1/residents`` for this record: its fields under their own
+        names, in JSON's types, with the consent as the registry records it."""
+        body = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "consent_at"}
+        return body | {
             "birth_date": self.birth_date.isoformat(),
-            "village_code": self.village_code,
-            "address": self.address,
-            "phone": self.phone,
-            "education_level": self.education_level,
             "skills": list(self.skills),
-            "employment_status": self.employment_status,
-            "monthly_income_idr": self.monthly_income_idr,
-            "household_size": self.household_size,
-            "welfare_decile": self.welfare_decile,
             "disability": list(self.disability),
             "consent": {
                 "given": True,

@@ -602,22 +602,13 @@ class Story:
     def facilitator_follows_up(self) -> None:
         visited = today_utc().isoformat()
         for placement in self.completed:
-            body = {
-                "visited_on": visited,
-                "employment_status": "employed",
-                "monthly_income_idr": 3_500_000,
-                "household_size": 4,
-                "notes": "Completed the internship; hired by the plant on a one-year contract.",
-            }
-            response = self.social.request(
-                "POST",
-                f"/v1/residents/{placement['resident_id']}/follow-ups",
-                json=body,
-                expect=(200, 201),
+            visit = self.employed_visit(
+                self.social,
+                placement["resident_id"],
+                visited,
+                notes="Completed the internship; hired by the plant on a one-year contract.",
             )
-            # 200: this facilitator already visited the resident today (an earlier chapter).
-            self.new_visits += response.status_code == 201
-            self.follow_ups.append(response.json())
+            self.follow_ups.append(visit)
         per_member = self.follow_ups[0]["income_per_member_idr"]
         self.line(
             f"A facilitator of Dinas Sosial visited {len(self.follow_ups)} former interns: "
@@ -629,6 +620,26 @@ class Story:
         )
 
     # 8 ------------------------------------------------------------------------------------
+
+    def employed_visit(
+        self, visitor: OrgClient, resident_id: str, visited_on: str, **details: Any
+    ) -> dict[str, Any]:
+        """A follow-up visit finding the former intern employed at the plant's wage, counted
+        when it is new: 200 means this visitor already recorded that visit that day (an earlier
+        chapter, or an earlier run of the demo)."""
+        body = {
+            "visited_on": visited_on,
+            "employment_status": "employed",
+            "monthly_income_idr": 3_500_000,
+            "household_size": 4,
+            **details,
+        }
+        response = visitor.request(
+            "POST", f"/v1/residents/{resident_id}/follow-ups", json=body, expect=(200, 201)
+        )
+        self.new_visits += response.status_code == 201
+        visit: dict[str, Any] = response.json()
+        return visit
 
     def capital_grant(self) -> None:
         resident = self.registered[0]
@@ -733,21 +744,13 @@ class Story:
                 ("2025-09-01", "self_report", None),
                 ("2025-12-01", "payslip", f"SLIP-STS-2025-11-{resident_id[:8]}"),
             ):
-                body = {
-                    "visited_on": visited_on,
-                    "employment_status": "employed",
-                    "monthly_income_idr": 3_500_000,
-                    "household_size": 4,
-                    "income_source": source,
-                    "evidence_ref": evidence,
-                }
-                response = self.manpower.request(
-                    "POST",
-                    f"/v1/residents/{resident_id}/follow-ups",
-                    json=body,
-                    expect=(200, 201),
+                self.employed_visit(
+                    self.manpower,
+                    resident_id,
+                    visited_on,
+                    income_source=source,
+                    evidence_ref=evidence,
                 )
-                self.new_visits += response.status_code == 201
         for resident_id in interns:
             judged = self.social.get(f"/v1/residents/{resident_id}/graduation")
             if judged["graduated"]:

@@ -27,8 +27,6 @@ class MatchingSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore")
 
     service_name: str = "matching"
-    client_id: str = "matching-service"
-    client_secret: str = "dev-matching-secret"
     port: int = 8003
 
     # Policy defaults; a run may override each of them.

@@ -18,8 +18,6 @@ class ReportingSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTING_", extra="ignore")
 
     service_name: str = "reporting"
-    client_id: str = "reporting-service"
-    client_secret: str = "dev-reporting-secret"
     port: int = 8004
     # The regency the programme runs in: the villages report lists its villages.
     regency_code: str = "63.02"

@@ -24,7 +24,7 @@ from shared.kit.auth import current_principal
 from shared.kit.database import Database
 from shared.kit.docs import docs_router
 from shared.kit.feed import FeedTables, changes_router
-from shared.kit.health import health_router
+from shared.kit.health import database_ready, health_router
 from shared.kit.logging import AccessLogMiddleware, configure_logging
 from shared.kit.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from shared.kit.settings import ServiceSettings
@@ -222,7 +222,7 @@ def create_service_app(
     app.state.verifier = verifier or build_verifier(settings)
     install_problem_handlers(app)
 
-    app.include_router(health_router(service_dir))
+    app.include_router(health_router(database_ready(service_dir)))
     app.include_router(docs_router(title))
     for router in public_routers:
         app.include_router(router)

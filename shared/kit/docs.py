@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import (
@@ -31,20 +32,29 @@ _ASSET_DIR = Path(str(files("fastapi_offline") / "static"))
 _OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 
 
+def _under_root(request: Request, **paths: str) -> dict[str, Any]:
+    """The pages' URLs below the ASGI ``root_path`` the app is served under (behind a proxy
+    that strips a prefix, the browser must ask for the prefixed paths)."""
+    root = request.scope.get("root_path", "")
+    return {name: f"{root}{path}" for name, path in paths.items()}
+
+
 def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
     """``/docs``, ``/redoc`` and their assets; paths honour the ASGI ``root_path``."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/docs")
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
-            openapi_url=f"{root}{openapi_url}",
             title=f"{title} - Swagger UI",
-            oauth2_redirect_url=f"{root}{_OAUTH2_REDIRECT}",
-            swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+            **_under_root(
+                request,
+                openapi_url=openapi_url,
+                oauth2_redirect_url=_OAUTH2_REDIRECT,
+                swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+                swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+                swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
+            ),
         )
 
     @router.get(_OAUTH2_REDIRECT)
@@ -53,13 +63,15 @@ def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
 
     @router.get("/redoc")
     async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
         return get_redoc_html(
-            openapi_url=f"{root}{openapi_url}",
             title=f"{title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
             with_google_fonts=False,
+            **_under_root(
+                request,
+                openapi_url=openapi_url,
+                redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
+                redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
+            ),
         )
 
     @router.get(ASSETS_PATH + "/{name}")

@@ -236,16 +236,9 @@ def read_changes(session: Session, tables: FeedTables, after: str | None, limit:
         statement = statement.where(outbox.c.txid < horizon)
     rows = session.execute(statement.order_by(outbox.c.txid, outbox.c.id).limit(limit + 1)).all()
     has_more = len(rows) > limit
+    # A change is its outbox row as it is, with the row's position as its cursor.
     items = [
-        Change(
-            cursor=f"{row.txid}.{row.id}",
-            entity=row.entity,
-            entity_id=row.entity_id,
-            event=row.event,
-            version=row.version,
-            occurred_at=row.occurred_at,
-            payload=row.payload,
-        )
+        Change.model_validate({**row._mapping, "cursor": f"{row.txid}.{row.id}"})
         for row in rows[:limit]
     ]
     next_cursor = items[-1].cursor if items else f"{txid}.{row_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +39,43 @@ async def database_readiness(db: Database, service_dir: Path | None) -> dict[str
     return database
 
 
-def health_router(service_dir: Path | None) -> APIRouter:
+Readiness = Callable[[Request], Awaitable[tuple[bool, dict[str, Any]]]]
+
+
+def database_ready(service_dir: Path | None) -> Readiness:
+    """A service's readiness: its database reachable and (with ``service_dir``) migrated to
+    head."""
+
+    async def readiness(request: Request) -> tuple[bool, dict[str, Any]]:
+        database = await database_readiness(request.app.state.db, service_dir)
+        ready = bool(database.get("ok"))
+        return ready, {"status": "ready" if ready else "not ready", "database": database}
+
+    return readiness
+
+
+def health_router(
+    readiness: Readiness,
+    *,
+    liveness_summary: str = "Liveness: the process answers",
+    readiness_summary: str = "Readiness: database reachable and migrations at head",
+    not_ready_description: str = "Not ready",
+) -> APIRouter:
+    """``/healthz`` and ``/readyz``, the latter 200 or 503 with the body ``readiness`` gives:
+    every service's probes, the gateway's (which asks the others) included."""
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", summary="Liveness: the process answers")
+    @router.get("/healthz", summary=liveness_summary)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @router.get(
         "/readyz",
-        summary="Readiness: database reachable and migrations at head",
-        responses={503: {"description": "Not ready"}},
+        summary=readiness_summary,
+        responses={503: {"description": not_ready_description}},
     )
     async def readyz(request: Request) -> JSONResponse:
-        database = await database_readiness(request.app.state.db, service_dir)
-        ready = bool(database.get("ok"))
-        body = {"status": "ready" if ready else "not ready", "database": database}
+        ready, body = await readiness(request)
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return router

@@ -5,12 +5,37 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import Any
 
 import httpx
 from asgi_correlation_id import correlation_id
 
 TokenSource = Callable[[], Awaitable[str]]
+# A token is renewed this long before it expires, so no call carries one about to lapse.
+RENEW_BEFORE_SECONDS = 60
+
+
+class CachedToken:
+    """An access token as a token endpoint answered it, held until a minute before it expires:
+    the one cache of every client of the gateway (services here, the pilot's organisations),
+    each behind its own lock (asyncio's or threading's)."""
+
+    def __init__(self) -> None:
+        self._token: str | None = None
+        self._expires_at = 0.0
+
+    def fresh(self) -> str | None:
+        """The token while it is fresh; None when there is none or it is due for renewal."""
+        if self._token is None or time.monotonic() > self._expires_at - RENEW_BEFORE_SECONDS:
+            return None
+        return self._token
+
+    def keep(self, body: Mapping[str, Any]) -> str:
+        """Keep the token of a token endpoint's answer (RFC 6749 section 5.1)."""
+        self._token = str(body["access_token"])
+        self._expires_at = time.monotonic() + float(body.get("expires_in", 300))
+        return self._token
 
 
 class ClientCredentialsTokenSource:
@@ -30,13 +55,13 @@ class ClientCredentialsTokenSource:
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
-        self._token: str | None = None
-        self._expires_at = 0.0
+        self._cached = CachedToken()
         self._lock = asyncio.Lock()
 
     async def __call__(self) -> str:
         async with self._lock:
-            if self._token is None or time.time() > self._expires_at - 60:
+            token = self._cached.fresh()
+            if token is None:
                 async with httpx.AsyncClient(
                     timeout=self.timeout,
                     transport=self.transport or httpx.AsyncHTTPTransport(retries=2),
@@ -47,10 +72,8 @@ class ClientCredentialsTokenSource:
                         auth=(self.client_id, self.client_secret),
                     )
                 response.raise_for_status()
-                body = response.json()
-                self._token = body["access_token"]
-                self._expires_at = time.time() + float(body.get("expires_in", 300))
-            return self._token
+                token = self._cached.keep(response.json())
+            return token
 
 
 class BearerAuth(httpx.Auth):

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal, TypeVar, get_args
+from typing import Literal, Self, TypeVar, get_args
 
 from fastapi import Request
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -95,13 +95,25 @@ class ServiceUrls(BaseSettings):
 
 class ConsumerSettings(ServiceUrls, ServiceSettings):
     """Settings of a service that reads other services' change feeds (matching, reporting):
-    its own client credentials at the gateway, and where the producers live."""
+    its own client credentials at the gateway, and where the producers live.
+
+    Unset, the client is ``<service_name>-service`` with the development secret
+    ``dev-<service_name>-secret``, the pair the gateway bootstraps outside production; a
+    production deployment sets its own secret (``production_problems`` refuses the default).
+    """
 
     gateway_url: str = "http://127.0.0.1:8000"
     client_id: str = ""
     client_secret: str = ""
     feed_poll_seconds: float = 0.5
     feed_batch_size: int = 500
+
+    @model_validator(mode="after")
+    def _development_client(self) -> Self:
+        self.client_id = self.client_id or f"{self.service_name}-service"
+        default_secret = f"{DEV_SERVICE_SECRET_PREFIX}{self.service_name}-secret"
+        self.client_secret = self.client_secret or default_secret
+        return self
 
     @property
     def token_url(self) -> str:

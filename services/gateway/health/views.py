@@ -4,29 +4,23 @@ services ready, each named in the body)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import Request
 
 from services.gateway.health.service import readiness
+from shared.kit.health import health_router
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 
-router = APIRouter(tags=["health"])
+
+async def _readiness(request: Request) -> tuple[bool, dict[str, Any]]:
+    return await readiness(request.app.state.db, SERVICE_DIR, request.app.state.service_clients)
 
 
-@router.get("/healthz", summary="Liveness: the gateway answers")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@router.get(
-    "/readyz",
-    summary="Readiness: own database and every service ready",
-    responses={503: {"description": "Not ready; the body names what is not"}},
+router = health_router(
+    _readiness,
+    liveness_summary="Liveness: the gateway answers",
+    readiness_summary="Readiness: own database and every service ready",
+    not_ready_description="Not ready; the body names what is not",
 )
-async def readyz(request: Request) -> JSONResponse:
-    ready, body = await readiness(
-        request.app.state.db, SERVICE_DIR, request.app.state.service_clients
-    )
-    return JSONResponse(body, status_code=200 if ready else 503)

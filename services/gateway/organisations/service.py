@@ -17,6 +17,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from services.gateway.organisations.models import (
@@ -166,17 +167,26 @@ def _fingerprint(label: str | None) -> str:
     return hashlib.sha256(json.dumps({"label": label}, sort_keys=True).encode()).hexdigest()
 
 
+def _organisation_credential(
+    session: Session, organisation_id: str, key: Mapped[str | None], value: str
+) -> ClientCredential | None:
+    """The organisation's credential whose ``key`` column holds ``value``: its client id, or
+    the idempotency key it was issued under (each unique within the organisation)."""
+    return session.exec(
+        select(ClientCredential).where(
+            col(ClientCredential.organisation_id) == organisation_id, key == value
+        )
+    ).first()
+
+
 def _replay(
     session: Session, organisation_id: str, idempotency_key: str, fingerprint: str
 ) -> ClientCredential | None:
     """The credential issued under this key within the window, if any. A key older than the
     window is released (cleared on its old credential) so that it may issue anew."""
-    earlier = session.exec(
-        select(ClientCredential).where(
-            col(ClientCredential.organisation_id) == organisation_id,
-            col(ClientCredential.idempotency_key) == idempotency_key,
-        )
-    ).first()
+    earlier = _organisation_credential(
+        session, organisation_id, col(ClientCredential.idempotency_key), idempotency_key
+    )
     if earlier is None:
         return None
     if as_utc(earlier.created_at) <= utcnow() - IDEMPOTENCY_WINDOW:
@@ -242,12 +252,9 @@ def list_credentials(session: Session, organisation_id: str) -> list[ClientCrede
 
 
 def _credential(session: Session, organisation_id: str, client_id: str) -> ClientCredential:
-    credential = session.exec(
-        select(ClientCredential).where(
-            col(ClientCredential.client_id) == client_id,
-            col(ClientCredential.organisation_id) == organisation_id,
-        )
-    ).first()
+    credential = _organisation_credential(
+        session, organisation_id, col(ClientCredential.client_id), client_id
+    )
     if credential is None:
         raise NotFound(f"no client {client_id} in organisation {organisation_id}")
     return credential

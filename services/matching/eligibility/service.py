@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -18,11 +19,25 @@ from services.matching.readmodel.models import OpportunityView, ResidentView
 from shared.kit.time import as_utc
 
 PENDING_STATUSES = ("proposed", "offered")
+FactsT = TypeVar("FactsT", ResidentFacts, OpportunityFacts)
 
 
 def _chunks(ids: Sequence[uuid.UUID], size: int = 500) -> Iterable[Sequence[uuid.UUID]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+_FACT_NAMES: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind)) for kind in (ResidentFacts, OpportunityFacts)
+}
+
+
+def _facts(kind: type[FactsT], row: object, **derived: Any) -> FactsT:
+    """The rules' facts of a read-model row: each fact the row holds under the same name is
+    copied as it is, so a fact added to both needs no line here; the others are derived by the
+    caller (tuples for lists, flags and slots computed from several columns)."""
+    copied = {name: getattr(row, name) for name in _FACT_NAMES[kind] if name not in derived}
+    return kind(**copied, **derived)
 
 
 def resident_facts(session: Session, rows: Sequence[ResidentView]) -> list[ResidentFacts]:
@@ -60,23 +75,14 @@ def resident_facts(session: Session, rows: Sequence[ResidentView]) -> list[Resid
         if last is not None and (since is None or last > since):
             since = last
         facts.append(
-            ResidentFacts(
-                id=row.id,
-                village_code=row.village_code,
-                district_code=row.district_code,
-                regency_code=row.regency_code,
-                status=row.status,
+            _facts(
+                ResidentFacts,
+                row,
                 in_target_group=row.in_target_group and row.productive_age,
-                age=row.age,
-                sex=row.sex,
-                education_level=row.education_level,
                 skills=tuple(row.skills or ()),
-                welfare_decile=row.welfare_decile,
-                priority_rank=row.priority_rank,
                 waiting_since=since,
                 active_kinds=frozenset(active.get(row.id, ())),
                 received_capital=row.id in capital,
-                consent=row.consent,
             )
         )
     return facts
@@ -132,21 +138,12 @@ def opportunity_facts(session: Session, rows: Sequence[OpportunityView]) -> list
         )
         pending.update({opp_id: int(count) for opp_id, count in session.execute(statement)})
     return [
-        OpportunityFacts(
-            id=row.id,
-            kind=row.kind,
-            provider_org_id=row.provider_org_id,
-            status=row.status,
-            location_village_code=row.location_village_code,
+        _facts(
+            OpportunityFacts,
+            row,
             eligible_area_codes=tuple(row.eligible_area_codes or ()),
-            min_age=row.min_age,
-            max_age=row.max_age,
-            min_education=row.min_education,
-            sex=row.sex,
             skills_required=tuple(row.skills_required or ()),
             skills_taught=tuple(row.skills_taught or ()),
-            end_date=row.end_date,
-            valid_through=row.valid_through,
             remaining_slots=row.slots - row.taken - pending.get(row.id, 0),
         )
         for row in rows

@@ -74,25 +74,18 @@ class Transition:
     actors: str  # programme | respond | progress
 
 
+# The placement's state machine, a row per action: the statuses it leaves (space-separated),
+# the status it reaches, the time it stamps, the scope it needs and who may take it.
 TRANSITIONS: dict[str, Transition] = {
-    "offer": Transition(
-        frozenset({"proposed"}), "offered", "offered_at", PLACEMENTS_WRITE, "programme"
-    ),
-    "accept": Transition(
-        frozenset({"offered"}), "accepted", "accepted_at", PLACEMENTS_RESPOND, "respond"
-    ),
-    "decline": Transition(
-        frozenset({"proposed", "offered"}), "declined", "ended_at", PLACEMENTS_RESPOND, "respond"
-    ),
-    "start": Transition(
-        frozenset({"accepted"}), "started", "started_at", PLACEMENTS_PROGRESS, "progress"
-    ),
-    "complete": Transition(
-        frozenset({"started"}), "completed", "completed_at", PLACEMENTS_PROGRESS, "progress"
-    ),
-    "drop": Transition(
-        frozenset({"accepted", "started"}), "dropped", "ended_at", PLACEMENTS_PROGRESS, "progress"
-    ),
+    action: Transition(frozenset(sources.split()), target, stamp, scope, actors)
+    for action, sources, target, stamp, scope, actors in (
+        ("offer", "proposed", "offered", "offered_at", PLACEMENTS_WRITE, "programme"),
+        ("accept", "offered", "accepted", "accepted_at", PLACEMENTS_RESPOND, "respond"),
+        ("decline", "proposed offered", "declined", "ended_at", PLACEMENTS_RESPOND, "respond"),
+        ("start", "accepted", "started", "started_at", PLACEMENTS_PROGRESS, "progress"),
+        ("complete", "started", "completed", "completed_at", PLACEMENTS_PROGRESS, "progress"),
+        ("drop", "accepted started", "dropped", "ended_at", PLACEMENTS_PROGRESS, "progress"),
+    )
 }
 
 

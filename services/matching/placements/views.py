@@ -9,7 +9,7 @@ import anyio
 from fastapi import APIRouter, Query, Response, status
 
 from services.matching.access import require_org_types
-from services.matching.deps import PlacementsReader, PlacementsWriter, SettingsDep
+from services.matching.deps import PlacementsReader, Placing, SettingsDep
 from services.matching.placements import service
 from services.matching.placements.models import (
     Action,
@@ -55,14 +55,12 @@ def list_placements(
     summary="Place a resident directly (agencies); a retry returns the same placement",
 )
 def create_placement(
-    body: PlacementCreate,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: PlacementsWriter,
+    body: PlacementCreate, response: Response, placing: Placing
 ) -> PlacementPublic:
-    require_org_types(principal, PROGRAMME_TYPES, "place residents")
-    placement, created = service.create_direct(session, principal, body, settings)
+    require_org_types(placing.principal, PROGRAMME_TYPES, "place residents")
+    placement, created = service.create_direct(
+        placing.session, placing.principal, body, placing.settings
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/v1/placements/{placement.id}"

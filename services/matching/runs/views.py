@@ -8,10 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 
 from services.matching.access import require_org_types
-from services.matching.deps import MatchingReader, MatchingRunner, SettingsDep
+from services.matching.deps import Consulting, Running
 from services.matching.runs import service
 from services.matching.runs.models import ProposalPublic, RunCreate, RunPublic
-from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
 from shared.kit.tokens import Principal
@@ -31,13 +30,13 @@ def start_run(
     body: RunCreate,
     request: Request,
     response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: MatchingRunner,
+    starting: Running,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> RunPublic:
-    require_org_types(principal, PROGRAMME_TYPES, "start matching runs")
-    run, _created = service.create_run(session, principal, body, settings, idempotency_key)
+    require_org_types(starting.principal, PROGRAMME_TYPES, "start matching runs")
+    run, _created = service.create_run(
+        starting.session, starting.principal, body, starting.settings, idempotency_key
+    )
     response.headers["Location"] = f"/v1/matching/runs/{run.id}"
     wake = getattr(request.app.state, "wake_worker", None)
     if wake is not None:
@@ -50,13 +49,9 @@ def _reader(principal: Principal) -> None:
 
 
 @router.get("/{run_id}", response_model=RunPublic, responses=problem_responses(403, 404))
-def read_run(
-    run_id: uuid.UUID,
-    session: SessionDep,
-    principal: MatchingReader,
-) -> RunPublic:
-    _reader(principal)
-    return service.to_public(service.get_run(session, run_id))
+def read_run(run_id: uuid.UUID, lookup: Consulting) -> RunPublic:
+    _reader(lookup.principal)
+    return service.to_public(service.get_run(lookup.session, run_id))
 
 
 @router.get(
@@ -65,11 +60,8 @@ def read_run(
     responses=problem_responses(403, 404),
 )
 def read_proposals(
-    run_id: uuid.UUID,
-    session: SessionDep,
-    page: PageParamsDep,
-    principal: MatchingReader,
+    run_id: uuid.UUID, page: PageParamsDep, lookup: Consulting
 ) -> Page[ProposalPublic]:
-    _reader(principal)
-    items, next_cursor = service.list_proposals(session, run_id, page)
+    _reader(lookup.principal)
+    items, next_cursor = service.list_proposals(lookup.session, run_id, page)
     return Page(items=items, next_cursor=next_cursor)

@@ -182,9 +182,7 @@ def placement_counts(
         .where(*_in_region(p, scope.region))
         .group_by(*(p.c[name] for name in names), p.c.resident_id)
     )
-    if scope.provider_org_id is not None:
-        per_resident = per_resident.where(p.c.provider_org_id == scope.provider_org_id)
-    inner = per_resident.subquery("per_resident")
+    inner = _owned(per_resident, scope, p.c.provider_org_id).subquery("per_resident")
     summed = [*stages, "slots_filled", "capital_disbursed_idr"]
     columns: list[Any] = [func.coalesce(func.sum(inner.c[name]), 0).label(name) for name in summed]
     source: Any = inner
@@ -204,43 +202,53 @@ def placement_counts(
     return _rows(session, statement)
 
 
+def _owned(statement: Select[Any], scope: ReportScope, owner: Any) -> Select[Any]:
+    """A provider's report counts its own rows only (``owner`` is the column naming it)."""
+    if scope.provider_org_id is None:
+        return statement
+    return statement.where(owner == scope.provider_org_id)
+
+
+def _grouped_counts(
+    session: Session,
+    table: Table,
+    scope: ReportScope,
+    group_by: Iterable[str],
+    owner: Any,
+    measures: Iterable[Any],
+    where: Iterable[ColumnElement[bool]],
+) -> list[dict[str, Any]]:
+    """One row of ``measures`` per group of a read-model table's rows ``where`` holds."""
+    keys = [table.c[name] for name in group_by]
+    statement = select(*keys, *measures).select_from(table).where(*where).group_by(*keys)
+    return _rows(session, _owned(statement, scope, owner))
+
+
 def opportunity_counts(
     session: Session, scope: ReportScope, group_by: Iterable[str] = ()
 ) -> list[dict[str, Any]]:
     o = OPPORTUNITIES
-    keys = [o.c[name] for name in group_by]
-    statement = (
-        select(
-            *keys,
-            func.count().label("opportunities"),
-            func.coalesce(func.sum(o.c.slots), 0).label("slots"),
-        )
-        .select_from(o)
-        .where(_by(o.c.opened_at, scope), _not_by(o.c.cancelled_at, scope))
-        .where(*in_region(scope.region, o.c.district_code, o.c.location_village_code))
-        .group_by(*keys)
-    )
-    if scope.provider_org_id is not None:
-        statement = statement.where(o.c.provider_org_id == scope.provider_org_id)
-    return _rows(session, statement)
+    measures = [
+        func.count().label("opportunities"),
+        func.coalesce(func.sum(o.c.slots), 0).label("slots"),
+    ]
+    where = [
+        _by(o.c.opened_at, scope),
+        _not_by(o.c.cancelled_at, scope),
+        *in_region(scope.region, o.c.district_code, o.c.location_village_code),
+    ]
+    return _grouped_counts(session, o, scope, group_by, o.c.provider_org_id, measures, where)
 
 
 def follow_up_counts(
     session: Session, scope: ReportScope, group_by: Iterable[str] = ()
 ) -> list[dict[str, Any]]:
     f = FOLLOW_UPS
-    keys = [f.c[name] for name in group_by]
-    statement = (
-        select(*keys, func.count().label("follow_ups"))
-        .select_from(f)
-        .where(*_in_region(f, scope.region))
-        .group_by(*keys)
-    )
+    where = _in_region(f, scope.region)
     if scope.cutoff is not None:
-        statement = statement.where(f.c.visited_on <= scope.as_of)
-    if scope.provider_org_id is not None:
-        statement = statement.where(f.c.organisation_id == scope.provider_org_id)
-    return _rows(session, statement)
+        where.append(f.c.visited_on <= scope.as_of)
+    measures = [func.count().label("follow_ups")]
+    return _grouped_counts(session, f, scope, group_by, f.c.organisation_id, measures, where)
 
 
 def target_totals(session: Session, region: str | None) -> dict[str, int] | None:
