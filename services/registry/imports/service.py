@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import text
 
-from services.registry.imports import columns, jobs, layouts
+from services.registry.imports import collector, columns, jobs, layouts
 from services.registry.imports.bulk import CONFLICTS, apply_rows
 from services.registry.imports.jobs import ChunkResult, Job
 from services.registry.imports.jobs import Edition as Edition
@@ -148,6 +148,10 @@ class Validator:
         return self.outcomes
 
     def _validate(self, start: int, data: list[list[str]]) -> None:
+        with collector.paused():
+            self._validate_batch(start, data)
+
+    def _validate_batch(self, start: int, data: list[list[str]]) -> None:
         header, principal = self.header, self.principal
         # The common case a column at a time; what it cannot accept for certain, row by row.
         fast = (
