@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from services.registry.imports import bulk, columns, layouts
 from services.registry.imports.service import Validator, run_job
@@ -467,9 +468,11 @@ async def test_a_nik_registered_while_its_chunk_is_written_is_updated_not_duplic
         ), job
         with app.state.db.session(write=False) as session:
             names = session.scalars(
-                select(Resident.full_name).where(Resident.nik == rows[2]["nik"])
+                select(col(Resident.full_name)).where(col(Resident.nik) == rows[2]["nik"])
             ).all()
-            events = session.execute(select(ResidentChange.event, ResidentChange.resident_id)).all()
+            events = session.execute(
+                select(col(ResidentChange.event), col(ResidentChange.resident_id))
+            ).all()
         assert names == [rows[2]["full_name"]]
         # One entry per resident and event: the redone rows staged one at a time, each alone.
         assert sorted(event for event, _ in events) == ["created"] * 4 + ["updated"]

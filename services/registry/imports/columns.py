@@ -209,9 +209,9 @@ def accepted(
     # Rows left to validate_row: empty or too long, a doubtful cell, a required cell empty.
     left = {position for position, row in enumerate(data) if not row or len(row) > width}
     gaps: set[int] = set()  # rows with an empty optional cell: their values leave it out
-    for at, values in enumerate(checked):
-        left |= _positions(values, DOUBT)
-        (left if at in required else gaps).update(_positions(values, None))
+    for at, column in enumerate(checked):
+        left |= _positions(column, DOUBT)
+        (left if at in required else gaps).update(_positions(column, None))
     at_nik, at_sex, at_born, at_village = (
         names.index(name) for name in ("nik", "sex", "birth_date", "village_code")
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, defer
@@ -174,7 +174,7 @@ class Edition:
 def get_job(session: Session, principal: Principal, job_id: str) -> ImportJob:
     # Without the file: a client following a job asks every second or two, and each answer
     # would otherwise read the whole upload (17 MB for 100,000 rows) while the job runs.
-    job = session.get(ImportJob, job_id, options=[defer(col(ImportJob.content))])
+    job = session.get(ImportJob, job_id, options=[defer(cast(Any, ImportJob.content))])
     # Another organisation's job is 404: its report names rows of its residents.
     if job is None or (job.org_id != principal.org_id and principal.org_type != "admin"):
         raise NotFound("no such import job")

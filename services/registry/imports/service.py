@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import text
 
-from services.registry.imports import collector, columns, jobs, layouts
+from services.registry.imports import columns, jobs, layouts
 from services.registry.imports.bulk import CONFLICTS, apply_rows
 from services.registry.imports.jobs import ChunkResult, Job
 from services.registry.imports.jobs import Edition as Edition
@@ -29,7 +29,7 @@ from services.registry.imports.jobs import rejections as rejections
 from services.registry.imports.jobs import submit as submit
 from services.registry.imports.jobs import to_public as to_public
 from services.registry.imports.limits import import_limits
-from services.registry.imports.parsing import FileRejected, isolated
+from services.registry.imports.parsing import FileRejected, collector_paused, isolated
 from services.registry.imports.rows import RowOutcome, validate_row
 from services.registry.settings import RegistrySettings
 from shared.kit.database import Database
@@ -148,7 +148,7 @@ class Validator:
         return self.outcomes
 
     def _validate(self, start: int, data: list[list[str]]) -> None:
-        with collector.paused():
+        with collector_paused():
             self._validate_batch(start, data)
 
     def _validate_batch(self, start: int, data: list[list[str]]) -> None:

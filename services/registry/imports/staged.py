@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.orm import Session
 
-from services.registry.imports import collector
+from services.registry.imports.parsing import collector_paused
 from services.registry.residents import records
 from services.registry.settings import RegistrySettings
 from shared.kit.time import utcnow
@@ -147,7 +147,7 @@ def insert_new(
         # Empty at a chunk's start (its rows go at commit), not when a chunk redone row by row
         # stages its second row in the same transaction.
         cursor.execute("DELETE FROM import_stage")
-        with collector.paused():
+        with collector_paused():
             staged_rows = _staged_rows(rows)
         with cursor.copy(_COPY) as copy:
             for row in staged_rows:
