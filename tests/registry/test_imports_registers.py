@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
-from services.registry.imports import columns, layouts
+from services.registry.imports import bulk, columns, layouts
 from services.registry.imports.service import Validator, run_job
 from services.registry.models import (
     ImportRejection,
@@ -415,3 +416,50 @@ async def test_a_running_job_reports_its_progress_and_the_time_it_still_needs(
         assert (job["status"], job["processed_rows"], job["total_rows"]) == ("running", 3, 9)
         # A third done in about 30 s: about a minute left.
         assert 55 <= job["seconds_left"] <= 70, job
+
+
+@pytest.mark.anyio
+async def test_a_nik_registered_while_its_chunk_is_written_is_updated_not_duplicated(
+    keys: TestKeys, databases: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request registers a NIK of the chunk after the job looked the chunk's NIKs up:
+    the set-based insert fails on the NIK's unique index, and the chunk is redone row by row,
+    which finds that resident and updates it. PostgreSQL only: SQLite serialises writers, so
+    no other request writes while a chunk is written."""
+    agency = keys.headers("government_agency")
+    rows = [row(i) for i in range(1, 6)]
+    meanwhile = dict(rows[2], full_name="Registered Meanwhile")
+    async with registry_client(databases.new("postgresql", "registry"), keys) as client:
+        app = client.app  # type: ignore[attr-defined]
+        looked_up = bulk._recorded_editions
+
+        def register_meanwhile(session: Any, job: Any, ids: list[str]) -> Any:
+            if not registered:
+                registered.append(True)
+                outcome = Validator(COLUMNS, [[meanwhile[n] for n in COLUMNS]], job.principal)
+                with app.state.db.session() as other:
+                    record = bulk._new_record(outcome.upto(1)[0], job, datetime.now(UTC))
+                    bulk.bulk_insert(other, table_of(Resident), [record])
+            return looked_up(session, job, ids)
+
+        registered: list[bool] = []
+        monkeypatch.setattr(bulk, "_recorded_editions", register_meanwhile)
+        job = await finished(client, agency, await post_import(client, agency, to_csv(rows)))
+        assert registered
+        assert (job["status"], job["created"], job["updated"], job["rejected"]) == (
+            "done",
+            4,
+            1,
+            0,
+        ), job
+        with app.state.db.session(write=False) as session:
+            names = session.scalars(
+                select(col(Resident.full_name)).where(col(Resident.nik) == rows[2]["nik"])
+            ).all()
+            events = session.execute(
+                select(col(ResidentChange.event), col(ResidentChange.resident_id))
+            ).all()
+        assert names == [rows[2]["full_name"]]
+        # One entry per resident and event: the redone rows staged one at a time, each alone.
+        assert sorted(event for event, _ in events) == ["created"] * 4 + ["updated"]
+        assert len(set(events)) == 5

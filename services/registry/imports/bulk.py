@@ -38,9 +38,9 @@ from shared.kit.feed import record_changes
 from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
 
-# A NIK registered by someone else between our read and our write; COPY raises the driver's
-# own error, not SQLAlchemy's.
-CONFLICTS = (IntegrityError, psycopg.errors.IntegrityError, staged.StagedConflict)
+# A NIK registered by someone else between our read and our write; COPY and the staged
+# insert raise the driver's own error, not SQLAlchemy's.
+CONFLICTS = (IntegrityError, psycopg.errors.IntegrityError)
 resident_table = table_of(Resident)
 decile_table = table_of(ResidentDecile)
 # Every field a client may write, except the key rows are matched by.

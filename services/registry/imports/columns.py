@@ -12,9 +12,11 @@ accepts, and accepts exactly what ``validate_row`` would, with the same values.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, partial
+from itertools import compress
+from operator import is_not
 from typing import Any, get_args
 
 from services.registry import access
@@ -48,7 +50,9 @@ _DISABILITY = frozenset(get_args(DisabilityKind))
 _EDUCATION = frozenset(EDUCATION_LEVELS)
 
 
+@cache
 def _villages() -> frozenset[str]:
+    # Asked for by every batch of every job; the region table is read once per process.
     return frozenset(code for code, region in regions().items() if region.level == "village")
 
 
@@ -131,6 +135,7 @@ def _disability(value: str) -> Any:
     return sorted(set(kinds))
 
 
+@cache
 def _checks() -> dict[str, tuple[Callable[[str], Any], bool]]:
     """Each field's check, and whether its distinct values are few enough to remember."""
     return {
@@ -153,24 +158,30 @@ def _checks() -> dict[str, tuple[Callable[[str], Any], bool]]:
 
 
 def _column(
-    cells: list[str], name: str, check: Callable[[str], Any], remembered: bool
+    cells: Sequence[str], name: str, check: Callable[[str], Any], remembered: bool
 ) -> list[Any]:
     """The column's checked values: None for an empty cell, DOUBT for a doubtful one."""
     normalise = layouts.NORMALISERS.get(name)
-    seen: dict[str, Any] = {}
-    out: list[Any] = []
-    for cell in cells:
-        if not cell:
-            out.append(None)
-            continue
-        if remembered and cell in seen:
-            out.append(seen[cell])
-            continue
-        value = check(normalise(cell) if normalise else cell)
-        if remembered:
-            seen[cell] = value
-        out.append(value)
-    return out
+    if normalise is not None:
+        plain = check
+        check = lambda cell: plain(normalise(cell))  # noqa: E731 - composed once per column
+    if not remembered:
+        return [check(cell) if cell else None for cell in cells]
+    # Each distinct cell checked once, then the column looked up in C (``map``).
+    seen: dict[str, Any] = {cell: check(cell) for cell in set(cells) if cell}
+    seen[""] = None
+    return list(map(seen.__getitem__, cells))
+
+
+_is_given = partial(is_not, None)
+
+
+def _positions(values: list[Any], marker: Any) -> set[int]:
+    """Where ``marker`` (DOUBT or None) stands in a column; counted in C first, since most
+    columns hold none."""
+    if not values.count(marker):
+        return set()
+    return {position for position, value in enumerate(values) if value is marker}
 
 
 def accepted(
@@ -183,22 +194,32 @@ def accepted(
         return [None] * len(data)
     checks = _checks()
     names = [name for name in fields if name]
-    checked = [
-        _column([row[index] if index < len(row) else "" for row in data], name, *checks[name])
-        for index, name in enumerate(fields)
-        if name
-    ]
     required = [names.index(name) for name in REQUIRED_COLUMNS if name in names]
     if len(required) < len(REQUIRED_COLUMNS):
         return [None] * len(data)
+    if not data:
+        return []
+    # The rows as columns, transposed in C: a short row padded, a long one cut (and left).
+    square = [row if len(row) == width else [*row, *[""] * width][:width] for row in data]
+    checked = [
+        _column(cells, name, *checks[name])
+        for cells, name in zip(zip(*square, strict=True), fields, strict=True)
+        if name
+    ]
+    # Rows left to validate_row: empty or too long, a doubtful cell, a required cell empty.
+    left = {position for position, row in enumerate(data) if not row or len(row) > width}
+    gaps: set[int] = set()  # rows with an empty optional cell: their values leave it out
+    for at, column in enumerate(checked):
+        left |= _positions(column, DOUBT)
+        (left if at in required else gaps).update(_positions(column, None))
     at_nik, at_sex, at_born, at_village = (
         names.index(name) for name in ("nik", "sex", "birth_date", "village_code")
     )
     consistent: dict[tuple[str, str, date], bool] = {}
     governed: dict[str, bool] = {}
     outcomes: list[RowOutcome | None] = []
-    for position, (row, cells) in enumerate(zip(data, zip(*checked, strict=True), strict=True)):
-        if not row or len(row) > width or DOUBT in cells or None in [cells[i] for i in required]:
+    for position, cells in enumerate(zip(*checked, strict=True)):
+        if position in left:
             outcomes.append(None)
             continue
         nik, sex, born, village = cells[at_nik], cells[at_sex], cells[at_born], cells[at_village]
@@ -210,8 +231,10 @@ def accepted(
         if not (consistent[key] and governed[village]):
             outcomes.append(None)
             continue
-        values = {
-            name: value for name, value in zip(names, cells, strict=True) if value is not None
-        }
+        if position in gaps:  # the given cells only, picked in C
+            given = list(map(_is_given, cells))
+            values = dict(zip(compress(names, given), compress(cells, given), strict=True))
+        else:
+            values = dict(zip(names, cells, strict=True))
         outcomes.append(RowOutcome(row=position + first_row, values=values))
     return outcomes

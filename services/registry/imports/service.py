@@ -29,7 +29,7 @@ from services.registry.imports.jobs import rejections as rejections
 from services.registry.imports.jobs import submit as submit
 from services.registry.imports.jobs import to_public as to_public
 from services.registry.imports.limits import import_limits
-from services.registry.imports.parsing import FileRejected, isolated
+from services.registry.imports.parsing import FileRejected, collector_paused, isolated
 from services.registry.imports.rows import RowOutcome, validate_row
 from services.registry.settings import RegistrySettings
 from shared.kit.database import Database
@@ -148,6 +148,10 @@ class Validator:
         return self.outcomes
 
     def _validate(self, start: int, data: list[list[str]]) -> None:
+        with collector_paused():
+            self._validate_batch(start, data)
+
+    def _validate_batch(self, start: int, data: list[list[str]]) -> None:
         header, principal = self.header, self.principal
         # The common case a column at a time; what it cannot accept for certain, row by row.
         fast = (

@@ -5,8 +5,8 @@ changes on the feed are each one ``INSERT … SELECT`` from it.
 What Python would compute per row is computed in SQL from the staged values, by the same
 rules as ``residents.records`` (district and regency from the village, the feed's snapshot
 with age and target group); the tests compare what this path writes with the row-by-row path
-on the same file. A NIK registered by someone else meanwhile makes ``ON CONFLICT`` skip a row,
-and the chunk is redone row by row (``StagedConflict``).
+on the same file. A NIK registered by someone else meanwhile fails the insert on its unique
+index, and the chunk is redone row by row.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.orm import Session
 
+from services.registry.imports.parsing import collector_paused
 from services.registry.residents import records
 from services.registry.settings import RegistrySettings
 from shared.kit.time import utcnow
@@ -28,7 +29,9 @@ from shared.kit.tokens import Principal
 # The values a new resident is made of, and what its history entry names.
 STAGED = (
     ("ordinal", "integer"),
-    ("id", "varchar(36)"),
+    # Drawn by the database as the rows are copied (the text of a version 4 UUID, as
+    # ``records.new_id`` makes it): no random bytes read per row in the worker.
+    ("id", "varchar(36) DEFAULT gen_random_uuid()::text"),
     ("nik", "varchar(16)"),
     ("family_card_number", "varchar(16)"),
     ("full_name", "varchar(120)"),
@@ -48,12 +51,16 @@ STAGED = (
     ("fields", "json"),
 )
 _NAMES = [name for name, _ in STAGED]
+# Copied by the worker: all but the id.
+_COPIED = [name for name in _NAMES if name != "id"]
+# Taken from a row's values as they are.
+_AS_GIVEN = [name for name in _COPIED if name not in ("ordinal", "name_key", "fields")]
 _CREATE = (
     "CREATE TEMP TABLE IF NOT EXISTS import_stage ("
     + ", ".join(f"{name} {kind}" for name, kind in STAGED)
     + ") ON COMMIT DELETE ROWS"
 )
-_COPY = f"COPY import_stage ({', '.join(_NAMES)}) FROM STDIN"
+_COPY = f"COPY import_stage ({', '.join(_COPIED)}) FROM STDIN"
 _LIST_FIELDS = ("skills", "disability")
 
 _RESIDENTS = """
@@ -74,7 +81,6 @@ SELECT
     CASE WHEN welfare_decile IS NOT NULL THEN %(effective_on)s::date END,
     'registered', 1, %(org_id)s::text, %(at)s::timestamptz, %(at)s::timestamptz
 FROM import_stage ORDER BY ordinal
-ON CONFLICT DO NOTHING
 """
 
 _HISTORY = """
@@ -124,10 +130,6 @@ FROM (
 """
 
 
-class StagedConflict(Exception):
-    """A staged NIK was registered meanwhile: the chunk is redone row by row."""
-
-
 def insert_new(
     session: Session,
     principal: Principal,
@@ -142,37 +144,57 @@ def insert_new(
     raw = session.connection().connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise TypeError("staging needs a psycopg connection")
-    fields_json: dict[tuple[str, ...], str] = {}
     with raw.cursor() as cursor:
         cursor.execute(_CREATE)
+        # Empty at a chunk's start (its rows go at commit), not when a chunk redone row by row
+        # stages its second row in the same transaction.
+        cursor.execute("DELETE FROM import_stage")
+        with collector_paused():
+            staged_rows = _staged_rows(rows)
         with cursor.copy(_COPY) as copy:
-            for ordinal, values in enumerate(rows):
-                names = tuple(sorted(values))
-                if names not in fields_json:
-                    fields_json[names] = json.dumps(list(names))
-                copy.write_row(_staged_row(ordinal, values, fields_json[names]))
+            for row in staged_rows:
+                copy.write_row(row)
         parameters = _parameters(principal, stamp, settings, at)
+        # A plain INSERT, not ``ON CONFLICT DO NOTHING``: its unique violation (a NIK
+        # registered meanwhile) is one of ``bulk.CONFLICTS``, and the chunk is redone row by
+        # row all the same, without probing each unique index once more for every row.
         cursor.execute(_RESIDENTS, parameters)
-        if cursor.rowcount != len(rows):
-            raise StagedConflict
         cursor.execute(_HISTORY, parameters)
         cursor.execute(_DECILES, parameters)
         cursor.execute(_OUTBOX, parameters)
 
 
-def _staged_row(ordinal: int, values: dict[str, Any], fields: str) -> list[Any]:
-    row: list[Any] = [ordinal, records.new_id()]
-    for name in _NAMES[2:]:
-        if name == "name_key":
-            row.append(records.name_key(values["full_name"]))
-        elif name == "fields":
-            row.append(fields)
-        elif name in _LIST_FIELDS:
-            value = values.get(name)
-            row.append(None if value is None else json.dumps(value))
-        else:
-            row.append(values.get(name))
-    return row
+def _staged_rows(rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """The rows in ``_COPIED``'s order. A register repeats itself (names in a family, the
+    same skills, the same fields given), so each distinct name key, list and field list is
+    computed once per chunk."""
+    at_name = _COPIED.index("name_key")
+    at_fields = _COPIED.index("fields")
+    lists = [_AS_GIVEN.index(name) for name in _LIST_FIELDS]
+    name_keys: dict[str, str] = {}
+    fields_json: dict[tuple[str, ...], str] = {}
+    lists_json: dict[tuple[str, ...], str] = {}
+    staged: list[list[Any]] = []
+    for ordinal, values in enumerate(rows):
+        given = [values.get(name) for name in _AS_GIVEN]
+        for at in lists:
+            value = given[at]
+            if value is not None:
+                key = tuple(value)
+                if key not in lists_json:
+                    lists_json[key] = json.dumps(value)
+                given[at] = lists_json[key]
+        full_name = values["full_name"]
+        if full_name not in name_keys:
+            name_keys[full_name] = records.name_key(full_name)
+        names = tuple(sorted(values))
+        if names not in fields_json:
+            fields_json[names] = json.dumps(list(names))
+        given.insert(0, ordinal)
+        given.insert(at_name, name_keys[full_name])
+        given.insert(at_fields, fields_json[names])
+        staged.append(given)
+    return staged
 
 
 def _parameters(
@@ -216,6 +238,7 @@ def update_existing(
                 "SELECT {} FROM resident WITH NO DATA"
             ).format(names)
         )
+        cursor.execute("DELETE FROM import_update_stage")  # as in insert_new
         with cursor.copy(sql.SQL("COPY import_update_stage ({}) FROM STDIN").format(names)) as copy:
             for record in rows:
                 copy.write_row(
