@@ -94,21 +94,14 @@ def local_problem(
     problem: Problem,
     candidates: Candidates,
     pairs: NDArray[np.int64],
-    layout: Layout | None = None,
+    layout: Layout,
 ) -> tuple[Problem, Candidates]:
-    """The component of ``pairs`` with residents, opportunities and villages renumbered.
-    ``layout`` (from ``Layout.of``) gives the renumbering of every component at once, instead
-    of two sorts per component."""
-    if layout is None:
-        residents, local_resident = np.unique(candidates.resident[pairs], return_inverse=True)
-        opportunities, local_opportunity = np.unique(
-            candidates.opportunity[pairs], return_inverse=True
-        )
-    else:
-        residents = layout.residents_of(pairs)
-        opportunities = layout.opportunities_of(pairs)
-        local_resident = layout.local_resident[pairs]
-        local_opportunity = layout.local_opportunity[pairs]
+    """The component of ``pairs`` with residents, opportunities and villages renumbered, as
+    ``layout`` numbers every component's nodes at once."""
+    residents = layout.residents_of(pairs)
+    opportunities = layout.opportunities_of(pairs)
+    local_resident = layout.local_resident[pairs]
+    local_opportunity = layout.local_opportunity[pairs]
     village = quota = None
     if problem.capped:
         assert problem.resident_village is not None and problem.village_quota is not None
