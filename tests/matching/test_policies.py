@@ -5,9 +5,11 @@ solving per connected component gives what the global graph gives."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.matching.allocation import components
 from services.matching.allocation.components import ComponentSolver, Problem, solve
 from services.matching.allocation.engine import Candidates, justified_envy
 from tests.matching.test_allocation import _milp_optimum
@@ -179,3 +181,20 @@ def test_better_priority_takes_the_place_under_the_priority_policy() -> None:
     assert justified_envy(candidates, max_score, problem.priority_key) == 1
     assert priority.tolist() == [True, False]
     assert justified_envy(candidates, priority, problem.priority_key) == 0
+
+
+def test_components_solved_in_worker_processes_give_the_same_allocation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A round large enough, on a machine with idle cores, ships its components to worker
+    # processes; the answer is the same as solving them here.
+    problem, candidates = _instance(7, 3, 1, capped=False)
+    policies = ("priority", "max_score")
+    here = {p: ComponentSolver(p, problem, workers=1)(candidates) for p in policies}
+    monkeypatch.setattr(components, "PARALLEL_PAIRS", 1)
+    monkeypatch.setattr(components, "_idle_cores", lambda workers: workers)
+    for policy, expected in here.items():
+        solver = ComponentSolver(policy, problem, workers=2)
+        assert np.array_equal(solver(candidates), expected)
+        assert solver.solved == solver.components > 1
+    assert components.worker_pids()

@@ -11,8 +11,9 @@ and a refill pass re-solves only the components whose pairs changed.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -90,11 +91,17 @@ def component_of_pairs(problem: Problem, candidates: Candidates) -> tuple[NDArra
 
 
 def local_problem(
-    problem: Problem, candidates: Candidates, pairs: NDArray[np.int64]
+    problem: Problem,
+    candidates: Candidates,
+    pairs: NDArray[np.int64],
+    layout: Layout,
 ) -> tuple[Problem, Candidates]:
-    """The component of ``pairs`` with residents, opportunities and villages renumbered."""
-    residents, local_resident = np.unique(candidates.resident[pairs], return_inverse=True)
-    opportunities, local_opportunity = np.unique(candidates.opportunity[pairs], return_inverse=True)
+    """The component of ``pairs`` with residents, opportunities and villages renumbered, as
+    ``layout`` numbers every component's nodes at once."""
+    residents = layout.residents_of(pairs)
+    opportunities = layout.opportunities_of(pairs)
+    local_resident = layout.local_resident[pairs]
+    local_opportunity = layout.local_opportunity[pairs]
     village = quota = None
     if problem.capped:
         assert problem.resident_village is not None and problem.village_quota is not None
@@ -112,14 +119,108 @@ def local_problem(
         village_quota=quota,
     )
     sub = Candidates(
-        local_resident.astype(np.int32),
-        local_opportunity.astype(np.int32),
+        local_resident.astype(np.int32, copy=False),
+        local_opportunity.astype(np.int32, copy=False),
         candidates.gain[pairs],
         # The solvers read no contributions: an empty view keeps the copy small.
         np.empty((pairs.shape[0], 0), dtype=np.float32),
         0,
     )
     return local, sub
+
+
+def _rank_within(
+    label: NDArray[np.int64], used: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int32]]:
+    """For the used nodes, sorted by (label, node): the nodes in that order, where each
+    label's run starts, and each used node's rank within its label (as ``np.unique`` would
+    number a component's nodes)."""
+    ids = np.flatnonzero(used)
+    order = ids[np.argsort(label[ids], kind="stable")]  # ids ascending, so node order within
+    run_label = label[order]
+    starts = np.searchsorted(run_label, np.arange(int(label.max(initial=-1)) + 2))
+    rank = np.zeros(used.shape[0], dtype=np.int32)
+    rank[order] = (np.arange(order.shape[0]) - starts[run_label]).astype(np.int32)
+    return order, starts, rank
+
+
+@dataclass
+class Layout:
+    """Every component's residents and opportunities numbered from zero, computed once for a
+    pass: the nodes of component c are ``*_order[*_starts[c]:*_starts[c + 1]]``."""
+
+    pair_label: NDArray[np.int64]
+    resident_order: NDArray[np.int64]
+    resident_starts: NDArray[np.int64]
+    local_resident: NDArray[np.int32]
+    opportunity_order: NDArray[np.int64]
+    opportunity_starts: NDArray[np.int64]
+    local_opportunity: NDArray[np.int32]
+
+    @classmethod
+    def of(cls, problem: Problem, candidates: Candidates, pair_label: NDArray[np.int64]) -> Layout:
+        n, m = problem.n_residents, int(problem.capacity.shape[0])
+        resident = candidates.resident
+        opportunity = candidates.opportunity
+        count = int(pair_label.max(initial=-1)) + 1
+        # A node's component is that of any of its pairs.
+        r_label = np.full(n, count, dtype=np.int64)
+        r_label[resident] = pair_label
+        o_label = np.full(m, count, dtype=np.int64)
+        o_label[opportunity] = pair_label
+        r_order, r_starts, r_rank = _rank_within(r_label, r_label < count)
+        o_order, o_starts, o_rank = _rank_within(o_label, o_label < count)
+        return cls(
+            pair_label, r_order, r_starts, r_rank[resident], o_order, o_starts, o_rank[opportunity]
+        )
+
+    def residents_of(self, pairs: NDArray[np.int64]) -> NDArray[np.int64]:
+        c = int(self.pair_label[pairs[0]])
+        return self.resident_order[self.resident_starts[c] : self.resident_starts[c + 1]]
+
+    def opportunities_of(self, pairs: NDArray[np.int64]) -> NDArray[np.int64]:
+        c = int(self.pair_label[pairs[0]])
+        return self.opportunity_order[self.opportunity_starts[c] : self.opportunity_starts[c + 1]]
+
+
+# Below this many pairs in a pass, shipping components to worker processes costs more than
+# it saves. OR-Tools holds the GIL while it solves, so threads would not run two at once.
+PARALLEL_PAIRS = 400_000
+
+
+def _solve_local(job: tuple[str, Problem, Candidates]) -> NDArray[np.bool_]:
+    return solve(*job)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A pool kept for the process's life: its workers are forked from a small server that
+    has imported the solvers, not from the round's process with its gigabytes of arrays."""
+    found = _POOLS.get(workers)
+    if found is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        found = _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return found
+
+
+def _idle_cores(workers: int) -> int:
+    """How many of ``workers`` cores are idle: on a machine whose cores are already busy
+    (load average at or above them), worker processes only add their start-up and copying."""
+    if workers <= 1:
+        return workers
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available
+        return workers
+    return max(1, min(workers, int(workers - busy + 0.5)))
+
+
+def worker_pids() -> list[int]:
+    """The live worker processes of the pools (for a benchmark's memory figures)."""
+    return [pid for pool in _POOLS.values() for pid in getattr(pool, "_processes", None) or {}]
 
 
 def _workers() -> int:
@@ -166,17 +267,21 @@ class ComponentSolver:
             else:
                 todo.append((digest, pairs))
 
-        def run(item: tuple[bytes, NDArray[np.int64]]) -> NDArray[np.bool_]:
-            local, sub = local_problem(self.problem, candidates, item[1])
-            return solve(self.policy, local, sub)
+        layout = Layout.of(self.problem, candidates, labels)
+
+        def local(item: tuple[bytes, NDArray[np.int64]]) -> tuple[str, Problem, Candidates]:
+            return (self.policy, *local_problem(self.problem, candidates, item[1], layout))
 
         # The largest first, so that a worker is not left with the longest one at the end.
         todo.sort(key=lambda item: -item[1].shape[0])
-        if self.workers > 1 and len(todo) > 1:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                results = list(pool.map(run, todo))
+        pending = sum(item[1].shape[0] for item in todo)
+        if len(todo) > 1 and pending >= PARALLEL_PAIRS and _idle_cores(self.workers) > 1:
+            # Each component is shipped as it is renumbered, so the workers start on the
+            # largest while the parent prepares the rest.
+            pool = _pool(self.workers)
+            results = list(pool.map(_solve_local, (local(item) for item in todo)))
         else:
-            results = [run(item) for item in todo]
+            results = [_solve_local(local(item)) for item in todo]
         for (digest, pairs), answer in zip(todo, results, strict=True):
             chosen[pairs] = answer
             answers[digest] = answer

@@ -23,9 +23,25 @@ from numpy.typing import NDArray
 from services.matching.allocation.engine import Candidates
 
 
+def _lexsort(*keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``np.lexsort`` with the first key primary, as one stable sort of a single int64 when
+    the keys' ranges fit in one (several times cheaper than a sort per key)."""
+    combined = np.zeros(keys[0].shape[0], dtype=np.int64)
+    span = 1
+    for column in keys:
+        low = int(column.min(initial=0))
+        width = int(column.max(initial=0)) - low + 1
+        span *= width
+        if span >= 2**62:
+            return np.lexsort(keys[::-1])
+        combined *= width
+        combined += column - low
+    return np.argsort(combined, kind="stable")
+
+
 def _order_position(*keys: NDArray[np.int64]) -> NDArray[np.int64]:
     """Each pair's position in the lexicographic order of ``keys`` (the first key primary)."""
-    order = np.lexsort(keys[::-1])
+    order = _lexsort(*keys)
     position = np.empty(order.shape[0], dtype=np.int64)
     position[order] = np.arange(order.shape[0], dtype=np.int64)
     return position
@@ -69,7 +85,7 @@ def deferred_acceptance(
     gain = candidates.gain.astype(np.int64)
     key = priority_key.astype(np.int64)[resident]
     # A resident's list: best gain first (ties by opportunity, so the run is reproducible).
-    preference = np.lexsort((opportunity, -gain, resident))
+    preference = _lexsort(resident, -gain, opportunity)
     starts = np.searchsorted(resident[preference], np.arange(n_residents + 1))
     next_choice = starts[:-1].copy()
     list_end = starts[1:]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -340,17 +341,52 @@ def generate_candidates(
     return Candidates(residents, np.concatenate(out_opp), gain, contributions, eligible_pairs)
 
 
+def _by_key(candidates: Candidates, n_opp: int) -> tuple[NDArray[np.int64], Candidates]:
+    """The pairs sorted by (resident, opportunity), with their keys; no sort if they already
+    are (a merged set is)."""
+    key = candidates.resident.astype(np.int64) * max(1, n_opp) + candidates.opportunity
+    if key.shape[0] < 2 or bool(np.all(key[1:] > key[:-1])):
+        return key, candidates
+    order = np.argsort(key)
+    return key[order], Candidates(
+        candidates.resident[order],
+        candidates.opportunity[order],
+        candidates.gain[order],
+        candidates.contributions[order],
+        candidates.eligible_pairs,
+    )
+
+
 def merge_candidates(first: Candidates, second: Candidates, n_opp: int) -> Candidates:
-    """The union of two candidate sets, each pair once."""
-    resident = np.concatenate([first.resident, second.resident])
-    opportunity = np.concatenate([first.opportunity, second.opportunity])
-    key = resident.astype(np.int64) * max(1, n_opp) + opportunity
-    _, keep = np.unique(key, return_index=True)
+    """The union of two candidate sets, each pair once (the first's copy when in both), sorted
+    by (resident, opportunity). Each set holds a pair at most once (a resident's top K are
+    distinct opportunities), so this sorts only what is not sorted yet and merges the two runs,
+    instead of sorting the union."""
+    first_key, first = _by_key(first, n_opp)
+    second_key, second = _by_key(second, n_opp)
+    at = np.searchsorted(first_key, second_key)
+    inside = at < first_key.shape[0]
+    new = np.ones(second_key.shape[0], dtype=bool)
+    new[inside] = first_key[at[inside]] != second_key[inside]
+    at = at[new]
+    # Each new pair lands after the first's pairs of smaller key and the new pairs before it.
+    second_slot = at + np.arange(at.shape[0])
+    first_slot = np.arange(first_key.shape[0]) + np.searchsorted(
+        at, np.arange(first_key.shape[0]), side="right"
+    )
+    total = first_key.shape[0] + at.shape[0]
+
+    def merged(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
+        out = np.empty((total, *a.shape[1:]), dtype=a.dtype)
+        out[first_slot] = a
+        out[second_slot] = b[new]
+        return out
+
     return Candidates(
-        resident[keep],
-        opportunity[keep],
-        np.concatenate([first.gain, second.gain])[keep],
-        np.concatenate([first.contributions, second.contributions])[keep],
+        merged(first.resident, second.resident),
+        merged(first.opportunity, second.opportunity),
+        merged(first.gain, second.gain),
+        merged(first.contributions, second.contributions),
         first.eligible_pairs,
     )
 
@@ -491,13 +527,13 @@ def justified_envy(
     if not envious.any():
         return 0
     span = int(priority_key.max()) + 2
-    given_key = (
-        candidates.opportunity[chosen].astype(np.int64) * span
-        + priority_key[candidates.resident[chosen]]
-    )
+    given_opp = candidates.opportunity[chosen].astype(np.int64)
+    given_key = given_opp * span + priority_key[candidates.resident[chosen]]
     given_key.sort()
+    # Where each opportunity's run of given keys ends: a count, not a second search.
+    n_opp = int(candidates.opportunity.max()) + 1
+    run_end = np.cumsum(np.bincount(given_opp, minlength=n_opp))
     opp = candidates.opportunity[envious].astype(np.int64)
     mine = opp * span + priority_key[candidates.resident[envious]]
     worse_from = np.searchsorted(given_key, mine, side="right")
-    opp_end = np.searchsorted(given_key, (opp + 1) * span, side="left")
-    return int(np.maximum(opp_end - worse_from, 0).sum())
+    return int(np.maximum(run_end[opp] - worse_from, 0).sum())
