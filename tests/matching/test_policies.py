@@ -198,3 +198,25 @@ def test_components_solved_in_worker_processes_give_the_same_allocation(
         assert np.array_equal(solver(candidates), expected)
         assert solver.solved == solver.components > 1
     assert components.worker_pids()
+
+
+def test_a_broken_worker_pool_falls_back_to_solving_in_the_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A worker killed by the kernel (out of memory) breaks the pool: the round still ends with
+    # the same allocation, solved in its own process, and the broken pool is dropped.
+    from concurrent.futures.process import BrokenProcessPool
+
+    problem, candidates = _instance(7, 3, 1, capped=False)
+    expected = ComponentSolver("max_score", problem, workers=1)(candidates)
+
+    class Broken:
+        def map(self, *_: object) -> list[object]:
+            raise BrokenProcessPool("a worker died")
+
+    monkeypatch.setattr(components, "PARALLEL_PAIRS", 1)
+    monkeypatch.setattr(components, "_idle_cores", lambda workers: workers)
+    monkeypatch.setitem(components._POOLS, 2, Broken())
+    solver = ComponentSolver("max_score", problem, workers=2)
+    assert np.array_equal(solver(candidates), expected)
+    assert 2 not in components._POOLS

@@ -14,6 +14,7 @@ import hashlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -278,8 +279,16 @@ class ComponentSolver:
         if len(todo) > 1 and pending >= PARALLEL_PAIRS and _idle_cores(self.workers) > 1:
             # Each component is shipped as it is renumbered, so the workers start on the
             # largest while the parent prepares the rest.
-            pool = _pool(self.workers)
-            results = list(pool.map(_solve_local, (local(item) for item in todo)))
+            try:
+                results = list(
+                    _pool(self.workers).map(_solve_local, (local(item) for item in todo))
+                )
+            except (BrokenProcessPool, OSError):
+                # A worker killed (out of memory) or no room for the fork server's socket:
+                # the round still ends, solving in its own process, and the next round starts
+                # a new pool.
+                _POOLS.pop(self.workers, None)
+                results = [_solve_local(local(item)) for item in todo]
         else:
             results = [_solve_local(local(item)) for item in todo]
         for (digest, pairs), answer in zip(todo, results, strict=True):
