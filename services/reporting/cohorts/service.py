@@ -16,7 +16,7 @@ targeting report.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
@@ -35,17 +35,11 @@ from services.reporting.readmodel.models import (
 )
 from services.reporting.stages.models import STANDING, ProgramTarget
 from shared.kit.problems import Forbidden, NotFound
-from shared.kit.time import as_utc
 from shared.programme.cohorts import DecileStamp, left_targeted_deciles
 from shared.programme.regions import level_of
 
 ALL = "*"  # the district code of a cohort's total
 Cell = tuple[str, str, str]  # (cohort, measure, district code or ALL)
-
-
-def _before(moment: datetime | None, scope: ReportScope) -> bool:
-    # SQLite hands the times back naive (UTC); the cutoff is aware.
-    return moment is not None and (scope.cutoff is None or as_utc(moment) < scope.cutoff)
 
 
 def _participants(
@@ -65,7 +59,7 @@ def _participants(
     rows = [
         (enrolment, resident)
         for enrolment, resident in session.execute(enrolments).all()
-        if _before(enrolment.enrolled_at, scope)
+        if scope.happened(enrolment.enrolled_at)
     ]
     ids = list({resident.id for _, resident in rows})
     proposed: set[str] = set()
@@ -78,9 +72,9 @@ def _participants(
             col(PlacementFact.accepted_at),
         ).where(col(PlacementFact.resident_id).in_(ids))
         for resident_id, proposed_at, accepted_at in session.execute(placements):
-            if _before(proposed_at, scope):
+            if scope.happened(proposed_at):
                 proposed.add(resident_id)
-            if _before(accepted_at, scope):
+            if scope.happened(accepted_at):
                 placed.add(resident_id)
         visits = select(
             col(FollowUpFact.resident_id),
@@ -108,7 +102,7 @@ def _participants(
                 proposed=resident.id in proposed,
                 placed=resident.id in placed,
                 followed_up=visit is not None,
-                graduated=_before(resident.independent_at, scope),
+                graduated=scope.happened(resident.independent_at),
                 # An enrolment fed before the registry named its targeted deciles left none.
                 left_targeted_deciles=enrolment.target_max_decile is not None
                 and left_targeted_deciles(

@@ -47,7 +47,7 @@ def _people(session: Session, scope: ReportScope) -> dict[str, list[rules.Person
     for resident_id, proposed_at, started_at in session.execute(placements):
         if scope.cutoff is None or (proposed_at is not None and as_utc(proposed_at) < scope.cutoff):
             proposed.add(resident_id)
-        if started_at is not None and (scope.cutoff is None or as_utc(started_at) < scope.cutoff):
+        if scope.happened(started_at):
             placed.add(resident_id)
     by_village: dict[str, list[rules.Person]] = defaultdict(list)
     for fact in session.scalars(residents):
