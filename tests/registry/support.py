@@ -14,7 +14,7 @@ import httpx
 
 from services.matching.main import create_app as create_matching
 from services.matching.placements.models import Placement
-from services.matching.placements.service import _record as record_step
+from services.matching.placements.service import record_step
 from services.matching.settings import MatchingSettings
 from services.registry.main import create_app
 from services.registry.settings import RegistrySettings

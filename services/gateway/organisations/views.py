@@ -21,6 +21,7 @@ from services.gateway.organisations.models import (
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import problem_responses
+from shared.kit.routes import answer_retry
 from shared.programme.organisations import OrgType
 
 router = APIRouter(
@@ -46,8 +47,7 @@ def create_organisation(
     data: OrganisationCreate, session: SessionDep, response: Response
 ) -> OrganisationPublic:
     organisation, created = service.create_organisation(session, data)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    answer_retry(response, created)
     response.headers["Location"] = f"/v1/organisations/{organisation.id}"
     return OrganisationPublic.model_validate(organisation, from_attributes=True)
 

@@ -135,7 +135,7 @@ def payload(placement: Placement) -> dict[str, Any]:
     return _payload({name: getattr(placement, name) for name in _PAYLOAD_FIELDS})
 
 
-def _record(
+def record_step(
     session: Session,
     placement: Placement,
     from_status: str | None,
@@ -144,6 +144,9 @@ def _record(
     at: datetime,
     decided_by: str | None = None,
 ) -> None:
+    """A placement's step as matching records it: its history row and its change on the feed,
+    in the caller's transaction. The one way a step is written (the registry's tests seed
+    placements through it, so their feed is the one matching publishes)."""
     session.add(
         PlacementTransition(
             placement_id=placement.id,
@@ -229,7 +232,7 @@ def new_placement(
     )
     session.add(placement)
     session.flush()
-    _record(session, placement, None, org_id, org_type, now)
+    record_step(session, placement, None, org_id, org_type, now)
     return placement
 
 
@@ -472,7 +475,9 @@ def transition(
         _on_accept(session, placement, settings)
     elif placement.status in ENDED:
         _on_end(session, placement, from_status)
-    _record(session, placement, from_status, principal.org_id, principal.org_type, now, decided_by)
+    record_step(
+        session, placement, from_status, principal.org_id, principal.org_type, now, decided_by
+    )
     return placement
 
 
@@ -661,7 +666,7 @@ def withdraw_without_consent(
                     col(PendingDisclosure.delivered_at).is_(None),
                 )
             )
-            _record(session, placement, from_status, "matching-service", "service", now)
+            record_step(session, placement, from_status, "matching-service", "service", now)
             ended += 1
     return ended
 
@@ -699,7 +704,7 @@ def expire_stale(session: Session, today: date, *, limit: int = 500) -> int:
         if changed != 1:
             continue  # moved on meanwhile; the next sweep looks again
         session.refresh(placement)
-        _record(session, placement, from_status, "matching-service", "service", now)
+        record_step(session, placement, from_status, "matching-service", "service", now)
         expired += 1
     return expired
 

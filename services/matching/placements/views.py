@@ -24,6 +24,7 @@ from shared.kit.auth import CurrentPrincipal
 from shared.kit.database import DatabaseDep, SessionDep
 from shared.kit.pagination import Page, PageParamsDep
 from shared.kit.problems import Forbidden, problem_responses
+from shared.kit.routes import answer_retry
 from shared.programme.organisations import PROGRAMME_TYPES
 
 router = APIRouter(prefix="/v1/placements", tags=["placements"])
@@ -61,8 +62,7 @@ def create_placement(
     placement, created = service.create_direct(
         placing.session, placing.principal, body, placing.settings
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    answer_retry(response, created)
     response.headers["Location"] = f"/v1/placements/{placement.id}"
     return service.to_public(placement)
 

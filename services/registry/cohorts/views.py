@@ -19,6 +19,7 @@ from services.registry.deps import PurposeDep, ResidentsReader, ResidentsWriter,
 from shared.kit.database import SessionDep
 from shared.kit.pagination import Page
 from shared.kit.problems import problem_responses
+from shared.kit.routes import answer_retry
 from shared.programme.cohorts import COHORT_CODE_PATTERN
 
 router = APIRouter(tags=["cohorts"])
@@ -35,8 +36,7 @@ def create_cohort(
     data: CohortCreate, session: SessionDep, principal: ResidentsWriter, response: Response
 ) -> CohortPublic:
     cohort, created = service.create(session, principal, data)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    answer_retry(response, created)
     return CohortPublic.model_validate(cohort)
 
 
