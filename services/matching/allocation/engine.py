@@ -316,44 +316,26 @@ def generate_candidates(
     if only_opportunities is not None:
         villages = [cols[only_opportunities[cols]] for cols in villages]
     order, bounds = by_village.residents, by_village.bounds
+    # Each village's pairs, computed a district at a time (its villages share most of their
+    # opportunities: one block of features for all instead of one per village), then put
+    # back in village order, as one village at a time would have given them.
+    found: dict[int, tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float32]]] = {}
+    eligible_pairs = 0
+    for group in _district_groups(res, order, bounds, villages, only_residents, block_cells):
+        eligible_pairs += _candidates_of_group(
+            res, resident_scores, opp, group, weights, top_k, one_per_kind, block_cells, found
+        )
     out_res: list[NDArray[np.int32]] = []
     out_opp: list[NDArray[np.int32]] = []
     out_contrib: list[NDArray[np.float32]] = []
     out_gain: list[NDArray[np.int64]] = []
-    eligible_pairs = 0
-    for v, cols in enumerate(villages):
-        members = order[bounds[v] : bounds[v + 1]]
-        if only_residents is not None:
-            members = members[only_residents[members]]
-        if members.size == 0 or cols.size == 0:
-            continue
-        step = max(1, block_cells // max(1, cols.size))
-        for start in range(0, members.size, step):
-            rows = members[start : start + step].astype(np.int64)
-            ok = feasible_block(res, opp, rows, cols)
-            eligible_pairs += int(ok.sum())
-            features = pair_features_block(res, opp, rows, cols)
-            score = np.where(ok, block_total(features, resident_scores, rows, weights), -np.inf)
-            if one_per_kind:
-                score = _best_of_each_kind(score, opp.kind[cols])
-            k = min(top_k, cols.size)
-            if k < cols.size:
-                top = np.argpartition(-score, k - 1, axis=1)[:, :k]
-            else:
-                top = np.broadcast_to(np.arange(cols.size), (rows.size, cols.size))
-            picked = np.take_along_axis(score, top, axis=1)
-            keep = np.isfinite(picked)
-            row_idx = np.broadcast_to(np.arange(rows.size)[:, None], top.shape)[keep]
-            col_idx = top[keep]
-            picked_rows = rows[row_idx].astype(np.int32)
-            out_res.append(picked_rows)
-            out_opp.append(cols[col_idx])
-            contributions = block_contributions(
-                features, resident_scores, rows, row_idx, col_idx, weights
-            )
-            out_gain.append(_gain(contributions, resident_scores, picked_rows))
-            if keep_contributions:
-                out_contrib.append(contributions)
+    for v in sorted(found):
+        picked_rows, picked_cols, contributions = found.pop(v)
+        out_res.append(picked_rows)
+        out_opp.append(picked_cols)
+        out_gain.append(_gain(contributions, resident_scores, picked_rows))
+        if keep_contributions:
+            out_contrib.append(contributions)
     if not out_res:
         empty_i = np.zeros(0, dtype=np.int32)
         return Candidates(
@@ -372,6 +354,132 @@ def generate_candidates(
     return Candidates(
         residents, np.concatenate(out_opp), np.concatenate(out_gain), contributions, eligible_pairs
     )
+
+
+@dataclass
+class _Group:
+    """Villages whose pairs are computed in one block: rows are their members, village after
+    village; columns the union of their opportunities."""
+
+    villages: list[int]
+    members: list[NDArray[np.int64]]
+    cols: list[NDArray[np.int32]]
+
+
+def _district_groups(
+    res: ResidentArrays,
+    order: NDArray[np.int64],
+    bounds: NDArray[np.int64],
+    villages: list[NDArray[np.int32]],
+    only_residents: NDArray[np.bool_] | None,
+    block_cells: int,
+) -> list[_Group]:
+    """The villages with members and opportunities, grouped by district, each group's block
+    (rows x union of columns) within ``block_cells`` where a village alone is."""
+    by_district: dict[int, list[tuple[int, NDArray[np.int64], NDArray[np.int32]]]] = defaultdict(
+        list
+    )
+    for v, cols in enumerate(villages):
+        members = order[bounds[v] : bounds[v + 1]]
+        if only_residents is not None:
+            members = members[only_residents[members]]
+        if members.size == 0 or cols.size == 0:
+            continue
+        by_district[int(res.district[members[0]])].append((v, members.astype(np.int64), cols))
+    groups: list[_Group] = []
+    for items in by_district.values():
+        group = _Group([], [], [])
+        rows, union = 0, np.zeros(0, dtype=np.int32)
+        for v, members, cols in items:
+            grown = np.union1d(union, cols)
+            if group.villages and (rows + members.size) * grown.size > block_cells:
+                groups.append(group)
+                group = _Group([], [], [])
+                rows, grown = 0, cols
+            group.villages.append(v)
+            group.members.append(members)
+            group.cols.append(cols)
+            rows += members.size
+            union = grown
+        groups.append(group)
+    return groups
+
+
+def _candidates_of_group(
+    res: ResidentArrays,
+    resident_scores: ResidentScores,
+    opp: OpportunityArrays,
+    group: _Group,
+    weights: NDArray[np.float32],
+    top_k: int,
+    one_per_kind: bool,
+    block_cells: int,
+    found: dict[int, tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float32]]],
+) -> int:
+    """Each village's top K of the group into ``found``; the group's eligible pairs. Every
+    village chooses from the scores of its own columns, in their order, exactly as a block of
+    that village alone (the features are computed pair by pair, whatever the block)."""
+    union = group.cols[0] if len(group.cols) == 1 else np.unique(np.concatenate(group.cols))
+    eligible_pairs = 0
+    rows_all = np.concatenate(group.members) if len(group.members) > 1 else group.members[0]
+    # A village alone beyond the block size is cut into runs of rows.
+    step = max(1, block_cells // max(1, union.size))
+    for start in range(0, rows_all.size, step):
+        rows = rows_all[start : start + step]
+        ok = feasible_block(res, opp, rows, union)
+        features = pair_features_block(res, opp, rows, union)
+        score = np.where(ok, block_total(features, resident_scores, rows, weights), -np.inf)
+        del ok
+        picked_r: list[NDArray[np.int64]] = []
+        picked_c: list[NDArray[np.int64]] = []
+        owners: list[tuple[int, int]] = []
+        offset = 0
+        for v, members, cols in zip(group.villages, group.members, group.cols, strict=True):
+            lo, hi = max(offset, start), min(offset + members.size, start + rows.size)
+            offset += members.size
+            if lo >= hi:
+                continue
+            a, b = lo - start, hi - start
+            positions = np.searchsorted(union, cols)
+            sub = score[a:b] if cols.size == union.size else score[a:b][:, positions]
+            eligible_pairs += int(np.isfinite(sub).sum())
+            if one_per_kind:
+                sub = _best_of_each_kind(sub, opp.kind[cols])
+            k = min(top_k, cols.size)
+            if k < cols.size:
+                top = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+            else:
+                top = np.broadcast_to(np.arange(cols.size), (b - a, cols.size))
+            keep = np.isfinite(np.take_along_axis(sub, top, axis=1))
+            row_idx = np.broadcast_to(np.arange(a, b)[:, None], top.shape)[keep]
+            col_idx = top[keep]
+            picked_r.append(row_idx)
+            picked_c.append(positions[col_idx])
+            owners.append((v, int(row_idx.shape[0])))
+        if not owners:
+            continue
+        row_idx = np.concatenate(picked_r)
+        col_idx = np.concatenate(picked_c)
+        contributions = block_contributions(
+            features, resident_scores, rows, row_idx, col_idx, weights
+        )
+        cut = 0
+        for v, count in owners:
+            piece = (
+                rows[row_idx[cut : cut + count]].astype(np.int32),
+                union[col_idx[cut : cut + count]],
+                contributions[cut : cut + count],
+            )
+            if v in found:  # a village cut into runs of rows: its runs in order
+                earlier = found[v]
+                piece = (
+                    np.concatenate([earlier[0], piece[0]]),
+                    np.concatenate([earlier[1], piece[1]]),
+                    np.concatenate([earlier[2], piece[2]]),
+                )
+            found[v] = piece
+            cut += count
+    return eligible_pairs
 
 
 def _gain(
