@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from services.matching.allocation.arrays import build_arrays
-from services.matching.allocation.engine import generate_candidates
+from services.matching.allocation.engine import Candidates, generate_candidates, pair_contributions
 from services.matching.eligibility.rules import (
     KINDS,
     OpportunityFacts,
@@ -163,3 +163,44 @@ def test_the_engine_applies_exactly_the_rules() -> None:
     weights = weight_vector(DEFAULT_WEIGHTS)
     assert np.all(candidates.contributions <= weights[None, :] + 1e-6)
     assert candidates.contributions.shape[1] == len(FEATURES)
+
+
+@pytest.mark.parametrize("one_per_kind", [False, True])
+def test_candidates_do_not_depend_on_how_villages_are_blocked(one_per_kind: bool) -> None:
+    # Villages of a district share one block of features; a village alone, or cut into runs
+    # of a few rows, chooses the same top K with the same contributions, in the same order;
+    # and a pair's contributions computed alone are the block's.
+    rng = random.Random(11)
+    residents = [_random_resident(rng) for _ in range(120)]
+    opportunities = [_random_opportunity(rng) for _ in range(30)]
+    arrays = build_arrays(
+        residents, opportunities, TODAY, priority_rank_horizon=50, waiting_horizon_days=365
+    )
+    weights = weight_vector(DEFAULT_WEIGHTS)
+
+    def top(block_cells: int) -> Candidates:
+        return generate_candidates(
+            arrays.residents,
+            arrays.resident_scores,
+            arrays.opportunities,
+            arrays.village_codes,
+            weights,
+            top_k=3,
+            one_per_kind=one_per_kind,
+            block_cells=block_cells,
+        )
+
+    grouped, alone = top(2_000_000), top(1)
+    for field in ("resident", "opportunity", "gain", "contributions"):
+        assert np.array_equal(getattr(grouped, field), getattr(alone, field))
+    assert grouped.eligible_pairs == alone.eligible_pairs
+    assert len(grouped) > 0
+    flat = pair_contributions(
+        arrays.residents,
+        arrays.resident_scores,
+        arrays.opportunities,
+        grouped.resident,
+        grouped.opportunity,
+        weights,
+    )
+    assert np.array_equal(flat, grouped.contributions)

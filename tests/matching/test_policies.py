@@ -211,7 +211,7 @@ def test_a_broken_worker_pool_falls_back_to_solving_in_the_round(
     expected = ComponentSolver("max_score", problem, workers=1)(candidates)
 
     class Broken:
-        def map(self, *_: object) -> list[object]:
+        def submit(self, *_: object) -> object:
             raise BrokenProcessPool("a worker died")
 
     monkeypatch.setattr(components, "PARALLEL_PAIRS", 1)
@@ -220,3 +220,63 @@ def test_a_broken_worker_pool_falls_back_to_solving_in_the_round(
     solver = ComponentSolver("max_score", problem, workers=2)
     assert np.array_equal(solver(candidates), expected)
     assert 2 not in components._POOLS
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=SEEDS, regions=st.integers(1, 4), policy=st.sampled_from(("priority", "max_score")))
+def test_a_refill_pass_finds_the_components_from_the_previous_ones(
+    seed: int, regions: int, policy: str
+) -> None:
+    # A refill pass adds pairs to the previous set: its components, found from the previous
+    # components and the added pairs, are those of the whole set, and so is the allocation.
+    problem, candidates = _instance(seed, regions, 1, capped=False)
+    keep = np.random.default_rng(seed).random(len(candidates)) < 0.6
+    earlier = Candidates(
+        candidates.resident[keep],
+        candidates.opportunity[keep],
+        candidates.gain[keep],
+        candidates.contributions[keep],
+        int(keep.sum()),
+    )
+    solver = ComponentSolver(policy, problem, workers=1)
+    solver(earlier)
+    grown = solver(candidates, grows=earlier)
+    fresh = ComponentSolver(policy, problem, workers=1)
+    assert np.array_equal(grown, fresh(candidates))
+    assert solver.components == fresh.components
+    if len(candidates):
+        labels, count = components.component_of_pairs(problem, candidates)
+        assert count == fresh.components
+        by_growth = solver.partition(candidates).layout.pair_label
+        # The same partition of the pairs, whatever the numbering.
+        pairs_of = {(int(a), int(b)) for a, b in zip(labels, by_growth, strict=True)}
+        assert len(pairs_of) == count == len({b for _, b in pairs_of})
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=SEEDS, regions=st.integers(1, 3), by_column=st.booleans())
+def test_justified_envy_counts_every_pair_passed_over(
+    seed: int, regions: int, by_column: bool
+) -> None:
+    # Either way of counting (a table of each opportunity's few holders, or a search per
+    # pair) gives the pairs a direct count finds, for the max-score allocation.
+    from services.matching.allocation import engine
+
+    problem, candidates = _instance(seed, regions, 1, capped=False)
+    chosen = solve("max_score", problem, candidates)
+    key = problem.priority_key
+    best = {
+        int(r): int(g)
+        for r, g in zip(candidates.resident[chosen], candidates.gain[chosen], strict=True)
+    }
+    expected = sum(
+        1
+        for a in range(len(candidates))
+        if not chosen[a] and candidates.gain[a] > best.get(int(candidates.resident[a]), -1)
+        for b in np.flatnonzero(chosen)
+        if candidates.opportunity[b] == candidates.opportunity[a]
+        and key[candidates.resident[b]] > key[candidates.resident[a]]
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "HOLDERS_BY_COLUMN", 16 if by_column else 0)
+        assert justified_envy(candidates, chosen, key) == expected

@@ -138,6 +138,24 @@ def opportunities_by_village(
     return result
 
 
+@dataclass(frozen=True)
+class ByVillage:
+    """Each village's opportunities (whose area holds it) and residents: the residents of
+    village v are ``residents[bounds[v]:bounds[v + 1]]``."""
+
+    opportunities: list[NDArray[np.int32]]
+    residents: NDArray[np.int64]
+    bounds: NDArray[np.int64]
+
+    @classmethod
+    def of(
+        cls, res: ResidentArrays, opp: OpportunityArrays, village_codes: Sequence[str]
+    ) -> ByVillage:
+        order = np.argsort(res.village, kind="stable")
+        bounds = np.searchsorted(res.village[order], np.arange(len(village_codes) + 1))
+        return cls(opportunities_by_village(village_codes, opp.area_codes), order, bounds)
+
+
 def feasible_block(
     res: ResidentArrays, opp: OpportunityArrays, rows: NDArray[np.int64], cols: NDArray[np.int32]
 ) -> NDArray[np.bool_]:
@@ -281,48 +299,43 @@ def generate_candidates(
     only_opportunities: NDArray[np.bool_] | None = None,
     only_residents: NDArray[np.bool_] | None = None,
     block_cells: int = 2_000_000,
+    keep_contributions: bool = True,
+    by_village: ByVillage | None = None,
 ) -> Candidates:
     """The top K feasible opportunities of every resident, by score. ``one_per_kind`` keeps only
     the best of each kind, so a resident given several proposals never gets two of a kind.
-    ``only_opportunities`` and ``only_residents`` restrict a refill pass."""
-    villages = opportunities_by_village(village_codes, opp.area_codes)
+    ``only_opportunities`` and ``only_residents`` restrict a refill pass. Without
+    ``keep_contributions`` the pairs carry their gain only (``contributions`` has no columns):
+    a round needs the contributions of the few pairs it proposes, which
+    ``pair_contributions`` gives, not 24 bytes for each of millions of candidates.
+    ``by_village``: ``ByVillage.of`` the same residents and opportunities, computed once for
+    a round's passes."""
+    if by_village is None:
+        by_village = ByVillage.of(res, opp, village_codes)
+    villages = by_village.opportunities
     if only_opportunities is not None:
         villages = [cols[only_opportunities[cols]] for cols in villages]
-    order = np.argsort(res.village, kind="stable")
-    bounds = np.searchsorted(res.village[order], np.arange(len(village_codes) + 1))
+    order, bounds = by_village.residents, by_village.bounds
+    # Each village's pairs, computed a district at a time (its villages share most of their
+    # opportunities: one block of features for all instead of one per village), then put
+    # back in village order, as one village at a time would have given them.
+    found: dict[int, tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float32]]] = {}
+    eligible_pairs = 0
+    for group in _district_groups(res, order, bounds, villages, only_residents, block_cells):
+        eligible_pairs += _candidates_of_group(
+            res, resident_scores, opp, group, weights, top_k, one_per_kind, block_cells, found
+        )
     out_res: list[NDArray[np.int32]] = []
     out_opp: list[NDArray[np.int32]] = []
     out_contrib: list[NDArray[np.float32]] = []
-    eligible_pairs = 0
-    for v, cols in enumerate(villages):
-        members = order[bounds[v] : bounds[v + 1]]
-        if only_residents is not None:
-            members = members[only_residents[members]]
-        if members.size == 0 or cols.size == 0:
-            continue
-        step = max(1, block_cells // max(1, cols.size))
-        for start in range(0, members.size, step):
-            rows = members[start : start + step].astype(np.int64)
-            ok = feasible_block(res, opp, rows, cols)
-            eligible_pairs += int(ok.sum())
-            features = pair_features_block(res, opp, rows, cols)
-            score = np.where(ok, block_total(features, resident_scores, rows, weights), -np.inf)
-            if one_per_kind:
-                score = _best_of_each_kind(score, opp.kind[cols])
-            k = min(top_k, cols.size)
-            if k < cols.size:
-                top = np.argpartition(-score, k - 1, axis=1)[:, :k]
-            else:
-                top = np.broadcast_to(np.arange(cols.size), (rows.size, cols.size))
-            picked = np.take_along_axis(score, top, axis=1)
-            keep = np.isfinite(picked)
-            row_idx = np.broadcast_to(np.arange(rows.size)[:, None], top.shape)[keep]
-            col_idx = top[keep]
-            out_res.append(rows[row_idx].astype(np.int32))
-            out_opp.append(cols[col_idx])
-            out_contrib.append(
-                block_contributions(features, resident_scores, rows, row_idx, col_idx, weights)
-            )
+    out_gain: list[NDArray[np.int64]] = []
+    for v in sorted(found):
+        picked_rows, picked_cols, contributions = found.pop(v)
+        out_res.append(picked_rows)
+        out_opp.append(picked_cols)
+        out_gain.append(_gain(contributions, resident_scores, picked_rows))
+        if keep_contributions:
+            out_contrib.append(contributions)
     if not out_res:
         empty_i = np.zeros(0, dtype=np.int32)
         return Candidates(
@@ -332,13 +345,197 @@ def generate_candidates(
             np.zeros((0, len(FEATURES)), dtype=np.float32),
             eligible_pairs,
         )
-    contributions = np.concatenate(out_contrib)
     residents = np.concatenate(out_res)
+    contributions = (
+        np.concatenate(out_contrib)
+        if keep_contributions
+        else np.empty((residents.shape[0], 0), dtype=np.float32)
+    )
+    return Candidates(
+        residents, np.concatenate(out_opp), np.concatenate(out_gain), contributions, eligible_pairs
+    )
+
+
+@dataclass
+class _Group:
+    """Villages whose pairs are computed in one block: rows are their members, village after
+    village; columns the union of their opportunities."""
+
+    villages: list[int]
+    members: list[NDArray[np.int64]]
+    cols: list[NDArray[np.int32]]
+
+
+def _district_groups(
+    res: ResidentArrays,
+    order: NDArray[np.int64],
+    bounds: NDArray[np.int64],
+    villages: list[NDArray[np.int32]],
+    only_residents: NDArray[np.bool_] | None,
+    block_cells: int,
+) -> list[_Group]:
+    """The villages with members and opportunities, grouped by district, each group's block
+    (rows x union of columns) within ``block_cells`` where a village alone is."""
+    by_district: dict[int, list[tuple[int, NDArray[np.int64], NDArray[np.int32]]]] = defaultdict(
+        list
+    )
+    for v, cols in enumerate(villages):
+        members = order[bounds[v] : bounds[v + 1]]
+        if only_residents is not None:
+            members = members[only_residents[members]]
+        if members.size == 0 or cols.size == 0:
+            continue
+        by_district[int(res.district[members[0]])].append((v, members.astype(np.int64), cols))
+    groups: list[_Group] = []
+    for items in by_district.values():
+        group = _Group([], [], [])
+        rows, union = 0, np.zeros(0, dtype=np.int32)
+        for v, members, cols in items:
+            grown = np.union1d(union, cols)
+            if group.villages and (rows + members.size) * grown.size > block_cells:
+                groups.append(group)
+                group = _Group([], [], [])
+                rows, grown = 0, cols
+            group.villages.append(v)
+            group.members.append(members)
+            group.cols.append(cols)
+            rows += members.size
+            union = grown
+        groups.append(group)
+    return groups
+
+
+def _candidates_of_group(
+    res: ResidentArrays,
+    resident_scores: ResidentScores,
+    opp: OpportunityArrays,
+    group: _Group,
+    weights: NDArray[np.float32],
+    top_k: int,
+    one_per_kind: bool,
+    block_cells: int,
+    found: dict[int, tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float32]]],
+) -> int:
+    """Each village's top K of the group into ``found``; the group's eligible pairs. Every
+    village chooses from the scores of its own columns, in their order, exactly as a block of
+    that village alone (the features are computed pair by pair, whatever the block)."""
+    union = group.cols[0] if len(group.cols) == 1 else np.unique(np.concatenate(group.cols))
+    eligible_pairs = 0
+    rows_all = np.concatenate(group.members) if len(group.members) > 1 else group.members[0]
+    # A village alone beyond the block size is cut into runs of rows.
+    step = max(1, block_cells // max(1, union.size))
+    for start in range(0, rows_all.size, step):
+        rows = rows_all[start : start + step]
+        ok = feasible_block(res, opp, rows, union)
+        features = pair_features_block(res, opp, rows, union)
+        score = np.where(ok, block_total(features, resident_scores, rows, weights), -np.inf)
+        del ok
+        picked_r: list[NDArray[np.int64]] = []
+        picked_c: list[NDArray[np.int64]] = []
+        owners: list[tuple[int, int]] = []
+        offset = 0
+        for v, members, cols in zip(group.villages, group.members, group.cols, strict=True):
+            lo, hi = max(offset, start), min(offset + members.size, start + rows.size)
+            offset += members.size
+            if lo >= hi:
+                continue
+            a, b = lo - start, hi - start
+            positions = np.searchsorted(union, cols)
+            sub = score[a:b] if cols.size == union.size else score[a:b][:, positions]
+            eligible_pairs += int(np.isfinite(sub).sum())
+            if one_per_kind:
+                sub = _best_of_each_kind(sub, opp.kind[cols])
+            k = min(top_k, cols.size)
+            if k < cols.size:
+                top = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+            else:
+                top = np.broadcast_to(np.arange(cols.size), (b - a, cols.size))
+            keep = np.isfinite(np.take_along_axis(sub, top, axis=1))
+            row_idx = np.broadcast_to(np.arange(a, b)[:, None], top.shape)[keep]
+            col_idx = top[keep]
+            picked_r.append(row_idx)
+            picked_c.append(positions[col_idx])
+            owners.append((v, int(row_idx.shape[0])))
+        if not owners:
+            continue
+        row_idx = np.concatenate(picked_r)
+        col_idx = np.concatenate(picked_c)
+        contributions = block_contributions(
+            features, resident_scores, rows, row_idx, col_idx, weights
+        )
+        cut = 0
+        for v, count in owners:
+            piece = (
+                rows[row_idx[cut : cut + count]].astype(np.int32),
+                union[col_idx[cut : cut + count]],
+                contributions[cut : cut + count],
+            )
+            if v in found:  # a village cut into runs of rows: its runs in order
+                earlier = found[v]
+                piece = (
+                    np.concatenate([earlier[0], piece[0]]),
+                    np.concatenate([earlier[1], piece[1]]),
+                    np.concatenate([earlier[2], piece[2]]),
+                )
+            found[v] = piece
+            cut += count
+    return eligible_pairs
+
+
+def _gain(
+    contributions: NDArray[np.float32], resident_scores: ResidentScores, residents: NDArray[Any]
+) -> NDArray[np.int64]:
+    """The priority-weighted score of each pair, in the flow's integer units."""
     weighted = contributions.sum(axis=1).astype(np.float64) * resident_scores.allocation_weight[
         residents
     ].astype(np.float64)
-    gain = np.rint(weighted * GAIN_SCALE).astype(np.int64)
-    return Candidates(residents, np.concatenate(out_opp), gain, contributions, eligible_pairs)
+    return np.rint(weighted * GAIN_SCALE).astype(np.int64)
+
+
+def pair_contributions(
+    res: ResidentArrays,
+    resident_scores: ResidentScores,
+    opp: OpportunityArrays,
+    residents: NDArray[Any],
+    opportunities: NDArray[Any],
+    weights: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    """Weighted contributions of the pairs (residents[k], opportunities[k]), shape
+    (k, len(FEATURES)): the same values ``generate_candidates`` computes in its blocks (the
+    same float32 operations, pair by pair instead of over a block)."""
+    rows = np.asarray(residents, dtype=np.int64)
+    cols = np.asarray(opportunities, dtype=np.int64)
+    skills = res.skills[rows]
+    required = opp.required[cols]
+    required_count = np.bitwise_count(required).sum(axis=1, dtype=np.float32)
+    have = np.zeros(rows.shape[0], dtype=np.uint8)
+    for word in range(skills.shape[1]):
+        have += np.bitwise_count(skills[:, word] & required[:, word])
+    skills_match = np.where(
+        required_count > 0,
+        have.astype(np.float32) / np.maximum(required_count, np.float32(1.0)),
+        np.float32(1.0),
+    ).astype(np.float32, copy=False)
+    tier = (res.village[rows] == opp.village[cols]).astype(np.int8)
+    tier += res.district[rows] == opp.district[cols]
+    tier += res.regency[rows] == opp.regency[cols]
+    tier[opp.village[cols] == -1] = 3
+    distance = DISTANCE_BY_TIER[tier]
+    taught = opp.taught[cols]
+    taught_count = np.bitwise_count(taught).sum(axis=1, dtype=np.int16)
+    known_taught = np.zeros(rows.shape[0], dtype=np.uint8)
+    for word in range(skills.shape[1]):
+        known_taught += np.bitwise_count(skills[:, word] & taught[:, word])
+    training_gap = (opp.is_training[cols] & (taught_count > known_taught)).astype(np.float32)
+    out = np.empty((rows.shape[0], len(FEATURES)), dtype=np.float32)
+    out[:, 0] = skills_match
+    out[:, 1] = distance
+    out[:, 2] = resident_scores.village_priority[rows]
+    out[:, 3] = resident_scores.welfare_decile[rows]
+    out[:, 4] = resident_scores.waiting_time[rows]
+    out[:, 5] = training_gap
+    out *= weights[None, :]
+    return out
 
 
 def _by_key(candidates: Candidates, n_opp: int) -> tuple[NDArray[np.int64], Candidates]:
@@ -355,6 +552,11 @@ def _by_key(candidates: Candidates, n_opp: int) -> tuple[NDArray[np.int64], Cand
         candidates.contributions[order],
         candidates.eligible_pairs,
     )
+
+
+def sort_by_key(candidates: Candidates, n_opp: int) -> Candidates:
+    """The pairs sorted by (resident, opportunity)."""
+    return _by_key(candidates, n_opp)[1]
 
 
 def merge_candidates(first: Candidates, second: Candidates, n_opp: int) -> Candidates:
@@ -513,6 +715,10 @@ def allocate(
     return np.asarray(flow.flows(pair_arcs)) > 0
 
 
+# Up to this many places given per opportunity, justified envy compares column by column.
+HOLDERS_BY_COLUMN = 16
+
+
 def justified_envy(
     candidates: Candidates, chosen: NDArray[np.bool_], priority_key: NDArray[np.int64]
 ) -> int:
@@ -526,14 +732,29 @@ def justified_envy(
     envious = (~chosen) & (candidates.gain > best_gain[candidates.resident])
     if not envious.any():
         return 0
-    span = int(priority_key.max()) + 2
     given_opp = candidates.opportunity[chosen].astype(np.int64)
+    n_opp = int(candidates.opportunity.max()) + 1
+    holders = np.bincount(given_opp, minlength=n_opp)
+    opp = candidates.opportunity[envious]
+    mine = priority_key[candidates.resident[envious]]
+    if int(holders.max()) <= HOLDERS_BY_COLUMN:
+        # A few places per opportunity (the usual): each opportunity's holders' keys in a
+        # small table, and one comparison per column, instead of a search per pair.
+        by_opp = np.argsort(given_opp, kind="stable")
+        sorted_opp = given_opp[by_opp]
+        rank = np.arange(sorted_opp.shape[0]) - (np.cumsum(holders) - holders)[sorted_opp]
+        # An empty cell is worse than no one.
+        table = np.full((n_opp, int(holders.max())), np.iinfo(np.int64).min, dtype=np.int64)
+        table[sorted_opp, rank] = priority_key[candidates.resident[chosen]][by_opp]
+        worse = np.zeros(opp.shape[0], dtype=np.int64)
+        for column in range(table.shape[1]):
+            worse += table[opp, column] > mine
+        return int(worse.sum())
+    span = int(priority_key.max()) + 2
     given_key = given_opp * span + priority_key[candidates.resident[chosen]]
     given_key.sort()
     # Where each opportunity's run of given keys ends: a count, not a second search.
-    n_opp = int(candidates.opportunity.max()) + 1
-    run_end = np.cumsum(np.bincount(given_opp, minlength=n_opp))
-    opp = candidates.opportunity[envious].astype(np.int64)
-    mine = opp * span + priority_key[candidates.resident[envious]]
-    worse_from = np.searchsorted(given_key, mine, side="right")
-    return int(np.maximum(run_end[opp] - worse_from, 0).sum())
+    run_end = np.cumsum(holders)
+    opp64 = opp.astype(np.int64)
+    worse_from = np.searchsorted(given_key, opp64 * span + mine, side="right")
+    return int(np.maximum(run_end[opp64] - worse_from, 0).sum())

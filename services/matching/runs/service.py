@@ -22,11 +22,14 @@ from sqlmodel import col
 from services.matching.allocation.components import POLICIES, ComponentSolver, Problem, solve
 from services.matching.allocation.engine import (
     GAIN_SCALE,
+    ByVillage,
     Candidates,
     ResidentArrays,
     generate_candidates,
     justified_envy,
     merge_candidates,
+    pair_contributions,
+    sort_by_key,
     village_quotas,
 )
 from services.matching.eligibility.rules import OpportunityFacts, ResidentFacts, consent_withheld
@@ -34,8 +37,8 @@ from services.matching.eligibility.service import load_open_opportunities, load_
 from services.matching.placements.service import ProposedPlacement, propose_placements
 from services.matching.readmodel.models import ResidentView
 from services.matching.runs.models import Proposal, ProposalPublic, Run, RunCreate, RunPublic
-from services.matching.scoring.features import weight_vector
-from services.matching.scoring.service import Policy, contributions_dict
+from services.matching.scoring.features import FEATURES, weight_vector
+from services.matching.scoring.service import Policy
 from services.matching.settings import MatchingSettings
 from shared.kit.database import Database, rows_changed
 from shared.kit.pagination import PageParams, decode_cursor, encode_cursor
@@ -80,6 +83,8 @@ def compute_round(
     arrays = policy.round_arrays(residents, opportunities, run_date)
     per_resident = policy.max_proposals_per_resident
     weights = weight_vector(policy.weights)
+    # Which opportunities each village reaches: found once for the round's passes.
+    reach = ByVillage.of(arrays.residents, arrays.opportunities, arrays.village_codes)
 
     def top_k(
         among: ResidentArrays,
@@ -97,9 +102,27 @@ def compute_round(
             one_per_kind=per_resident > 1,
             only_opportunities=only_opportunities,
             only_residents=only_residents,
+            keep_contributions=False,
+            by_village=reach,
+        )
+
+    def contributions(pairs: np.ndarray) -> np.ndarray:
+        """The weighted contributions of the chosen pairs (the candidates carry none)."""
+        return pair_contributions(
+            arrays.residents,
+            arrays.resident_scores,
+            arrays.opportunities,
+            candidates.resident[pairs],
+            candidates.opportunity[pairs],
+            weights,
         )
 
     candidates = top_k(arrays.residents)
+    if per_component:
+        # Sorted by (resident, opportunity) once (the first merge would sort them anyway):
+        # merges keep that order and components are cut from it without another sort. The
+        # global graph keeps the order it was solved in before issue 18.
+        candidates = sort_by_key(candidates, len(arrays.opportunities))
     quota = None
     if policy.village_fair_share:
         quota = village_quotas(
@@ -147,19 +170,33 @@ def compute_round(
         if len(extra) == 0:
             break
         before = int(chosen.sum())
-        candidates = merge_candidates(candidates, extra, len(capacity))
-        chosen = solver(candidates)
+        grows, candidates = candidates, merge_candidates(candidates, extra, len(capacity))
+        chosen = (
+            solver(candidates, grows=grows)
+            if isinstance(solver, ComponentSolver)
+            else solver(candidates)
+        )
+        del grows
         if int(chosen.sum()) <= before:
             break
     picked = np.flatnonzero(chosen)
+    picked_contributions = contributions(picked)
+    # Python floats in bulk (each exactly its float32), rounded as contributions_dict rounds.
+    picked_scores = picked_contributions.sum(axis=1).tolist()
     proposals = [
         ProposedPair(
-            resident=residents[int(candidates.resident[k])],
-            opportunity=opportunities[int(candidates.opportunity[k])],
-            score=round(float(candidates.contributions[k].sum()), 2),
-            features=contributions_dict(candidates.contributions[k]),
+            resident=residents[r],
+            opportunity=opportunities[o],
+            score=round(score, 2),
+            features={name: round(value, 2) for name, value in zip(FEATURES, row, strict=True)},
         )
-        for k in picked
+        for r, o, score, row in zip(
+            candidates.resident[picked].tolist(),
+            candidates.opportunity[picked].tolist(),
+            picked_scores,
+            picked_contributions.tolist(),
+            strict=True,
+        )
     ]
     proposals.sort(key=lambda p: (-p.score, str(p.resident.id), str(p.opportunity.id)))
     by_kind = Counter(p.opportunity.kind for p in proposals)
@@ -172,7 +209,7 @@ def compute_round(
         "eligible_pairs": candidates.eligible_pairs,
         "candidate_pairs": len(candidates),
         "proposals": len(proposals),
-        **outcome(candidates, chosen, priority_key),
+        **outcome(candidates, chosen, picked_contributions, priority_key),
         "slots_filled_by_kind": dict(sorted(by_kind.items())),
         "slots_filled_by_village": dict(sorted(by_village.items())),
     }
@@ -184,9 +221,21 @@ def compute_round(
         }
     if compare:
         other = next(p for p in POLICIES if p != policy.allocation)
+        # Per component, the other policy's solver reuses the components of these pairs.
+        other_solver = (
+            solver.with_policy(other)
+            if isinstance(solver, ComponentSolver)
+            else _solver(other, problem, per_component)
+        )
+        other_chosen = other_solver(candidates)
         statistics["other_policy"] = {
             "policy": other,
-            **outcome(candidates, _solver(other, problem, per_component)(candidates), priority_key),
+            **outcome(
+                candidates,
+                other_chosen,
+                contributions(np.flatnonzero(other_chosen)),
+                priority_key,
+            ),
         }
     if quota is not None:
         statistics["village_quota"] = {
@@ -205,10 +254,16 @@ def _solver(
     return partial(solve, allocation, problem)
 
 
-def outcome(candidates: Candidates, chosen: np.ndarray, priority_key: np.ndarray) -> dict[str, Any]:
+def outcome(
+    candidates: Candidates,
+    chosen: np.ndarray,
+    chosen_contributions: np.ndarray,
+    priority_key: np.ndarray,
+) -> dict[str, Any]:
     """What an allocation gives: places filled, total score (each proposal's score to two
-    decimals, as proposals store it), priority-weighted total and justified envy."""
-    scores = np.round(candidates.contributions[chosen].astype(np.float64).sum(axis=1), 2)
+    decimals, as proposals store it; ``chosen_contributions`` are the chosen pairs' in their
+    order), priority-weighted total and justified envy."""
+    scores = np.round(chosen_contributions.astype(np.float64).sum(axis=1), 2)
     return {
         "places_filled": int(chosen.sum()),
         "total_score": round(float(scores.sum()), 2),
