@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import text
 
-from services.registry.imports import columns, jobs, layouts
+from services.registry.imports import columns, jobs, layouts, staged
 from services.registry.imports.bulk import CONFLICTS, apply_rows
 from services.registry.imports.jobs import ChunkResult, Job
 from services.registry.imports.jobs import Edition as Edition
@@ -70,7 +70,15 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
     layout = layouts.resolve(header, job.mapping)
     if layout.problems:
         raise FileRejected("; ".join(layout.problems))
-    validator = Validator(layout.fields, data, job.principal, vectorised=settings.import_fast_path)
+    validator = Validator(
+        layout.fields,
+        data,
+        job.principal,
+        vectorised=settings.import_fast_path,
+        # The set-based writer's staged lines, made here while the writer waits on the
+        # database (``staged.Lines``): PostgreSQL only, and only when rows are written.
+        stage=settings.import_fast_path and not job.dry_run and not db.is_sqlite,
+    )
     jobs.set_total(db, job.id, validator.total, layout.warnings)
     # Chunk k is written by a second thread while this one validates chunk k + 1: the
     # database works on one core while Python checks rows on the other. One chunk is in
@@ -130,8 +138,10 @@ class Validator:
         principal: Principal,
         *,
         vectorised: bool = True,
+        stage: bool = False,
     ) -> None:
         self.header = header
+        self.stage = stage
         self.data = data
         self.principal = principal
         self.vectorised = vectorised
@@ -159,6 +169,7 @@ class Validator:
             if self.vectorised
             else [None] * len(data)
         )
+        lines = staged.Lines() if self.stage else None
         for index, cells in enumerate(data, start):
             if not cells:
                 continue
@@ -174,6 +185,8 @@ class Validator:
                     )
                 else:
                     self._first_seen[nik] = outcome.row
+            if lines is not None and not outcome.errors and outcome.consent is None:
+                outcome.staged = lines.of(outcome)
             self.outcomes.append(outcome)
 
 
