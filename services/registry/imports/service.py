@@ -16,6 +16,7 @@ The routes call this module only: it runs jobs, and passes on the job's life (``
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import text
@@ -29,7 +30,7 @@ from services.registry.imports.jobs import rejections as rejections
 from services.registry.imports.jobs import submit as submit
 from services.registry.imports.jobs import to_public as to_public
 from services.registry.imports.limits import import_limits
-from services.registry.imports.parsing import FileRejected, collector_paused, isolated
+from services.registry.imports.parsing import FileRejected, collector_paused, isolated, non_empty
 from services.registry.imports.rows import RowOutcome, validate_row
 from services.registry.settings import RegistrySettings
 from shared.kit.database import Database
@@ -134,7 +135,7 @@ class Validator:
     def __init__(
         self,
         header: list[str],
-        data: list[list[str]],
+        data: Sequence[list[str]],
         principal: Principal,
         *,
         vectorised: bool = True,
@@ -145,7 +146,7 @@ class Validator:
         self.data = data
         self.principal = principal
         self.vectorised = vectorised
-        self.total = sum(1 for cells in data if cells)
+        self.total = non_empty(data)
         self.outcomes: list[RowOutcome] = []
         self._read = 0  # data rows validated so far
         self._first_seen: dict[str, int] = {}
@@ -154,12 +155,12 @@ class Validator:
         """The outcomes of the first ``count`` non-empty rows (the list grows as asked)."""
         while len(self.outcomes) < count and self._read < len(self.data):
             start, self._read = self._read, min(self._read + batch, len(self.data))
-            self._validate(start, self.data[start : self._read])
+            self._validate(start, self._read)
         return self.outcomes
 
-    def _validate(self, start: int, data: list[list[str]]) -> None:
+    def _validate(self, start: int, end: int) -> None:
         with collector_paused():
-            self._validate_batch(start, data)
+            self._validate_batch(start, list(self.data[start:end]))
 
     def _validate_batch(self, start: int, data: list[list[str]]) -> None:
         header, principal = self.header, self.principal
