@@ -90,13 +90,13 @@ def apply_rows(
         and not job.dry_run
         and session.get_bind().dialect.name == "postgresql"
     )
-    new: list[dict[str, Any]] = []  # new residents written set-based
+    new: list[RowOutcome] = []  # new residents written set-based
     for row in rows:
         if row.errors:
             continue
         current = existing.get(row.values["nik"])
         if current is None and set_based and row.consent is None:
-            new.append(row.values)
+            new.append(row)
             result.created += 1
             continue
         if current is None:

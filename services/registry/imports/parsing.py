@@ -26,12 +26,12 @@ import re
 import resource
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, overload
 from xml.parsers import expat
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -494,10 +494,11 @@ def read_csv(content: bytes, max_rows: int) -> tuple[list[str], list[list[str]]]
             # and would otherwise be an unbounded list.
             if len(data) >= max_rows:
                 raise _too_many_rows(max_rows)
-            if not any(cell.strip() for cell in cells):
+            stripped = [cell.strip() for cell in cells]  # each cell stripped once
+            if not any(stripped):
                 data.append([])  # skipped later
                 continue
-            data.append([cell.strip() for cell in cells[:MAX_COLUMNS]])
+            data.append(stripped if len(stripped) <= MAX_COLUMNS else stripped[:MAX_COLUMNS])
     except csv.Error as exc:
         raise FileRejected(f"the CSV is malformed near line {reader.line_num}") from exc
     while data and not data[-1]:
@@ -549,7 +550,7 @@ def _child(
 
 def isolated(
     file_format: str, content: bytes, bounds: Bounds, isolation: Isolation
-) -> tuple[list[str], list[list[str]]]:
+) -> tuple[list[str], Sequence[list[str]]]:
     """``read_file`` in a fresh process whose address space and time are bounded: a file
     that needs more fails with FileRejected, and the registry's own process never holds more
     than the rows it gets back. Spawned, not forked: a fork would copy the server's threads'
@@ -590,8 +591,7 @@ def isolated(
     if kind == "rejected":
         raise FileRejected(str(payload))
     header, data = payload
-    with collector_paused():
-        return header, _unpacked(data)
+    return header, _unpacked(data)
 
 
 # Rows cross from the child as one string, cells and rows joined by separators no honest cell
@@ -608,12 +608,47 @@ def _packed(header: list[str], data: list[list[str]]) -> tuple[list[str], str | 
     return header, packed
 
 
-def _unpacked(data: str | list[list[str]]) -> list[list[str]]:
+def _unpacked(data: str | list[list[str]]) -> Sequence[list[str]]:
     if isinstance(data, list):
         return data
     if not data:
         return []
-    return [row.split(_CELL) if row else [] for row in data.split(_ROW)]
+    return Rows(data.split(_ROW))
+
+
+class Rows(Sequence[list[str]]):
+    """The file's rows as they crossed from the child, each split into cells when it is
+    asked for: the validating thread splits a batch at a time, while the writer thread waits
+    on the database, instead of the whole file being split before the first row is checked."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> list[str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[str]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(index, slice):
+            return [line.split(_CELL) if line else [] for line in self._lines[index]]
+        line = self._lines[index]
+        return line.split(_CELL) if line else []
+
+    def non_empty(self) -> int:
+        """How many rows hold a cell (an empty row crossed as an empty line)."""
+        return len(self._lines) - self._lines.count("")
+
+
+def non_empty(data: Sequence[list[str]]) -> int:
+    """The rows of ``data`` that hold a cell (empty ones are skipped but keep their number)."""
+    if isinstance(data, Rows):
+        return data.non_empty()
+    return sum(1 for cells in data if cells)
 
 
 # --- Python's cycle collector, paused while rows are built ---------------------------------

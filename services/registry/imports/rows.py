@@ -29,6 +29,8 @@ class RowOutcome:
     values: dict[str, Any] = field(default_factory=dict)
     consent: ConsentIn | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # The row's line of the staging table (``staged.Lines``), made where it was validated.
+    staged: str | None = None
 
 
 def _message(error: Any) -> str:

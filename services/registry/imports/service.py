@@ -16,11 +16,12 @@ The routes call this module only: it runs jobs, and passes on the job's life (``
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import text
 
-from services.registry.imports import columns, jobs, layouts
+from services.registry.imports import columns, jobs, layouts, staged
 from services.registry.imports.bulk import CONFLICTS, apply_rows
 from services.registry.imports.jobs import ChunkResult, Job
 from services.registry.imports.jobs import Edition as Edition
@@ -29,7 +30,7 @@ from services.registry.imports.jobs import rejections as rejections
 from services.registry.imports.jobs import submit as submit
 from services.registry.imports.jobs import to_public as to_public
 from services.registry.imports.limits import import_limits
-from services.registry.imports.parsing import FileRejected, collector_paused, isolated
+from services.registry.imports.parsing import FileRejected, collector_paused, isolated, non_empty
 from services.registry.imports.rows import RowOutcome, validate_row
 from services.registry.settings import RegistrySettings
 from shared.kit.database import Database
@@ -70,7 +71,15 @@ def _run(db: Database, job_id: str, settings: RegistrySettings, max_chunks: int 
     layout = layouts.resolve(header, job.mapping)
     if layout.problems:
         raise FileRejected("; ".join(layout.problems))
-    validator = Validator(layout.fields, data, job.principal, vectorised=settings.import_fast_path)
+    validator = Validator(
+        layout.fields,
+        data,
+        job.principal,
+        vectorised=settings.import_fast_path,
+        # The set-based writer's staged lines, made here while the writer waits on the
+        # database (``staged.Lines``): PostgreSQL only, and only when rows are written.
+        stage=settings.import_fast_path and not job.dry_run and not db.is_sqlite,
+    )
     jobs.set_total(db, job.id, validator.total, layout.warnings)
     # Chunk k is written by a second thread while this one validates chunk k + 1: the
     # database works on one core while Python checks rows on the other. One chunk is in
@@ -126,16 +135,18 @@ class Validator:
     def __init__(
         self,
         header: list[str],
-        data: list[list[str]],
+        data: Sequence[list[str]],
         principal: Principal,
         *,
         vectorised: bool = True,
+        stage: bool = False,
     ) -> None:
         self.header = header
+        self.stage = stage
         self.data = data
         self.principal = principal
         self.vectorised = vectorised
-        self.total = sum(1 for cells in data if cells)
+        self.total = non_empty(data)
         self.outcomes: list[RowOutcome] = []
         self._read = 0  # data rows validated so far
         self._first_seen: dict[str, int] = {}
@@ -144,12 +155,12 @@ class Validator:
         """The outcomes of the first ``count`` non-empty rows (the list grows as asked)."""
         while len(self.outcomes) < count and self._read < len(self.data):
             start, self._read = self._read, min(self._read + batch, len(self.data))
-            self._validate(start, self.data[start : self._read])
+            self._validate(start, self._read)
         return self.outcomes
 
-    def _validate(self, start: int, data: list[list[str]]) -> None:
+    def _validate(self, start: int, end: int) -> None:
         with collector_paused():
-            self._validate_batch(start, data)
+            self._validate_batch(start, list(self.data[start:end]))
 
     def _validate_batch(self, start: int, data: list[list[str]]) -> None:
         header, principal = self.header, self.principal
@@ -159,6 +170,7 @@ class Validator:
             if self.vectorised
             else [None] * len(data)
         )
+        lines = staged.Lines() if self.stage else None
         for index, cells in enumerate(data, start):
             if not cells:
                 continue
@@ -174,6 +186,8 @@ class Validator:
                     )
                 else:
                     self._first_seen[nik] = outcome.row
+            if lines is not None and not outcome.errors and outcome.consent is None:
+                outcome.staged = lines.of(outcome)
             self.outcomes.append(outcome)
 
 

@@ -12,6 +12,7 @@ index, and the chunk is redone row by row.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from psycopg import sql
 from sqlalchemy.orm import Session
 
 from services.registry.imports.parsing import collector_paused
+from services.registry.imports.rows import RowOutcome
 from services.registry.residents import records
 from services.registry.settings import RegistrySettings
 from shared.kit.time import utcnow
@@ -133,27 +135,30 @@ FROM (
 def insert_new(
     session: Session,
     principal: Principal,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[RowOutcome],
     stamp: dict[str, Any],
     settings: RegistrySettings,
     at: datetime,
 ) -> None:
-    """Write ``rows`` (a new resident's values each, validated, without consent) as new
+    """Write ``rows`` (a new resident's validated values each, without consent) as new
     residents, with their history, decile history and feed changes. ``stamp`` is the edition
-    their deciles come from."""
+    their deciles come from. A row's staged line is usually made by the validating thread
+    (``Lines``), so this thread, the one holding the transaction, mostly waits on the
+    database; a row without one gets it here."""
     raw = session.connection().connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise TypeError("staging needs a psycopg connection")
+    with collector_paused():
+        lines = Lines()
+        text = "".join([row.staged if row.staged is not None else lines.of(row) for row in rows])
     with raw.cursor() as cursor:
         cursor.execute(_CREATE)
         # Empty at a chunk's start (its rows go at commit), not when a chunk redone row by row
         # stages its second row in the same transaction.
         cursor.execute("DELETE FROM import_stage")
-        with collector_paused():
-            staged_rows = _staged_rows(rows)
         with cursor.copy(_COPY) as copy:
-            for row in staged_rows:
-                copy.write_row(row)
+            copy.write(text)
+        del text
         parameters = _parameters(principal, stamp, settings, at)
         # A plain INSERT, not ``ON CONFLICT DO NOTHING``: its unique violation (a NIK
         # registered meanwhile) is one of ``bulk.CONFLICTS``, and the chunk is redone row by
@@ -164,37 +169,65 @@ def insert_new(
         cursor.execute(_OUTBOX, parameters)
 
 
-def _staged_rows(rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    """The rows in ``_COPIED``'s order. A register repeats itself (names in a family, the
-    same skills, the same fields given), so each distinct name key, list and field list is
-    computed once per chunk."""
-    at_name = _COPIED.index("name_key")
-    at_fields = _COPIED.index("fields")
-    lists = [_AS_GIVEN.index(name) for name in _LIST_FIELDS]
-    name_keys: dict[str, str] = {}
-    fields_json: dict[tuple[str, ...], str] = {}
-    lists_json: dict[tuple[str, ...], str] = {}
-    staged: list[list[Any]] = []
-    for ordinal, values in enumerate(rows):
-        given = [values.get(name) for name in _AS_GIVEN]
-        for at in lists:
-            value = given[at]
-            if value is not None:
-                key = tuple(value)
-                if key not in lists_json:
-                    lists_json[key] = json.dumps(value)
-                given[at] = lists_json[key]
-        full_name = values["full_name"]
-        if full_name not in name_keys:
-            name_keys[full_name] = records.name_key(full_name)
-        names = tuple(sorted(values))
-        if names not in fields_json:
-            fields_json[names] = json.dumps(list(names))
-        given.insert(0, ordinal)
-        given.insert(at_name, name_keys[full_name])
-        given.insert(at_fields, fields_json[names])
-        staged.append(given)
-    return staged
+# COPY's text format: a tab between cells, \N for NULL, and these escaped within a cell.
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _cell(value: Any) -> str:
+    """A value as a cell of COPY's text format, as psycopg's text dumpers write it."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
+    if isinstance(value, bool):
+        raise TypeError("no staged column is boolean")
+    if isinstance(value, (int, date)):
+        # A date's ISO form is what the ``date`` column reads (and what psycopg sends).
+        return value.isoformat() if isinstance(value, date) else str(value)
+    raise TypeError(f"cannot stage a {type(value).__name__}")
+
+
+class Lines:
+    """A new resident's line of ``import_stage`` in COPY's text format, in ``_COPIED``'s
+    order. A register repeats itself (names in a family, the same skills, the same fields
+    given), so each distinct name key, list and field list is computed once; one ``Lines``
+    serves a batch of rows and is then dropped, its memory with it."""
+
+    def __init__(self) -> None:
+        self._name_keys: dict[str, str] = {}
+        self._fields: dict[tuple[str, ...], str] = {}
+        self._lists: dict[tuple[str, ...], str] = {}
+
+    def of(self, row: RowOutcome) -> str:
+        values = row.values
+        cells = [str(row.row)]  # the ordinal: rows are staged, and read back, in file order
+        for name in _COPIED[1:]:
+            if name == "name_key":
+                full_name = values["full_name"]
+                key = self._name_keys.get(full_name)
+                if key is None:
+                    key = self._name_keys[full_name] = _cell(records.name_key(full_name))
+                cells.append(key)
+            elif name == "fields":
+                names = tuple(sorted(values))
+                given = self._fields.get(names)
+                if given is None:
+                    given = self._fields[names] = _cell(json.dumps(list(names)))
+                cells.append(given)
+            elif name in _LIST_FIELDS:
+                value = values.get(name)
+                if value is None:
+                    cells.append("\\N")
+                    continue
+                items = tuple(value)
+                listed = self._lists.get(items)
+                if listed is None:
+                    listed = self._lists[items] = _cell(json.dumps(value))
+                cells.append(listed)
+            else:
+                cells.append(_cell(values.get(name)))
+        return "\t".join(cells) + "\n"
 
 
 def _parameters(
