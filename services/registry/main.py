@@ -100,6 +100,7 @@ def create_app(
         body_limits={IMPORT_PATH: settings.import_max_bytes + 64 * 1024},
         verifier=verifier,
     )
+    app.state.read_pool = app.state.db.statement_pool(settings.read_pool_size)
     app.state.matching = matching_client(settings, matching_transport)
     # The registry's own client (registry-service) reads matching's placement feed, one
     # consumer for the visit plan and enrolment and for residents' messages, applied in one

@@ -1,6 +1,8 @@
 """Benchmark only (``REGISTRY_BENCH_UNAUTHENTICATED_READS``): ``GET /bench/residents/{id}``
 does exactly what ``GET /v1/residents/{id}`` does, audit record included, for a fixed
-admin-like principal without a token, so a benchmark can measure what authentication costs.
+admin-like principal without a token, so a benchmark can measure what authentication costs;
+``GET /bench/previous/residents/{id}`` (token required) is the same read as the route did it
+before it became one round trip, so a benchmark can measure what that gained.
 Refused in production by ``RegistrySettings.production_problems``."""
 
 from __future__ import annotations
@@ -8,9 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from services.registry.bench import service
-from services.registry.deps import PurposeDep, SettingsDep
+from services.registry.deps import PurposeDep, Reading, ReadPoolDep, SettingsDep
 from services.registry.residents.models import ResidentView
-from shared.kit.database import SessionDep
 
 router = APIRouter(prefix="/bench", tags=["benchmark"], include_in_schema=False)
 
@@ -18,11 +19,22 @@ router = APIRouter(prefix="/bench", tags=["benchmark"], include_in_schema=False)
 @router.get("/residents/{resident_id}")
 def bench_get_resident(
     resident_id: str,
-    session: SessionDep,
+    pool: ReadPoolDep,
     settings: SettingsDep,
     response: Response,
     purpose: PurposeDep,
 ) -> ResidentView:
-    view, etag = service.read_resident(session, resident_id, settings, purpose)
+    view, etag = service.read_resident(pool, resident_id, settings, purpose)
+    response.headers["ETag"] = etag
+    return view
+
+
+@router.get("/previous/residents/{resident_id}")
+def bench_get_resident_previously(
+    resident_id: str, desk: Reading, response: Response
+) -> ResidentView:
+    view, etag = service.read_resident_previously(
+        desk.session, desk.principal, resident_id, desk.settings, desk.purpose
+    )
     response.headers["ETag"] = etag
     return view

@@ -8,14 +8,18 @@ from fastapi import APIRouter, Depends, Header, Response, status
 
 from services.registry.deps import (
     EraseCall,
+    PurposeDep,
     Ranking,
     ReadCall,
     Reading,
+    ReadPoolDep,
+    ResidentsReader,
     ResidentsRequest,
+    SettingsDep,
     Verifying,
     Writing,
 )
-from services.registry.residents import service
+from services.registry.residents import reads, service
 from services.registry.residents.models import (
     HistoryEntry,
     PriorityIn,
@@ -74,11 +78,17 @@ def list_residents(
 
 
 @router.get("/{resident_id}", responses=problem_responses(404), summary="A resident")
-def get_resident(resident_id: str, desk: Reading, response: Response) -> ResidentView:
-    resident, view = service.read(
-        desk.session, desk.principal, resident_id, desk.settings, purpose=desk.purpose
-    )
-    response.headers["ETag"] = service.etag(resident)
+def get_resident(
+    resident_id: str,
+    principal: ResidentsReader,
+    purpose: PurposeDep,
+    pool: ReadPoolDep,
+    settings: SettingsDep,
+    response: Response,
+) -> ResidentView:
+    # No request session: the read and its audit record are one statement on its own pool.
+    view, etag = reads.read(pool, principal, resident_id, settings, purpose=purpose)
+    response.headers["ETag"] = etag
     return view
 
 
