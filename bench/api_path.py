@@ -1,6 +1,7 @@
 """Benchmark 1, the API path: ``GET /v1/residents/{id}`` through the gateway, straight to the
-registry, the registry's benchmark-only unauthenticated twin of the same route, the route as
-it was before its read became one round trip (``/bench/previous/residents/{id}``, same run),
+registry, the registry's benchmark-only unauthenticated twin of the same route, the same read
+from a plain ``def`` route on a thread-pool driver (``/bench/sync/residents/{id}``), the
+route as it was before its read became one round trip (``/bench/previous/residents/{id}``),
 and a bare uvicorn app answering constant JSON. Same wrk load for each; the ratios say what
 each layer costs (gateway hop, token check, framework and database). Each case also reports
 the PostgreSQL sessions opened on the registry's database while it ran (connection churn)."""
@@ -69,6 +70,7 @@ def run(report: Report, size: dict[str, int]) -> None:
                 ("gateway -> registry", gateway.url, _paths(paths, "v1", ids), auth),
                 ("registry direct", reg.url, _paths(paths, "v1", ids), auth),
                 ("registry unauthenticated", reg.url, _paths(paths, "bench", ids), {}),
+                ("registry direct, sync route", reg.url, _paths(paths, "sync", ids), auth),
                 ("registry direct, previous path", reg.url, _paths(paths, "previous", ids), auth),
             ]
             results = {}
@@ -122,6 +124,9 @@ def run(report: Report, size: dict[str, int]) -> None:
         goal=0.03,
     )
     report.add_ratio(
+        "direct/sync route", ratio(rps["registry direct"], rps["registry direct, sync route"])
+    )
+    report.add_ratio(
         "direct/previous path",
         ratio(rps["registry direct"], rps["registry direct, previous path"]),
         goal=3,
@@ -150,6 +155,7 @@ PREFIXES = {
     "bench": "/bench/residents/",
     "previous": "/bench/previous/residents/",
     "bare": "/residents/",
+    "sync": "/bench/sync/residents/",
 }
 
 

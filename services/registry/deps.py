@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from services.registry.settings import RegistrySettings
 from shared.kit.auth import scoped
-from shared.kit.database import SessionDep, StatementPool
+from shared.kit.database import AsyncStatementPool, SessionDep, StatementPool
 from shared.kit.settings import settings_dependency
 from shared.kit.tokens import Principal
 from shared.programme.scopes import (
@@ -61,6 +61,14 @@ async def read_pool(request: Request) -> StatementPool:
 
 # The pool of the hot read (residents/reads.py), which owns its one-statement transaction.
 ReadPoolDep = Annotated[StatementPool, Depends(read_pool)]
+
+
+async def async_read_pool(request: Request) -> AsyncStatementPool:
+    pool: AsyncStatementPool = request.app.state.async_read_pool
+    return pool
+
+
+AsyncReadPoolDep = Annotated[AsyncStatementPool, Depends(async_read_pool)]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from services.registry.residents import reads
 from services.registry.residents import service as residents
 from services.registry.residents.models import ResidentView
 from services.registry.settings import RegistrySettings
-from shared.kit.database import StatementPool
+from shared.kit.database import AsyncStatementPool
 from shared.kit.tokens import Principal
 from shared.programme.scopes import default_scopes
 
@@ -24,12 +24,12 @@ BENCH_PRINCIPAL = Principal(
 )
 
 
-def read_resident(
-    pool: StatementPool, resident_id: str, settings: RegistrySettings, purpose: str | None
+async def read_resident(
+    pool: AsyncStatementPool, resident_id: str, settings: RegistrySettings, purpose: str | None
 ) -> tuple[ResidentView, str]:
     """The resident's view and its ETag, read as ``GET /v1/residents/{id}`` reads an agency's
     request (the bench principal is no provider, so no disclosure is looked up)."""
-    return reads.read(pool, BENCH_PRINCIPAL, resident_id, settings, purpose=purpose)
+    return await reads.read_async(pool, BENCH_PRINCIPAL, resident_id, settings, purpose=purpose)
 
 
 def read_resident_previously(

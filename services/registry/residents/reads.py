@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, true
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import CTE
 
 from services.registry.audit.models import AuditRecord
@@ -25,7 +26,7 @@ from services.registry.disclosures.models import Disclosure
 from services.registry.residents.models import Resident, ResidentView
 from services.registry.residents.service import to_provider_view, to_public
 from services.registry.settings import RegistrySettings
-from shared.kit.database import StatementPool, table_of
+from shared.kit.database import AsyncStatementPool, StatementPool, table_of
 from shared.kit.problems import NotFound
 from shared.kit.time import utcnow
 from shared.kit.tokens import Principal
@@ -170,6 +171,19 @@ def _read(
     return row
 
 
+async def _read_async(
+    connection: AsyncConnection, kind: str, parameters: dict[str, Any], sqlite: bool
+) -> RowMapping | None:
+    if not sqlite:
+        return (await connection.execute(_read_and_audit(kind), parameters)).mappings().first()
+    row = (await connection.execute(_scoped_select(kind), parameters)).mappings().first()
+    if row is not None:
+        audit = _audit_row(row, kind, parameters)
+        if audit is not None:
+            await connection.execute(insert(AUDIT), [audit])
+    return row
+
+
 def _audit_row(row: RowMapping, kind: str, parameters: dict[str, Any]) -> dict[str, Any] | None:
     """SQLite's audit row: what ``_audit_source`` selects, from the row already read."""
     if kind == _KIND_PROVIDER:
@@ -200,12 +214,40 @@ def read(
 ) -> tuple[ResidentView, str]:
     """The resident as its reader's organisation may see it, and its ETag, its audit record
     written in the same transaction; 404 when out of sight (nothing is then written)."""
+    kind, now, parameters = _prepare(principal, resident_id, purpose)
+    row = pool.run(lambda connection: _read(connection, kind, parameters, pool.is_sqlite))
+    return _view(row, kind, settings, now)
+
+
+async def read_async(
+    pool: AsyncStatementPool,
+    principal: Principal,
+    resident_id: str,
+    settings: RegistrySettings,
+    *,
+    purpose: str | None,
+) -> tuple[ResidentView, str]:
+    """``read`` on an asyncio pool."""
+    kind, now, parameters = _prepare(principal, resident_id, purpose)
+    row = await pool.run(
+        lambda connection: _read_async(connection, kind, parameters, pool.is_sqlite)
+    )
+    return _view(row, kind, settings, now)
+
+
+def _prepare(
+    principal: Principal, resident_id: str, purpose: str | None
+) -> tuple[str, datetime, dict[str, Any]]:
     kind = _kind(principal)
     if kind is None:
         raise NotFound("no such resident")
     now = utcnow()
-    parameters = _parameters(principal, resident_id, purpose, now)
-    row = pool.run(lambda connection: _read(connection, kind, parameters, pool.is_sqlite))
+    return kind, now, _parameters(principal, resident_id, purpose, now)
+
+
+def _view(
+    row: RowMapping | None, kind: str, settings: RegistrySettings, now: datetime
+) -> tuple[ResidentView, str]:
     if row is None:
         raise NotFound("no such resident")
     resident = Resident(**{name: row[name] for name in RESIDENT_COLUMNS})

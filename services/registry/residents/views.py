@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response, status
 
 from services.registry.deps import (
+    AsyncReadPoolDep,
     EraseCall,
     PurposeDep,
     Ranking,
     ReadCall,
     Reading,
-    ReadPoolDep,
     ResidentsReader,
     ResidentsRequest,
     SettingsDep,
@@ -78,16 +78,17 @@ def list_residents(
 
 
 @router.get("/{resident_id}", responses=problem_responses(404), summary="A resident")
-def get_resident(
+async def get_resident(
     resident_id: str,
     principal: ResidentsReader,
     purpose: PurposeDep,
-    pool: ReadPoolDep,
+    pool: AsyncReadPoolDep,
     settings: SettingsDep,
     response: Response,
 ) -> ResidentView:
-    # No request session: the read and its audit record are one statement on its own pool.
-    view, etag = reads.read(pool, principal, resident_id, settings, purpose=purpose)
+    # No request session and no thread-pool hop: the read and its audit record are one
+    # statement on the asyncio pool of this route (residents/reads.py).
+    view, etag = await reads.read_async(pool, principal, resident_id, settings, purpose=purpose)
     response.headers["ETag"] = etag
     return view
 
