@@ -8,12 +8,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
 from services.registry.settings import RegistrySettings
 from shared.kit.auth import scoped
-from shared.kit.database import SessionDep
+from shared.kit.database import AsyncStatementPool, SessionDep, StatementPool
 from shared.kit.settings import settings_dependency
 from shared.kit.tokens import Principal
 from shared.programme.scopes import (
@@ -52,6 +52,23 @@ async def stated_purpose(
 
 
 PurposeDep = Annotated[str | None, Depends(stated_purpose)]
+
+
+async def read_pool(request: Request) -> StatementPool:
+    pool: StatementPool = request.app.state.read_pool
+    return pool
+
+
+# The pool of the hot read (residents/reads.py), which owns its one-statement transaction.
+ReadPoolDep = Annotated[StatementPool, Depends(read_pool)]
+
+
+async def async_read_pool(request: Request) -> AsyncStatementPool:
+    pool: AsyncStatementPool = request.app.state.async_read_pool
+    return pool
+
+
+AsyncReadPoolDep = Annotated[AsyncStatementPool, Depends(async_read_pool)]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import anyio
 import httpx
 from fastapi import FastAPI
 from sqlmodel import Session
@@ -38,6 +39,7 @@ from services.registry.settings import RegistrySettings, get_settings
 from services.registry.tables import feed_tables
 from services.registry.villages.views import router as villages_router
 from shared.kit.app import create_service_app
+from shared.kit.database import AsyncStatementPool
 from shared.kit.feed import Change
 from shared.kit.tokens import TokenVerifier
 from shared.programme.messages import install as install_messages
@@ -52,6 +54,14 @@ def apply_placement_changes(
     enrolment (follow_ups/plan.py), then the messages residents get (notifications)."""
     plan_visits(session, changes, settings)
     notify_residents(session, changes, settings)
+
+
+async def close_read_pool(app: FastAPI) -> None:
+    """A background task that only waits: on shutdown it closes the read pool's connections."""
+    try:
+        await anyio.sleep_forever()
+    finally:
+        await app.state.async_read_pool.dispose()
 
 
 def create_app(
@@ -96,10 +106,23 @@ def create_app(
         feed_tables=feed_tables,
         # Reads of personal data write their audit record in the same transaction.
         reads_write=True,
-        background=[import_worker, placement_feed, notification_sender, close_matching_client],
+        background=[
+            import_worker,
+            placement_feed,
+            notification_sender,
+            close_matching_client,
+            close_read_pool,
+        ],
         body_limits={IMPORT_PATH: settings.import_max_bytes + 64 * 1024},
         verifier=verifier,
     )
+    # GET /v1/residents/{id}'s own pool (residents/reads.py), closed on shutdown.
+    app.state.async_read_pool = AsyncStatementPool(
+        settings.effective_database_url(), pool_size=settings.read_pool_size
+    )
+    if settings.bench_unauthenticated_reads:
+        # The same read from a plain def route, for the benchmark's comparison.
+        app.state.read_pool = app.state.db.statement_pool(settings.read_pool_size)
     app.state.matching = matching_client(settings, matching_transport)
     # The registry's own client (registry-service) reads matching's placement feed, one
     # consumer for the visit plan and enrolment and for residents' messages, applied in one

@@ -100,7 +100,11 @@ class RegistrySettings(ConsumerSettings):
     grievance_sla_days: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_GRIEVANCE_SLA_DAYS)
     )
-    # Benchmark only: GET /bench/residents/{id} without a token, to measure authentication.
+    # Connections kept open for GET /v1/residents/{id} (residents/reads.py), as many again in a
+    # burst: at least the requests one worker serves at once, so a steady load opens none.
+    read_pool_size: int = Field(default=32, ge=1, le=500)
+    # Benchmark only: GET /bench/residents/{id} without a token, to measure authentication, and
+    # GET /bench/previous/residents/{id}, the read as it was before residents/reads.py.
     bench_unauthenticated_reads: bool = False
 
     def production_problems(self) -> list[str]:

@@ -7,7 +7,7 @@ call ``session.commit()`` themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -15,7 +15,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy import CursorResult, MetaData, Result, Table, event, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import registry
 from sqlmodel import Session, SQLModel, create_engine
@@ -38,6 +39,10 @@ POOL_OVERFLOW = 10
 # thread to commit and give them back: a deadlock until the pool times out.
 MAX_CONCURRENT_SESSIONS = POOL_SIZE + POOL_OVERFLOW
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A pooled connection of a StatementPool older than this is replaced before use: the pool does
+# not ping, so a server or a proxy that closes idle connections must not be the first to.
+STATEMENT_POOL_RECYCLE_SECONDS = 600
+T = TypeVar("T")
 
 
 def new_registry() -> registry:
@@ -152,6 +157,7 @@ class Database:
         if is_sqlite(self.url):
             _configure_sqlite(self.engine)
         self.write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._statement_pools: list[StatementPool] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -178,8 +184,120 @@ class Database:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
+    def statement_pool(self, pool_size: int) -> StatementPool:
+        """A pool for the hot reads that own their transaction (see ``StatementPool``), disposed
+        with this database."""
+        pool = StatementPool(self.url, pool_size=pool_size)
+        self._statement_pools.append(pool)
+        return pool
+
     def dispose(self) -> None:
         self.engine.dispose()
+        for pool in self._statement_pools:
+            pool.dispose()
+
+
+class StatementPool:
+    """Connections for a hot read that is one statement on PostgreSQL (its audit insert a
+    data-modifying CTE of the same statement, so one round trip is the whole transaction) and
+    one short transaction on SQLite.
+
+    Unlike ``Database.engine`` it does not ping a connection at checkout (a round trip per
+    request): a connection older than ``STATEMENT_POOL_RECYCLE_SECONDS`` is replaced instead,
+    and a connection found dropped (the server restarted) fails the work once, which then runs
+    again on a new one. ``pool_size`` connections stay open, so the load it is sized for opens
+    no new sessions; a burst past it gets as many again, closed when returned.
+    """
+
+    def __init__(self, url: str, *, pool_size: int) -> None:
+        self.url = normalise_url(url)
+        kwargs: dict[str, Any] = {
+            "hide_parameters": True,
+            "pool_pre_ping": False,
+            "pool_recycle": STATEMENT_POOL_RECYCLE_SECONDS,
+            "pool_size": pool_size,
+            "max_overflow": pool_size,
+            "pool_timeout": 30,
+        }
+        if is_sqlite(self.url):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["connect_args"] = {"connect_timeout": 3}
+            # Each statement commits on its own: no BEGIN and COMMIT round trips around it.
+            kwargs["isolation_level"] = "AUTOCOMMIT"
+        self.engine = create_engine(self.url, **kwargs)
+        if is_sqlite(self.url):
+            _configure_sqlite(self.engine)
+        self._bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """``work`` on a pooled connection, in a transaction (on PostgreSQL the statement's own,
+        on SQLite BEGIN IMMEDIATE, as its reads write), retried once on a new connection when
+        the one it had was dropped. A statement the server committed before the connection
+        dropped may so run twice: a read's audit then holds two records, never none."""
+        try:
+            return self._once(work)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return self._once(work)
+
+    def _once(self, work: Callable[[Connection], T]) -> T:
+        with self._bind.begin() as connection:
+            return work(connection)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class AsyncStatementPool:
+    """``StatementPool`` on an asyncio driver (psycopg 3's async connection, aiosqlite), for an
+    ``async def`` route: no thread-pool hop around the request's one round trip."""
+
+    def __init__(self, url: str, *, pool_size: int) -> None:
+        self.url = normalise_url(url)
+        kwargs: dict[str, Any] = {
+            "hide_parameters": True,
+            "pool_pre_ping": False,
+            "pool_recycle": STATEMENT_POOL_RECYCLE_SECONDS,
+            "pool_size": pool_size,
+            "max_overflow": pool_size,
+            "pool_timeout": 30,
+        }
+        if is_sqlite(self.url):
+            self.url = self.url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["connect_args"] = {"connect_timeout": 3}
+            kwargs["isolation_level"] = "AUTOCOMMIT"
+        self.engine = create_async_engine(self.url, **kwargs)
+        if is_sqlite(self.url):
+            _configure_sqlite(self.engine.sync_engine)
+        self._bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """As ``StatementPool.run``: in a transaction, retried once on a dropped connection."""
+        try:
+            return await self._once(work)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return await self._once(work)
+
+    async def _once(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        async with self._bind.begin() as connection:
+            return await work(connection)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
 
 def get_database(request: Request) -> Database:

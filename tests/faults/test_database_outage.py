@@ -19,6 +19,7 @@ import pytest
 from services.registry.main import SERVICE_DIR, create_app
 from services.registry.settings import RegistrySettings
 from shared.kit.migrations import upgrade
+from tests.faults.residents import resident_body
 from tests.faults.support import throwaway_postgres
 from tests.support.databases import DatabaseFactory
 from tests.support.tokens import TestKeys
@@ -86,6 +87,50 @@ async def test_postgresql_stopped_and_started(keys: TestKeys) -> None:
             url, keys, cluster.stop, cluster.start, reads_fail=True
         )
     assert outcome["down"] == {"ok": False, "error": "OperationalError"}
+
+
+@pytest.mark.anyio
+async def test_resident_read_after_postgresql_restart(keys: TestKeys) -> None:
+    """GET /v1/residents/{id} has its own pool, which does not ping: the connections it kept
+    died with the server, and the first read after the restart still answers (its dropped
+    connection is retried once on a new one), with its audit record."""
+    with throwaway_postgres() as cluster:
+        url = cluster.create_database("registry")
+        upgrade(SERVICE_DIR, url)
+        app = create_app(
+            RegistrySettings(database_url=url, jwks_url="", consume_feeds=False),
+            verifier=keys.verifier(),
+        )
+        agency = keys.headers("government_agency")
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
+            created = await client.post("/v1/residents", json=resident_body(1), headers=agency)
+            assert created.status_code == 201, created.text
+            path = f"/v1/residents/{created.json()['id']}"
+            assert (await client.get(path, headers=agency)).status_code == 200
+
+            # Stopped and started between two reads: the pool's connection is dead, and the
+            # read retries on a new one.
+            await anyio.to_thread.run_sync(cluster.stop)
+            await anyio.to_thread.run_sync(cluster.start)
+            restarted = await client.get(path, headers=agency)
+            assert restarted.status_code == 200, restarted.text
+            assert restarted.json()["nik"] == resident_body(1)["nik"]
+
+            await anyio.to_thread.run_sync(cluster.stop)
+            during = await client.get(path, headers=agency, timeout=READINESS_DEADLINE)
+            assert during.status_code == 503
+            await anyio.to_thread.run_sync(cluster.start)
+            after = await client.get(path, headers=agency)
+            assert after.status_code == 200, after.text
+            audit = await client.get(
+                "/v1/audit",
+                params={"resident_id": created.json()["id"]},
+                headers=keys.headers("admin"),
+            )
+            assert audit.status_code == 200
+            # Three reads answered, three records; the one that failed wrote none.
+            assert [r["action"] for r in audit.json()["items"]].count("resident.read") == 3
 
 
 def _sqlite_files(url: str) -> list[Path]:

@@ -7,15 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response, status
 
 from services.registry.deps import (
+    AsyncReadPoolDep,
     EraseCall,
+    PurposeDep,
     Ranking,
     ReadCall,
     Reading,
+    ResidentsReader,
     ResidentsRequest,
+    SettingsDep,
     Verifying,
     Writing,
 )
-from services.registry.residents import service
+from services.registry.residents import reads, service
 from services.registry.residents.models import (
     HistoryEntry,
     PriorityIn,
@@ -74,11 +78,18 @@ def list_residents(
 
 
 @router.get("/{resident_id}", responses=problem_responses(404), summary="A resident")
-def get_resident(resident_id: str, desk: Reading, response: Response) -> ResidentView:
-    resident, view = service.read(
-        desk.session, desk.principal, resident_id, desk.settings, purpose=desk.purpose
-    )
-    response.headers["ETag"] = service.etag(resident)
+async def get_resident(
+    resident_id: str,
+    principal: ResidentsReader,
+    purpose: PurposeDep,
+    pool: AsyncReadPoolDep,
+    settings: SettingsDep,
+    response: Response,
+) -> ResidentView:
+    # No request session and no thread-pool hop: the read and its audit record are one
+    # statement on the asyncio pool of this route (residents/reads.py).
+    view, etag = await reads.read_async(pool, principal, resident_id, settings, purpose=purpose)
+    response.headers["ETag"] = etag
     return view
 
 
