@@ -111,12 +111,12 @@ def run(report: Report, size: dict[str, int]) -> None:
         report.add(label, **result.figures(), registry_db_sessions_opened=sessions.get(label, "-"))
     rps = {label: r.requests_per_second for label, r in results.items()}
     report.add_ratio(
-        "gateway/direct", ratio(rps["gateway -> registry"], rps["registry direct"]), goal=0.5
+        "gateway/direct", ratio(rps["gateway -> registry"], rps["registry direct"]), goal=0.9
     )
     report.add_ratio(
         "authenticated/unauthenticated",
         ratio(rps["registry direct"], rps["registry unauthenticated"]),
-        goal=0.8,
+        goal=0.9,
     )
     report.add_ratio(
         "direct/bare",
